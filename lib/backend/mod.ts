@@ -10,7 +10,9 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerProjectKernels } from "./kernels.ts";
+import { type BlasInfo, registerBlasKernels } from "./blas.ts";
 
+export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
 
 /** Backends the project knows how to start. */
@@ -24,6 +26,8 @@ export interface BackendChoice {
   reason: string;
   /** Extra facts (package used, SIMD/threads for wasm, ...). */
   details: Record<string, string | boolean>;
+  /** Whether matMuls go through a system BLAS (wasm and cpu only). */
+  blas: BlasInfo;
 }
 
 /** Raised when a forced backend cannot be loaded. */
@@ -53,7 +57,7 @@ function gpuVisible(): boolean {
 }
 
 /** Tries the tfjs-node packages; returns the choice or the list of failures. */
-async function tryTensorflow(): Promise<BackendChoice | string[]> {
+async function tryTensorflow(): Promise<Choice | string[]> {
   const failures: string[] = [];
   for (const pkg of NODE_PACKAGES) {
     if (pkg === "@tensorflow/tfjs-node-gpu" && !gpuVisible()) {
@@ -84,7 +88,7 @@ async function tryTensorflow(): Promise<BackendChoice | string[]> {
   return failures;
 }
 
-async function tryWasm(): Promise<BackendChoice | string> {
+async function tryWasm(): Promise<Choice | string> {
   try {
     if (!(await tf.setBackend("wasm"))) return "wasm: setBackend failed";
     await tf.ready();
@@ -99,6 +103,8 @@ async function tryWasm(): Promise<BackendChoice | string> {
     return `wasm: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
+
+type Choice = Omit<BackendChoice, "blas">;
 
 let chosen: BackendChoice | undefined;
 
@@ -122,8 +128,9 @@ export async function initBackend(
   const forced = opts.backend ?? Deno.env.get("TFJS_BACKEND") ?? undefined;
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   registerProjectKernels();
+  const blas = registerBlasKernels();
   muteCpuBanner();
-  let choice: BackendChoice;
+  let choice: Choice;
   if (forced) {
     if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
       throw new BackendError(
@@ -164,14 +171,18 @@ export async function initBackend(
     }
   }
   await tf.ready();
-  chosen = choice;
-  if (!opts.quiet) console.error(`[backend] ${choice.name}: ${choice.reason}`);
-  return choice;
+  chosen = { ...choice, blas };
+  if (!opts.quiet) {
+    const note = chosen.name === "tensorflow" ? "" : `; matMul: ${blas.reason}`;
+    console.error(`[backend] ${chosen.name}: ${chosen.reason}${note}`);
+  }
+  return chosen;
 }
 
 /** Switches to a named backend without the auto rules (tests compare backends with this). */
 export async function useBackend(name: "wasm" | "cpu"): Promise<void> {
   registerProjectKernels();
+  registerBlasKernels();
   muteCpuBanner();
   if (!(await tf.setBackend(name))) throw new BackendError(`could not start backend ${name}`);
   await tf.ready();

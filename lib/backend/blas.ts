@@ -1,0 +1,268 @@
+/**
+ * Matrix products through a system BLAS (OpenBLAS) over Deno's FFI, for the wasm and cpu backends.
+ *
+ * tfjs's wasm matMul is single-threaded XNNPACK (~17 GFLOP/s on the 2-core reference machine) and
+ * the cpu backend's is plain JavaScript (~1.5 GFLOP/s); OpenBLAS reaches several times that. When
+ * `libopenblas.so.0` (Debian: `libopenblas0-pthread`) can be opened, `BatchMatMul` and
+ * `_FusedMatMul` on both backends call `cblas_sgemm` directly on the tensors' memory (the wasm
+ * heap or the cpu backend's arrays). When it cannot, nothing is registered and tfjs's own kernels
+ * stay. `TFJS_BLAS=0` disables it; `TFJS_BLAS=/path/lib.so` picks a library.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+const CANDIDATES = [
+  "libopenblas.so.0",
+  "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+  "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+  "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+  "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+  "/usr/local/opt/openblas/lib/libopenblas.dylib",
+];
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32", // order
+      "i32", // transA
+      "i32", // transB
+      "i32", // M
+      "i32", // N
+      "i32", // K
+      "f32", // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // B
+      "i32", // ldb
+      "f32", // beta
+      "buffer", // C
+      "i32", // ldc
+    ],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+} as const;
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+type Sgemm = (
+  order: number,
+  ta: number,
+  tb: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  beta: number,
+  c: Float32Array,
+  ldc: number,
+) => void;
+
+/** State of the BLAS path. */
+export interface BlasInfo {
+  enabled: boolean;
+  library?: string;
+  reason: string;
+}
+
+let sgemm: Sgemm | undefined;
+let info: BlasInfo | undefined;
+
+/** Opens the BLAS library once; returns what happened. */
+export function openBlas(): BlasInfo {
+  if (info) return info;
+  const setting = Deno.env.get("TFJS_BLAS");
+  if (setting === "0" || setting === "false") {
+    return info = { enabled: false, reason: "disabled by TFJS_BLAS=0" };
+  }
+  const paths = setting && setting !== "1" ? [setting] : CANDIDATES;
+  const errors: string[] = [];
+  for (const path of paths) {
+    try {
+      const lib = Deno.dlopen(path, SYMBOLS);
+      sgemm = lib.symbols.cblas_sgemm as unknown as Sgemm;
+      const threads = Number(Deno.env.get("OPENBLAS_NUM_THREADS") ?? navigator.hardwareConcurrency);
+      lib.symbols.openblas_set_num_threads?.(Math.max(1, threads));
+      return info = { enabled: true, library: path, reason: `cblas_sgemm from ${path}` };
+    } catch (e) {
+      errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+    }
+  }
+  return info = {
+    enabled: false,
+    reason: `no BLAS library could be opened (install libopenblas0-pthread); tried ${
+      errors.slice(0, 2).join("; ")
+    }${errors.length > 2 ? "; ..." : ""}`,
+  };
+}
+
+interface Geometry {
+  batchA: number;
+  batchB: number;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  outShape: number[];
+}
+
+function geometry(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): Geometry | null {
+  const ra = a.shape.length, rb = b.shape.length;
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ` +
+        `${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const outer = tf.backend_util.assertAndGetBroadcastShape(
+    a.shape.slice(0, -2),
+    b.shape.slice(0, -2),
+  );
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  // Like tfjs's own kernels: batches broadcast only when one side has a single matrix.
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+  return { batchA, batchB, batch, m, n, k, outShape: [...outer, m, n] };
+}
+
+/** C[batch] = op(A[batch]) · op(B[batch]) in row-major order. */
+function gemm(
+  g: Geometry,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  transposeA: boolean,
+  transposeB: boolean,
+): void {
+  const { m, n, k } = g;
+  const sizeA = m * k, sizeB = k * n, sizeC = m * n;
+  const lda = transposeA ? m : k;
+  const ldb = transposeB ? k : n;
+  const ta = transposeA ? TRANS : NO_TRANS;
+  const tb = transposeB ? TRANS : NO_TRANS;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0);
+    return;
+  }
+  for (let i = 0; i < g.batch; i++) {
+    const av = a.subarray((g.batchA === 1 ? 0 : i) * sizeA, (g.batchA === 1 ? 1 : i + 1) * sizeA);
+    const bv = b.subarray((g.batchB === 1 ? 0 : i) * sizeB, (g.batchB === 1 ? 1 : i + 1) * sizeB);
+    const cv = c.subarray(i * sizeC, (i + 1) * sizeC);
+    sgemm!(ROW_MAJOR, ta, tb, m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
+  }
+}
+
+/** Adds a bias broadcast over the last dimension (the only bias shape dense layers use). */
+function addBias(c: Float32Array, n: number, bias: Float32Array): boolean {
+  if (bias.length === n) {
+    for (let i = 0; i < c.length; i += n) for (let j = 0; j < n; j++) c[i + j] += bias[j];
+    return true;
+  }
+  if (bias.length === 1) {
+    const v = bias[0];
+    for (let i = 0; i < c.length; i++) c[i] += v;
+    return true;
+  }
+  return false;
+}
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+}
+
+interface CpuBackendLike {
+  data: { get(id: tf.DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+function makeKernel(
+  backendName: "cpu" | "wasm",
+  fused: boolean,
+  fallback: tf.KernelFunc,
+): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    const { transposeA, transposeB, activation } = attrs as unknown as MatMulAttrs;
+    const extra = fused &&
+      (inputs.preluActivationWeights || (activation && activation !== "linear"));
+    if (a.dtype !== "float32" || b.dtype !== "float32" || extra) return fallback(args);
+    const g = geometry(a, b, transposeA, transposeB);
+    if (!g) return fallback(args);
+    const size = g.batch * g.m * g.n;
+    if (backendName === "cpu") {
+      const be = backend as unknown as CpuBackendLike;
+      const out = new Float32Array(size);
+      gemm(
+        g,
+        be.data.get(a.dataId).values,
+        be.data.get(b.dataId).values,
+        out,
+        transposeA,
+        transposeB,
+      );
+      if (bias && !addBias(out, g.n, be.data.get(bias.dataId).values)) return fallback(args);
+      return be.makeTensorInfo(g.outShape, "float32", out);
+    }
+    const be = backend as unknown as WasmBackendLike;
+    if (
+      bias && tf.util.sizeFromShape(bias.shape) !== g.n && tf.util.sizeFromShape(bias.shape) !== 1
+    ) {
+      return fallback(args);
+    }
+    const out = be.makeOutput(g.outShape, "float32");
+    // Heap views are taken after the allocation: growing the heap detaches older views.
+    const outView = be.typedArrayFromHeap(out);
+    gemm(g, be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), outView, transposeA, transposeB);
+    if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
+    return out;
+  };
+}
+
+let registered = false;
+
+/**
+ * Replaces `BatchMatMul` and `_FusedMatMul` on the cpu and wasm backends by BLAS-backed kernels
+ * when a BLAS library can be opened. The original kernels remain as fallbacks for shapes and
+ * options the BLAS path does not cover (non-float32, fused activations, uneven batch broadcast).
+ */
+export function registerBlasKernels(): BlasInfo {
+  const state = openBlas();
+  if (!state.enabled || registered) return state;
+  for (const backendName of ["cpu", "wasm"] as const) {
+    for (const kernelName of ["BatchMatMul", "_FusedMatMul"]) {
+      const original = tf.getKernel(kernelName, backendName);
+      if (!original) continue;
+      tf.unregisterKernel(kernelName, backendName);
+      tf.registerKernel({
+        ...original,
+        kernelFunc: makeKernel(backendName, kernelName === "_FusedMatMul", original.kernelFunc),
+      });
+    }
+  }
+  registered = true;
+  return state;
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { openBlas, useBackend } from "../lib/backend/mod.ts";
+import { createRng } from "../lib/util/random.ts";
+
+/** Plain triple loop in float64: the reference every matMul path is checked against. */
+function refMatMul(
+  a: Float32Array,
+  aShape: number[],
+  b: Float32Array,
+  bShape: number[],
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
+  const ra = aShape.length, rb = bShape.length;
+  const m = ta ? aShape[ra - 1] : aShape[ra - 2];
+  const k = ta ? aShape[ra - 2] : aShape[ra - 1];
+  const n = tb ? bShape[rb - 2] : bShape[rb - 1];
+  const batchA = a.length / (m * k), batchB = b.length / (k * n);
+  const batch = Math.max(batchA, batchB);
+  const out = new Float64Array(batch * m * n);
+  for (let p = 0; p < batch; p++) {
+    const ao = (batchA === 1 ? 0 : p) * m * k, bo = (batchB === 1 ? 0 : p) * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) {
+          const av = ta ? a[ao + q * m + i] : a[ao + i * k + q];
+          const bv = tb ? b[bo + j * k + q] : b[bo + q * n + j];
+          s += av * bv;
+        }
+        out[p * m * n + i * n + j] = s;
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("BLAS library is found here (libopenblas0-pthread is a CI dependency)", () => {
+  const info = openBlas();
+  assert.ok(info.enabled, info.reason);
+});
+
+Deno.test("matMul (BLAS-backed) matches a float64 reference on wasm and cpu", async () => {
+  const rng = createRng(5);
+  const cases = [
+    { a: [7, 5], b: [5, 3], ta: false, tb: false },
+    { a: [5, 7], b: [5, 3], ta: true, tb: false },
+    { a: [7, 5], b: [3, 5], ta: false, tb: true },
+    { a: [5, 7], b: [3, 5], ta: true, tb: true },
+    { a: [2, 3, 4, 6], b: [2, 3, 6, 5], ta: false, tb: false },
+    { a: [4, 9, 6], b: [6, 2], ta: false, tb: false },
+    { a: [9, 6], b: [4, 2, 6], ta: false, tb: true },
+    { a: [3, 0, 4], b: [3, 4, 2], ta: false, tb: false },
+  ];
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    for (const c of cases) {
+      const av = Float32Array.from({ length: c.a.reduce((x, y) => x * y, 1) }, () => rng.normal());
+      const bv = Float32Array.from({ length: c.b.reduce((x, y) => x * y, 1) }, () => rng.normal());
+      const before = tf.memory().numTensors;
+      const got = tf.tidy(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb));
+      const data = await got.data();
+      const expected = refMatMul(av, c.a, bv, c.b, c.ta, c.tb);
+      assert.equal(data.length, expected.length, `${backend} ${JSON.stringify(c)} size`);
+      for (let i = 0; i < data.length; i++) {
+        assert.ok(
+          Math.abs(data[i] - expected[i]) <= 1e-5 * Math.max(1, Math.abs(expected[i])),
+          `${backend} ${JSON.stringify(c)} [${i}] ${data[i]} vs ${expected[i]}`,
+        );
+      }
+      got.dispose();
+      assert.equal(tf.memory().numTensors, before);
+    }
+    // Fused matMul with a bias (dense layers) and with an activation (falls back to tfjs).
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const w = tf.tensor2d([[1, 0, -1], [2, 1, 0]]);
+    const bias = tf.tensor1d([0.5, -1, 2]);
+    const y = tf.fused.matMul({ a: x, b: w, bias });
+    assert.deepEqual(Array.from(await y.data()), [5.5, 1, 1, 11.5, 3, -1]);
+    const r = tf.fused.matMul({ a: x, b: w, bias, activation: "relu" });
+    assert.deepEqual(Array.from(await r.data()), [5.5, 1, 1, 11.5, 3, 0]);
+    tf.dispose([x, w, bias, y, r]);
+  }
+});
+
+Deno.test("TFJS_BLAS=0 disables the BLAS path and tfjs's own kernels still compute", async () => {
+  const code = `
+    import * as tf from "@tensorflow/tfjs";
+    import { initBackend } from "./lib/backend/mod.ts";
+    const c = await initBackend({ quiet: true });
+    const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
+    console.log(JSON.stringify({ blas: c.blas.enabled, reason: c.blas.reason, y: Array.from(await y.data()) }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    env: { TFJS_BLAS: "0" },
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const r = JSON.parse(text);
+  assert.equal(r.blas, false);
+  assert.match(r.reason, /TFJS_BLAS=0/);
+  assert.deepEqual(r.y, [11]);
+});

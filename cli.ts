@@ -11,7 +11,13 @@ interface CommandModule {
 }
 
 // One line per command; the module is only loaded when the command runs.
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {};
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  "import-squad": () => import("./lib/cli/import_squad.ts"),
+  "gen-sample": () => import("./lib/cli/gen_sample.ts"),
+  tokenize: () => import("./lib/cli/tokenize.ts"),
+  "check-data": () => import("./lib/cli/check_data.ts"),
+  logits: () => import("./lib/cli/logits.ts"),
+};
 
 function usage(): string {
   const names = Object.keys(COMMANDS).sort();

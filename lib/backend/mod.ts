@@ -2,22 +2,41 @@
  * TensorFlow.js initialisation: one call picks the fastest usable backend and says why.
  *
  * Order: `tensorflow` via `@tensorflow/tfjs-node-gpu` (when installed and a GPU is usable), then
- * `tensorflow` via `@tensorflow/tfjs-node`, then `wasm` (SIMD), then `cpu`.
- * `TFJS_BACKEND=tensorflow|wasm|cpu` forces one; forcing one that cannot load is an error, never a
- * silent fallback.
+ * `webgpu` on a hardware adapter (Deno's built-in WebGPU), then `tensorflow` via
+ * `@tensorflow/tfjs-node`, then `wasm` (SIMD), then `cpu` (rules: {@link planBackends}).
+ * A software WebGPU adapter (lavapipe, SwiftShader) is never picked automatically.
+ * `TFJS_BACKEND=tensorflow|webgpu|wasm|cpu` forces one; forcing one that cannot load is an error,
+ * never a silent fallback.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerProjectKernels } from "./kernels.ts";
 import { type BlasInfo, registerBlasKernels } from "./blas.ts";
+import { registerFastWasmKernels } from "./fused_wasm.ts";
 
 export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
+export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
+import { type Candidate, planBackends } from "./rules.ts";
+import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
+
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
+export { type BackendPlan, type Candidate, planBackends } from "./rules.ts";
+export {
+  adapterLabel,
+  type GpuAdapterFacts,
+  guardReadSync,
+  isSoftwareAdapter,
+  probeWebGpu,
+  WEBGPU_HINT,
+  type WebGpuProbe,
+  WebGpuSyncReadError,
+} from "./webgpu.ts";
+export { registerWebGpuKernels, webgpuKernelNames } from "./webgpu_kernels.ts";
 
 /** Backends the project knows how to start. */
-export type BackendName = "tensorflow" | "wasm" | "cpu";
-export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
+export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
 
 /** What `initBackend` chose and why. */
 export interface BackendChoice {
@@ -57,9 +76,11 @@ function gpuVisible(): boolean {
 }
 
 /** Tries the tfjs-node packages; returns the choice or the list of failures. */
-async function tryTensorflow(): Promise<Choice | string[]> {
+async function tryTensorflow(
+  packages: readonly (typeof NODE_PACKAGES)[number][] = NODE_PACKAGES,
+): Promise<Choice | string[]> {
   const failures: string[] = [];
-  for (const pkg of NODE_PACKAGES) {
+  for (const pkg of packages) {
     if (pkg === "@tensorflow/tfjs-node-gpu" && !gpuVisible()) {
       failures.push(`${pkg}: no usable NVIDIA GPU (nvidia-smi found none)`);
       continue;
@@ -106,6 +127,24 @@ async function tryWasm(): Promise<Choice | string> {
 
 type Choice = Omit<BackendChoice, "blas">;
 
+async function tryWebGpu(): Promise<Choice | string> {
+  try {
+    const p = await startWebGpu();
+    return webgpuChoice(p, `webgpu on ${adapterLabel(p.adapter)}`);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function webgpuChoice(p: WebGpuProbe, reason: string): Choice {
+  const a = p.adapter!;
+  return {
+    name: "webgpu",
+    reason,
+    details: { adapter: adapterLabel(a), vendor: a.vendor, software: p.software },
+  };
+}
+
 let chosen: BackendChoice | undefined;
 
 /**
@@ -129,6 +168,7 @@ export async function initBackend(
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   registerProjectKernels();
   const blas = registerBlasKernels();
+  registerFastWasmKernels();
   muteCpuBanner();
   let choice: Choice;
   if (forced) {
@@ -146,6 +186,10 @@ export async function initBackend(
         );
       }
       choice = { ...r, reason: `forced by TFJS_BACKEND; ${r.reason}` };
+    } else if (forced === "webgpu") {
+      const r = await tryWebGpu();
+      if (typeof r === "string") throw new BackendError(`TFJS_BACKEND=webgpu failed: ${r}`);
+      choice = { ...r, reason: `forced by TFJS_BACKEND; ${r.reason}` };
     } else if (forced === "wasm") {
       const r = await tryWasm();
       if (typeof r === "string") throw new BackendError(`TFJS_BACKEND=wasm failed: ${r}`);
@@ -155,20 +199,22 @@ export async function initBackend(
       choice = { name: "cpu", reason: "forced by TFJS_BACKEND", details: {} };
     }
   } else {
-    const tried: string[] = [];
-    const t = await tryTensorflow();
-    if (!Array.isArray(t)) choice = t;
-    else {
-      tried.push(...t);
-      const w = await tryWasm();
-      if (typeof w !== "string") {
-        choice = { ...w, reason: `${w.reason}; skipped: ${tried.join("; ")}` };
-      } else {
-        tried.push(w);
-        await tf.setBackend("cpu");
-        choice = { name: "cpu", reason: `fallback; skipped: ${tried.join("; ")}`, details: {} };
+    // Walk the rules' order; every candidate that fails or is left out is named in the reason.
+    const plan = planBackends(await probeWebGpu());
+    const tried: string[] = [...plan.skipped];
+    let found: Choice | undefined;
+    for (const c of plan.order) {
+      const r = await tryCandidate(c);
+      if (typeof r !== "string") {
+        found = r;
+        break;
       }
+      tried.push(r);
     }
+    const skipped = tried.length ? `; skipped: ${tried.join("; ")}` : "";
+    choice = found
+      ? { ...found, reason: `${found.reason}${skipped}` }
+      : { name: "cpu", reason: `fallback${skipped}`, details: {} };
   }
   await tf.ready();
   chosen = { ...choice, blas };
@@ -179,11 +225,72 @@ export async function initBackend(
   return chosen;
 }
 
-/** Switches to a named backend without the auto rules (tests compare backends with this). */
-export async function useBackend(name: "wasm" | "cpu"): Promise<void> {
+/** Tries one candidate of the automatic order; a string says why it did not load. */
+async function tryCandidate(c: Candidate): Promise<Choice | string> {
+  switch (c) {
+    case "tfjs-node-gpu":
+    case "tfjs-node": {
+      const r = await tryTensorflow([`@tensorflow/${c}`]);
+      return Array.isArray(r) ? r.join("; ") : r;
+    }
+    case "webgpu":
+      return await tryWebGpu();
+    case "wasm":
+      return await tryWasm();
+    case "cpu":
+      if (!(await tf.setBackend("cpu"))) return "cpu: setBackend failed";
+      return { name: "cpu", reason: "cpu", details: {} };
+  }
+}
+
+/**
+ * Switches to a named backend without the auto rules (tests compare backends with this).
+ * `webgpu` takes any adapter, software ones included, and throws when there is none.
+ */
+export async function useBackend(name: "webgpu" | "wasm" | "cpu"): Promise<void> {
   registerProjectKernels();
   registerBlasKernels();
+  registerFastWasmKernels();
   muteCpuBanner();
+  if (name === "webgpu") {
+    try {
+      await startWebGpu();
+    } catch (e) {
+      throw new BackendError(e instanceof Error ? e.message : String(e));
+    }
+    return;
+  }
   if (!(await tf.setBackend(name))) throw new BackendError(`could not start backend ${name}`);
   await tf.ready();
+}
+
+/**
+ * A label for benchmark tables and logs: the backend name plus what it runs on, e.g.
+ * `webgpu (NVIDIA H200)`, `webgpu (llvmpipe (LLVM 15.0.6, 256 bits) [software])`,
+ * `wasm (SIMD, threads)`, `tensorflow (@tensorflow/tfjs-node-gpu)`, `cpu`.
+ */
+export function backendLabel(choice: Pick<BackendChoice, "name" | "details">): string {
+  const d = choice.details;
+  switch (choice.name) {
+    case "webgpu":
+      return `webgpu (${d.adapter ?? "unknown adapter"})`;
+    case "wasm":
+      return `wasm (${d.simd ? "SIMD" : "no SIMD"}, ${d.threads ? "threads" : "1 thread"})`;
+    case "tensorflow":
+      return `tensorflow (${d.package ?? "tfjs-node"})`;
+    default:
+      return choice.name;
+  }
+}
+
+/**
+ * The webgpu backend as a benchmark target when an adapter exists (software ones included; the
+ * label says so): switches to it and returns its label, e.g. `webgpu (NVIDIA H200)`. Returns null
+ * and leaves the current backend alone when there is no adapter.
+ */
+export async function useWebGpuIfAvailable(): Promise<string | null> {
+  const p = await probeWebGpu();
+  if (!p.adapter) return null;
+  await useBackend("webgpu");
+  return backendLabel(webgpuChoice(p, "benchmark"));
 }

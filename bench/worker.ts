@@ -1,0 +1,171 @@
+/**
+ * One benchmark measurement in its own process (so that peak resident memory belongs to one
+ * backend and one configuration): `bench/mod.ts` spawns
+ *
+ *     deno run -A --unstable-webgpu bench/worker.ts '<json WorkerTask>'
+ *
+ * and reads one JSON line (`WorkerResult`) from stdout.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend/mod.ts";
+import { type BenchConfig, createQaTrainer, disposeBatch, randomBatch } from "./qa_step.ts";
+
+/** What one worker measures. */
+export interface WorkerTask {
+  config: BenchConfig;
+  backend: string;
+  /** Timed training steps (after warm-up); the tensor count is compared across all of them. */
+  steps: number;
+  warmup: number;
+  evalSteps: number;
+  /** Stop timing training steps once this many seconds were spent (0: no limit; min 3 steps). */
+  budgetS: number;
+  seed: number;
+}
+
+/** Training measurement. */
+export interface TrainResult {
+  steps: number;
+  stepMsMedian: number;
+  stepMsMin: number;
+  stepMsMax: number;
+  tokensPerS: number;
+  firstLoss: number;
+  lastLoss: number;
+  numTensorsBefore: number;
+  numTensorsAfter: number;
+  /** Resident memory (MB) after the first timed step and after the last one. */
+  rssFirstMb: number;
+  rssLastMb: number;
+}
+
+/** Forward-only measurement for one batch size. */
+export interface EvalResult {
+  batch: number;
+  steps: number;
+  msMedian: number;
+  tokensPerS: number;
+}
+
+/** What one worker reports. */
+export interface WorkerResult {
+  config: string;
+  backend: string;
+  ok: boolean;
+  error?: string;
+  backendReason?: string;
+  blas?: string;
+  params?: number;
+  train?: TrainResult;
+  eval?: EvalResult[];
+  /** Peak resident memory of the process (VmHWM), MB. */
+  peakRssMb?: number;
+  numTensorsEnd?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const MB = 1024 * 1024;
+
+/** Peak resident set size from /proc (Linux); falls back to the current RSS. */
+export function peakRssMb(): number {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return Deno.memoryUsage().rss / MB;
+}
+
+/** Runs one task in this process. */
+export async function runTask(task: WorkerTask): Promise<WorkerResult> {
+  const c = task.config;
+  const result: WorkerResult = { config: c.name, backend: task.backend, ok: false };
+  try {
+    const choice = await initBackend({ backend: task.backend, quiet: true });
+    result.backendReason = choice.reason;
+    result.blas = choice.blas?.reason;
+    const trainer = createQaTrainer(c, task.seed);
+    result.params = trainer.model.numParameters();
+    try {
+      if (c.train) {
+        const batch = randomBatch(c, c.batches[0], task.seed + 1);
+        let firstLoss = NaN;
+        for (let i = 0; i < task.warmup; i++) {
+          const l = await trainer.trainStep(batch, i);
+          if (i === 0) firstLoss = l;
+        }
+        const before = tf.memory().numTensors;
+        const times: number[] = [];
+        let lastLoss = NaN, rssFirst = 0;
+        const began = performance.now();
+        for (let i = 0; i < task.steps; i++) {
+          const t0 = performance.now();
+          lastLoss = await trainer.trainStep(batch, task.warmup + i);
+          times.push(performance.now() - t0);
+          if (i === 0) rssFirst = Deno.memoryUsage().rss / MB;
+          if (
+            task.budgetS > 0 && times.length >= 3 &&
+            performance.now() - began > task.budgetS * 1000
+          ) break;
+        }
+        const after = tf.memory().numTensors;
+        const med = median(times);
+        result.train = {
+          steps: times.length,
+          stepMsMedian: med,
+          stepMsMin: Math.min(...times),
+          stepMsMax: Math.max(...times),
+          tokensPerS: c.batches[0] * c.seq / (med / 1000),
+          firstLoss,
+          lastLoss,
+          numTensorsBefore: before,
+          numTensorsAfter: after,
+          rssFirstMb: rssFirst,
+          rssLastMb: Deno.memoryUsage().rss / MB,
+        };
+        disposeBatch(batch);
+      }
+      result.eval = [];
+      for (const b of c.batches) {
+        const batch = randomBatch(c, b, task.seed + 2);
+        await trainer.evalStep(batch); // warm-up
+        const times: number[] = [];
+        for (let i = 0; i < task.evalSteps; i++) {
+          const t0 = performance.now();
+          await trainer.evalStep(batch);
+          times.push(performance.now() - t0);
+        }
+        const med = median(times);
+        result.eval.push({
+          batch: b,
+          steps: times.length,
+          msMedian: med,
+          tokensPerS: b * c.seq / (med / 1000),
+        });
+        disposeBatch(batch);
+      }
+    } finally {
+      trainer.dispose();
+    }
+    result.numTensorsEnd = tf.memory().numTensors;
+    result.peakRssMb = peakRssMb();
+    result.ok = true;
+  } catch (e) {
+    result.error = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  const task = JSON.parse(Deno.args[0]) as WorkerTask;
+  const r = await runTask(task);
+  console.log(JSON.stringify(r));
+}

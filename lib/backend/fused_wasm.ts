@@ -1,0 +1,207 @@
+/**
+ * Faster replacements for a few wasm-backend kernels that dominate BERT training after the matMuls
+ * moved to BLAS (measured with `bench/profile.ts`):
+ *
+ * - `Identity` and same-dtype `Cast` copy the whole tensor on wasm; the engine runs `Identity` on
+ *   every tensor a gradient saves (≈500 copies per BERT training step). Tensors are immutable
+ *   (variables swap their data id on `assign`), so the output can share the input's data, as the
+ *   cpu backend already does.
+ * - `Sum` over leading axes (bias and LayerNorm-parameter gradients: `[rows, H]` → `[H]`) is a
+ *   full transpose followed by a row reduction on wasm; here it is one pass of column sums.
+ * - `Slice` (and `SplitV`, which slices) copies one innermost row at a time; here contiguous
+ *   trailing dimensions are merged so each copy moves the largest contiguous block.
+ *
+ * Anything these kernels do not cover (other dtypes, other axis patterns) goes to the original
+ * kernel, kept as a fallback.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+/** The wasm backend's internals used here (not part of tfjs's public types). */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): TypedArray;
+  incRef(dataId: tf.DataId): void;
+}
+
+/** Output sharing the input's data (no copy). */
+function share(x: tf.TensorInfo, backend: unknown, dtype = x.dtype): tf.TensorInfo {
+  (backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype };
+}
+
+function identityKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return fallback(args);
+    return share(x, args.backend);
+  };
+}
+
+function castKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const dtype = (args.attrs as unknown as { dtype: tf.DataType }).dtype;
+    if (x.dtype !== dtype || dtype === "string") return fallback(args);
+    return share(x, args.backend);
+  };
+}
+
+/**
+ * Column sums: `x` viewed as `[outer, inner]` is reduced over its rows into `out[inner]`,
+ * accumulating in float64.
+ */
+export function sumLeadingRows(
+  x: ArrayLike<number>,
+  outer: number,
+  inner: number,
+  out: TypedArray,
+): void {
+  const acc = new Float64Array(inner);
+  for (let i = 0; i < outer; i++) {
+    const o = i * inner;
+    for (let j = 0; j < inner; j++) acc[j] += x[o + j];
+  }
+  for (let j = 0; j < inner; j++) out[j] = acc[j];
+}
+
+function sumKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { axis, keepDims } = args.attrs as unknown as {
+      axis: number | number[];
+      keepDims: boolean;
+    };
+    if (x.dtype !== "float32" || x.shape.length < 2) return fallback(args);
+    const axes = tf.util.parseAxisParam(axis, x.shape).slice().sort((a, b) => a - b);
+    const p = axes.length;
+    // Only a strict leading prefix [0, p) with something left over.
+    if (p === 0 || p >= x.shape.length || axes.some((a, i) => a !== i)) return fallback(args);
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, p));
+    const innerShape = x.shape.slice(p);
+    const inner = tf.util.sizeFromShape(innerShape);
+    const outShape = keepDims ? [...x.shape.slice(0, p).map(() => 1), ...innerShape] : innerShape;
+    const be = args.backend as WasmBackendLike;
+    const out = be.makeOutput(outShape, "float32");
+    // Views after the allocation (a heap growth detaches older views).
+    sumLeadingRows(be.typedArrayFromHeap(x), outer, inner, be.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+/**
+ * Copies the block `begin`/`size` of a row-major `shape` array into `out`, merging trailing
+ * dimensions that are taken whole so each `set` moves one contiguous run.
+ */
+export function sliceBlocks(
+  x: TypedArray,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  out: TypedArray,
+): void {
+  const rank = shape.length;
+  // Last axis whose slice is partial; everything after it is whole.
+  let k = rank - 1;
+  while (k > 0 && begin[k] === 0 && size[k] === shape[k]) k--;
+  let run = size[k];
+  let stride = 1;
+  for (let d = rank - 1; d > k; d--) {
+    run *= shape[d];
+    stride *= shape[d];
+  }
+  // stride: elements per step along axis k; run: contiguous elements copied per outer index.
+  const strides = new Array<number>(k + 1);
+  strides[k] = stride;
+  for (let d = k - 1; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  const outerCount = size.slice(0, k).reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(k).fill(0);
+  let o = 0;
+  for (let n = 0; n < outerCount; n++) {
+    let src = begin[k] * strides[k];
+    for (let d = 0; d < k; d++) src += (begin[d] + idx[d]) * strides[d];
+    out.set(x.subarray(src, src + run), o);
+    o += run;
+    for (let d = k - 1; d >= 0; d--) {
+      if (++idx[d] < size[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+function sliceKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string" || x.shape.length === 0) return fallback(args);
+    const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+    if (s.some((d) => d === 0)) return fallback(args);
+    const be = args.backend as WasmBackendLike;
+    const out = be.makeOutput(s, x.dtype);
+    sliceBlocks(be.typedArrayFromHeap(x), x.shape, b, s, be.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+function splitVKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === "string") return fallback(args);
+    const { numOrSizeSplits, axis } = args.attrs as unknown as {
+      numOrSizeSplits: number | number[];
+      axis: number;
+    };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(
+      x as unknown as tf.Tensor,
+      numOrSizeSplits,
+      ax,
+    );
+    if (sizes.some((d) => d === 0)) return fallback(args);
+    const be = args.backend as WasmBackendLike;
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((piece) => {
+      const size = x.shape.slice();
+      size[ax] = piece;
+      const out = be.makeOutput(size, x.dtype);
+      sliceBlocks(be.typedArrayFromHeap(x), x.shape, begin, size, be.typedArrayFromHeap(out));
+      begin[ax] += piece;
+      return out;
+    });
+  };
+}
+
+const REPLACEMENTS: Record<string, (fallback: tf.KernelFunc) => tf.KernelFunc> = {
+  Identity: identityKernel,
+  Cast: castKernel,
+  Sum: sumKernel,
+  Slice: sliceKernel,
+  SplitV: splitVKernel,
+};
+
+let registered = false;
+
+/**
+ * Replaces the wasm kernels listed in this module's docs (idempotent). `TFJS_FAST_WASM=0`
+ * leaves tfjs's own kernels in place (for comparisons).
+ */
+export function registerFastWasmKernels(): boolean {
+  if (registered) return true;
+  const setting = Deno.env.get("TFJS_FAST_WASM");
+  if (setting === "0" || setting === "false") return false;
+  for (const [name, make] of Object.entries(REPLACEMENTS)) {
+    const original = tf.getKernel(name, "wasm");
+    if (!original) continue;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc) });
+  }
+  registered = true;
+  return true;
+}
+
+/** Kernel names this module replaces on wasm. */
+export function fastWasmKernelNames(): string[] {
+  return Object.keys(REPLACEMENTS);
+}

@@ -1,0 +1,188 @@
+/**
+ * `deno task cli check-data`: validates an ADL HW2 dataset (through lib/data), prints counts and
+ * QA window statistics, and runs the answer round-trip (gold start/end as the only high logits,
+ * decoded back and compared with the gold text exactly), listing every miss with its reason.
+ * With `--json` the last stdout line is one JSON object (`answer_roundtrip_em` in 0..1).
+ * @module
+ */
+import type { CommandSpec, ParsedFlags } from "./args.ts";
+import { UsageError } from "./args.ts";
+import { loadContexts, loadExamples } from "../data/mod.ts";
+import type { AdlExample, AdlSplit } from "../data/mod.ts";
+import { BertTokenizer } from "../tokenization/mod.ts";
+import {
+  answerRoundtrip,
+  examplesToQaInputs,
+  type McTruncationStats,
+  mcTruncationStats,
+  type Percentiles,
+  prepareQaFeaturesWithStats,
+  type QaInput,
+  type RoundtripMiss,
+  windowStatistics,
+  type WindowStats,
+} from "../features/mod.ts";
+
+/** Flags of `check-data`. */
+export const spec: CommandSpec = {
+  name: "check-data",
+  summary: "Validate an ADL-layout dataset, show window statistics and the answer round-trip.",
+  flags: {
+    context_file: { type: "string", required: true, help: "context.json (array of paragraphs)" },
+    train_file: { type: "string", help: "train.json" },
+    validation_file: { type: "string", help: "valid.json" },
+    test_file: { type: "string", help: "test.json" },
+    model_name_or_path: {
+      type: "string",
+      required: true,
+      help: "folder with vocab.txt and/or tokenizer.json",
+    },
+    max_seq_length: { type: "int", default: 384, min: 4, help: "tokens per QA window" },
+    doc_stride: { type: "int", default: 128, min: 0, help: "overlap between QA windows" },
+    max_answer_length: { type: "int", default: 30, min: 1, help: "longest decoded answer" },
+    n_best_size: { type: "int", default: 20, min: 1, help: "start/end candidates per window" },
+    json: { type: "boolean", default: false, help: "end with one JSON line of results" },
+  },
+  epilog: "At least one of --train_file, --validation_file, --test_file is needed. Splits with " +
+    "answers (train, validation) are round-tripped; the test split is paired with each of its " +
+    "candidate paragraphs for the window statistics.",
+};
+
+/** Per-split summary in the JSON output. */
+interface SplitReport {
+  file: string;
+  examples: number;
+  /** "relevant" (gold paragraph) or "all candidates" (test). */
+  paired_with: string;
+  windows: WindowStats;
+  mc: McTruncationStats;
+  answer_roundtrip?: { total: number; matched: number; em: number; misses: RoundtripMiss[] };
+}
+
+function fmtPct(p: Percentiles): string {
+  return `min ${p.min} p50 ${p.p50} p90 ${p.p90} p95 ${p.p95} p99 ${p.p99} max ${p.max} ` +
+    `(mean ${p.mean.toFixed(1)})`;
+}
+
+/** Runs the command. */
+export async function run(flags: ParsedFlags): Promise<void> {
+  const contextFile = flags.context_file as string;
+  const files: [string, string | undefined, AdlSplit][] = [
+    ["train", flags.train_file as string | undefined, "train"],
+    ["validation", flags.validation_file as string | undefined, "valid"],
+    ["test", flags.test_file as string | undefined, "test"],
+  ];
+  if (files.every(([, f]) => !f)) {
+    throw new UsageError("give at least one of --train_file, --validation_file, --test_file");
+  }
+  const maxSeqLength = flags.max_seq_length as number;
+  const docStride = flags.doc_stride as number;
+  const maxAnswerLength = flags.max_answer_length as number;
+  const nBestSize = flags.n_best_size as number;
+  const asJson = flags.json as boolean;
+
+  const contexts = await loadContexts(contextFile);
+  const tokenizer = await BertTokenizer.fromPretrained(flags.model_name_or_path as string);
+  console.log(`${contextFile}: ${contexts.length} paragraphs`);
+  console.log(
+    `tokenizer: ${flags.model_name_or_path} (vocab ${tokenizer.vocabSize}); QA windows: ` +
+      `max_seq_length ${maxSeqLength}, doc_stride ${docStride}; max_answer_length ` +
+      `${maxAnswerLength}, n_best_size ${nBestSize}`,
+  );
+
+  const splits: Record<string, SplitReport> = {};
+  let rtTotal = 0;
+  let rtMatched = 0;
+  for (const [name, file, split] of files) {
+    if (!file) continue;
+    const examples: AdlExample[] = await loadExamples(file, contexts, { split });
+    const withGold = examples.length > 0 && examples.every((e) => e.relevant !== undefined);
+    let inputs: QaInput[];
+    if (withGold) inputs = examplesToQaInputs(examples, contexts);
+    else {
+      inputs = examples.flatMap((ex) =>
+        ex.paragraphs.map((p, k) => ({
+          id: `${ex.id}#${k}`,
+          question: ex.question,
+          context: contexts[p],
+        }))
+      );
+    }
+    const { features, stats } = prepareQaFeaturesWithStats(inputs, tokenizer, {
+      maxSeqLength,
+      docStride,
+      training: true,
+    });
+    const windows = windowStatistics(inputs, features, stats);
+    const mc = mcTruncationStats(examples, contexts, tokenizer, maxSeqLength);
+    const report: SplitReport = {
+      file,
+      examples: examples.length,
+      paired_with: withGold ? "relevant" : "all candidates",
+      windows,
+      mc,
+    };
+    console.log(
+      `\n[${name}] ${file}: ${examples.length} questions` +
+        (withGold ? "" : ` (${inputs.length} question/candidate pairs)`),
+    );
+    console.log(
+      `  QA windows: ${windows.features} for ${windows.examples} ${
+        withGold ? "examples" : "pairs"
+      }` +
+        ` (mean ${
+          windows.featuresPerExampleMean.toFixed(3)
+        }, max ${windows.featuresPerExampleMax}` +
+        ` per example); ${windows.multiWindowPct.toFixed(1)}% need more than one window`,
+    );
+    if (withGold) console.log(`  answers in no window: ${windows.answerInNoWindow}`);
+    if (windows.questionsTruncated) {
+      console.log(`  questions truncated to 64 tokens: ${windows.questionsTruncated}`);
+    }
+    console.log(`  question tokens: ${fmtPct(windows.questionTokens)}`);
+    console.log(`  context tokens:  ${fmtPct(windows.contextTokens)}`);
+    console.log(`  pair tokens:     ${fmtPct(windows.pairTokens)}`);
+    console.log(
+      `  MC: ${mc.pairs} question/paragraph pairs, ${mc.truncated} (${
+        mc.truncatedPct.toFixed(1)
+      }%)` +
+        ` longer than ${maxSeqLength} tokens (paragraph truncated)`,
+    );
+    if (withGold) {
+      const rt = answerRoundtrip(inputs, features, tokenizer, { maxAnswerLength, nBestSize });
+      report.answer_roundtrip = rt;
+      rtTotal += rt.total;
+      rtMatched += rt.matched;
+      console.log(
+        `  answer round-trip: ${rt.matched}/${rt.total} = ${rt.em.toFixed(4)}` +
+          (rt.misses.length ? `; ${rt.misses.length} miss(es):` : ""),
+      );
+      for (const m of rt.misses) {
+        console.log(
+          `    ${m.id}: ${m.reason}; gold ${JSON.stringify(m.gold)} at ${m.goldStart}, ` +
+            `decoded ${JSON.stringify(m.decoded)}`,
+        );
+      }
+    }
+    splits[name] = report;
+  }
+  const em = rtTotal ? rtMatched / rtTotal : null;
+  console.log(
+    `\nanswer round-trip overall: ` +
+      (em === null ? "no split with answers" : `${rtMatched}/${rtTotal} = ${em.toFixed(4)}`),
+  );
+  if (asJson) {
+    console.log(JSON.stringify({
+      context_file: contextFile,
+      paragraphs: contexts.length,
+      model_name_or_path: flags.model_name_or_path,
+      max_seq_length: maxSeqLength,
+      doc_stride: docStride,
+      max_answer_length: maxAnswerLength,
+      splits,
+      answer_roundtrip_total: rtTotal,
+      answer_roundtrip_matched: rtMatched,
+      answer_roundtrip_em: em,
+    }));
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `deno task cli tokenize --model_name_or_path DIR`: reads one text per line on stdin and writes
+ * one JSON line per input, `{"tokens": [...], "ids": [...], "offsets": [[s, e], ...]}`, without
+ * special tokens. Offsets index the input line in UTF-16 code units (Python counts code points;
+ * they differ only after astral-plane characters such as emoji).
+ * @module
+ */
+import type { CommandSpec, ParsedFlags } from "./args.ts";
+import { BertTokenizer } from "../tokenization/mod.ts";
+
+/** Flags of the `tokenize` command. */
+export const spec: CommandSpec = {
+  name: "tokenize",
+  summary: "Tokenize stdin (one text per line) into JSON lines of tokens, ids and offsets.",
+  flags: {
+    model_name_or_path: {
+      type: "string",
+      required: true,
+      help: "Folder with vocab.txt and/or tokenizer.json (+ tokenizer_config.json)",
+    },
+  },
+  epilog: 'Output per line: {"tokens": [...], "ids": [...], "offsets": [[start, end], ...]}',
+};
+
+/** Writes one JSON line per input line of `input` to `write`. */
+export async function tokenizeStream(
+  tokenizer: BertTokenizer,
+  input: ReadableStream<Uint8Array>,
+  write: (chunk: string) => Promise<void>,
+): Promise<number> {
+  let buf = "";
+  let count = 0;
+  const emit = async (lines: string[]) => {
+    if (lines.length === 0) return;
+    const out = lines.map((raw) => {
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      const t = tokenizer.tokenizeWithOffsets(line);
+      return JSON.stringify({ tokens: t.tokens, ids: t.ids, offsets: t.offsets }) + "\n";
+    });
+    count += lines.length;
+    await write(out.join(""));
+  };
+  for await (const chunk of input.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    const nl = buf.lastIndexOf("\n");
+    if (nl < 0) continue;
+    const lines = buf.slice(0, nl).split("\n");
+    buf = buf.slice(nl + 1);
+    await emit(lines);
+  }
+  // A last line without a trailing newline still counts.
+  if (buf.length > 0) await emit([buf]);
+  return count;
+}
+
+/** Runs the command. */
+export async function run(flags: ParsedFlags): Promise<void> {
+  const tokenizer = await BertTokenizer.fromPretrained(String(flags.model_name_or_path));
+  const enc = new TextEncoder();
+  const writer = Deno.stdout.writable.getWriter();
+  try {
+    await tokenizeStream(tokenizer, Deno.stdin.readable, (s) => writer.write(enc.encode(s)));
+  } finally {
+    writer.releaseLock();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Data: the ADL HW2 layout (loading with validation, writing), SQuAD/DRCD import, the
+ * deterministic sample dataset and the corpus vocabulary builder.
+ * @module
+ */
+export {
+  type AdlAnswer,
+  type AdlExample,
+  type AdlSplit,
+  DataError,
+  type DataProblem,
+  formatProblem,
+  type SkippedRecord,
+} from "./types.ts";
+export { lineColumn, parseJsonText, readJsonFile, readTextStrict } from "./json.ts";
+export {
+  type AdlDataset,
+  type AdlDatasetFiles,
+  type ExamplesReport,
+  loadAdlDataset,
+  loadContexts,
+  loadExamples,
+  type LoadExamplesOptions,
+  readExamples,
+  validateContexts,
+  validateExamples,
+} from "./load.ts";
+export { dataJson, toFileRecords, writeContexts, writeExamples } from "./write.ts";
+export { codePointToUtf16, hasAstral, utf16ToCodePoint } from "./offsets.ts";
+export { type ImportedSquad, importSquad, type ImportSquadOptions } from "./squad.ts";
+export {
+  basicTokenize,
+  buildVocab,
+  type BuildVocabOptions,
+  compareCodePoints,
+  isBertControl,
+  isBertPunctuation,
+  isBertWhitespace,
+  isChineseChar,
+  MAX_CHARS_PER_WORD,
+  SPECIAL_TOKENS,
+  vocabText,
+} from "./vocab.ts";
+export {
+  DEFAULT_SAMPLE_SEED,
+  DEFAULT_SAMPLE_SIZES,
+  type EntityType,
+  generateSampleDataset,
+  type QuestionInfo,
+  type SampleDataset,
+  type SampleOptions,
+  type SampleSizes,
+} from "./sample/generate.ts";
+export {
+  SAMPLE_FILES,
+  sampleDatasetFiles,
+  sampleReadme,
+  type SampleStats,
+  sampleStats,
+} from "./sample/files.ts";

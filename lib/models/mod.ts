@@ -1,0 +1,51 @@
+/**
+ * BERT models: configuration, encoder + heads (multiple choice, QA, masked LM), Hugging Face
+ * checkpoint loading (`model.safetensors`, `pytorch_model.bin`) and saving.
+ * @module
+ */
+export {
+  BERT_CONFIG_DEFAULTS,
+  type BertConfig,
+  type ConfigDifference,
+  configToJsonString,
+  diffConfigs,
+  formatConfig,
+  makeBertConfig,
+  readConfig,
+  renderConfigDiff,
+  writeConfig,
+} from "./config.ts";
+export {
+  BertModel,
+  createFromConfig,
+  dropout,
+  type ForwardOptions,
+  hasPooler,
+  initialValues,
+  type ModelInputs,
+  type ModelOutput,
+  parameterSpecs,
+  type ParamSpec,
+  type Task,
+  TASK_ARCHITECTURES,
+  TASKS,
+} from "./bert.ts";
+export {
+  canonicalKey,
+  formatLoadReport,
+  type LoadOptions,
+  loadPretrained,
+  type LoadReport,
+  modelFromTensors,
+  readCheckpointTensors,
+  saveModel,
+} from "./checkpoint.ts";
+export {
+  type Float32Entry,
+  parseSafetensors,
+  readSafetensors,
+  type SafetensorsFile,
+  serializeSafetensors,
+} from "./safetensors.ts";
+export { parseTorchCheckpoint, readTorchCheckpoint } from "./torch_pickle.ts";
+export type { RawDtype, RawTensor } from "./tensors.ts";

@@ -1,0 +1,65 @@
+/**
+ * Task runners and the two-stage pipeline: training multiple choice and QA with the generic loop,
+ * batched inference that keeps ids aligned, MC → QA prediction (`prediction.csv`) and the
+ * validation report (MC accuracy, QA with the gold paragraph, end to end).
+ * @module
+ */
+export {
+  assertMcAlignment,
+  assertQaAlignment,
+  batchIndices,
+  type BatchOrder,
+  type ForwardModel,
+  type InferenceOptions,
+  mcLogits,
+  type QaLogits,
+  qaLogits,
+  toTensor,
+} from "./inference.ts";
+export {
+  argmax,
+  mcMetrics,
+  type McPrediction,
+  type McPredictOptions,
+  predictParagraphs,
+  softmax,
+} from "./mc.ts";
+export {
+  predictAnswers,
+  qaLossFromLogits,
+  qaMetrics,
+  type QaPredictOptions,
+  type QaPredictResult,
+} from "./qa.ts";
+export {
+  evaluatePipeline,
+  formatEvaluation,
+  type PipelineEvaluation,
+  type PipelineOptions,
+  type PipelineResult,
+  type PipelineRow,
+  runPipeline,
+  type Stage,
+  writePipelineCsv,
+} from "./two_stage.ts";
+export {
+  type LoadedModel,
+  loadModelAndTokenizer,
+  loadTokenizer,
+  loadWeightsInto,
+  type ModelSourceArgs,
+  parseConfigOverrides,
+  resolveConfig,
+  saveModelAndTokenizer,
+} from "./setup.ts";
+export {
+  MC_DEFAULTS,
+  QA_DEFAULTS,
+  type QaTrainArgs,
+  readTrainingArgs,
+  type RunnerOptions,
+  type TaskTrainArgs,
+  type TaskTrainResult,
+  trainMultipleChoice,
+  trainQuestionAnswering,
+} from "./train.ts";

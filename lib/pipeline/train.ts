@@ -1,0 +1,454 @@
+/**
+ * Task runners: `trainMultipleChoice` and `trainQuestionAnswering` wire data → features → model →
+ * the generic training loop, with the arguments (names and defaults) of Hugging Face's
+ * `run_swag_no_trainer.py` and `run_qa_no_trainer.py`. Differences: `seed` defaults to 42
+ * (every run is reproducible) and evaluation runs after every epoch for both tasks.
+ *
+ * `output_dir` receives the final model and tokenizer (Hugging Face layout), `training_args.json`,
+ * `all_results.json` (`eval_*` metrics, as the scripts write), the logs and checkpoints of the
+ * loop, and `best/` (best validation metric).
+ * @module
+ */
+import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
+import {
+  collateMc,
+  collateQa,
+  examplesToQaInputs,
+  type McFeature,
+  prepareMcFeatures,
+  prepareQaFeatures,
+  type QaFeature,
+  type QaInput,
+} from "../features/mod.ts";
+import type { BertModel, Task } from "../models/mod.ts";
+import type { BertTokenizer } from "../tokenization/mod.ts";
+import {
+  countCorrect,
+  mcLoss,
+  type ProgressMode,
+  qaExactPositions,
+  qaLoss,
+  type SchedulerType,
+  train,
+  type TrainingArgs,
+  type TrainResult,
+} from "../training/mod.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
+import { toTensor } from "./inference.ts";
+import { mcMetrics, predictParagraphs } from "./mc.ts";
+import { predictAnswers, qaMetrics } from "./qa.ts";
+import {
+  loadModelAndTokenizer,
+  loadWeightsInto,
+  type ModelSourceArgs,
+  saveModelAndTokenizer,
+} from "./setup.ts";
+
+/** Arguments shared by both tasks (Hugging Face flag names). */
+export interface TaskTrainArgs extends ModelSourceArgs {
+  train_file: string;
+  validation_file?: string;
+  context_file: string;
+  max_seq_length?: number;
+  pad_to_max_length?: boolean;
+  per_device_train_batch_size?: number;
+  per_device_eval_batch_size?: number;
+  learning_rate?: number;
+  weight_decay?: number;
+  num_train_epochs?: number;
+  max_train_steps?: number;
+  gradient_accumulation_steps?: number;
+  lr_scheduler_type?: SchedulerType;
+  num_warmup_steps?: number;
+  max_grad_norm?: number;
+  output_dir?: string;
+  /** "epoch" or a number of updates (a numeric string is accepted, as on the command line). */
+  checkpointing_steps?: string | number;
+  resume_from_checkpoint?: string;
+  /** Truncate the training / validation sets (HF debugging flags). */
+  max_train_samples?: number;
+  max_eval_samples?: number;
+}
+
+/** Extra arguments of question answering. */
+export interface QaTrainArgs extends TaskTrainArgs {
+  doc_stride?: number;
+  n_best_size?: number;
+  max_answer_length?: number;
+}
+
+/** Defaults of `run_swag_no_trainer.py` (seed: 42 here, None there). */
+export const MC_DEFAULTS: {
+  max_seq_length: number;
+  pad_to_max_length: boolean;
+  per_device_train_batch_size: number;
+  per_device_eval_batch_size: number;
+  learning_rate: number;
+  weight_decay: number;
+  num_train_epochs: number;
+  gradient_accumulation_steps: number;
+  lr_scheduler_type: SchedulerType;
+  num_warmup_steps: number;
+  seed: number;
+} = {
+  max_seq_length: 128,
+  pad_to_max_length: false,
+  per_device_train_batch_size: 8,
+  per_device_eval_batch_size: 8,
+  learning_rate: 5e-5,
+  weight_decay: 0,
+  num_train_epochs: 3,
+  gradient_accumulation_steps: 1,
+  lr_scheduler_type: "linear",
+  num_warmup_steps: 0,
+  seed: 42,
+};
+
+/** Defaults of `run_qa_no_trainer.py` (seed: 42 here, None there). */
+export const QA_DEFAULTS: typeof MC_DEFAULTS & {
+  doc_stride: number;
+  n_best_size: number;
+  max_answer_length: number;
+} = {
+  ...MC_DEFAULTS,
+  max_seq_length: 384,
+  doc_stride: 128,
+  n_best_size: 20,
+  max_answer_length: 30,
+};
+
+/** Options that are not training arguments. */
+export interface RunnerOptions {
+  /** Messages (default console.log). */
+  log?: (message: string) => void;
+  /** Progress display (default "auto"). */
+  progress?: ProgressMode;
+  /** Called after each optimizer update with its log record. */
+  onStep?: (record: Record<string, unknown>) => void | Promise<void>;
+}
+
+/** What a task runner returns. */
+export interface TaskTrainResult {
+  /** The trained model (the caller disposes it). */
+  model: BertModel;
+  tokenizer: BertTokenizer;
+  /** The arguments with defaults filled in. */
+  args: TaskTrainArgs;
+  train: TrainResult;
+  /** Evaluation after the last epoch (empty without a validation file). */
+  eval: Record<string, number>;
+  /** Seconds spent in `train` (features excluded). */
+  trainSeconds: number;
+}
+
+function fill<T extends object, D extends object>(args: T, defaults: D): T & D {
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
+  return out as T & D;
+}
+
+function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v === "epoch") return "epoch";
+  const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new Error(
+      `checkpointing_steps must be "epoch" or a positive integer, got ${JSON.stringify(v)}`,
+    );
+  }
+  return n;
+}
+
+/** Validates arguments common to both tasks before any work. */
+function validate(args: object, task: string): void {
+  const a = args as Record<string, unknown>;
+  const posInt = [
+    "max_seq_length",
+    "per_device_train_batch_size",
+    "per_device_eval_batch_size",
+    "num_train_epochs",
+    "gradient_accumulation_steps",
+  ];
+  for (const k of posInt) {
+    const v = a[k];
+    if (!(Number.isInteger(v) && (v as number) > 0)) {
+      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const k of ["max_train_steps", "max_train_samples", "max_eval_samples"]) {
+    const v = a[k];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
+      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const k of ["learning_rate", "weight_decay", "num_warmup_steps"]) {
+    const v = a[k] as number;
+    if (!(typeof v === "number" && v >= 0)) {
+      throw new Error(`${task}: ${k} must be >= 0, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (!a.train_file) throw new Error(`${task}: train_file is required`);
+  if (!a.context_file) throw new Error(`${task}: context_file is required`);
+  checkpointing(a.checkpointing_steps as string | number | undefined);
+  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
+    throw new Error(`${task}: checkpointing_steps / resume_from_checkpoint need output_dir`);
+  }
+}
+
+function toLoopArgs(a: TaskTrainArgs & typeof MC_DEFAULTS): TrainingArgs {
+  return {
+    numTrainEpochs: a.num_train_epochs,
+    maxTrainSteps: a.max_train_steps,
+    perDeviceTrainBatchSize: a.per_device_train_batch_size,
+    gradientAccumulationSteps: a.gradient_accumulation_steps,
+    learningRate: a.learning_rate,
+    weightDecay: a.weight_decay,
+    lrSchedulerType: a.lr_scheduler_type,
+    numWarmupSteps: a.num_warmup_steps,
+    maxGradNorm: a.max_grad_norm,
+    seed: a.seed,
+    checkpointingSteps: checkpointing(a.checkpointing_steps),
+    resumeFromCheckpoint: a.resume_from_checkpoint,
+    outputDir: a.output_dir,
+  };
+}
+
+async function loadSplit(
+  path: string,
+  contexts: string[],
+  split: "train" | "valid",
+  max?: number,
+): Promise<AdlExample[]> {
+  const ex = await loadExamples(path, contexts, { split });
+  return max !== undefined ? ex.slice(0, max) : ex;
+}
+
+function checkLength(model: BertModel, tokenizer: BertTokenizer, maxSeqLength: number) {
+  const limit = Math.min(model.config.max_position_embeddings, tokenizer.modelMaxLength);
+  if (maxSeqLength > limit) {
+    throw new Error(
+      `max_seq_length ${maxSeqLength} is larger than the model can take (${limit}: ` +
+        `max_position_embeddings ${model.config.max_position_embeddings}, tokenizer ` +
+        `model_max_length ${tokenizer.modelMaxLength})`,
+    );
+  }
+}
+
+async function prepareModel(
+  a: TaskTrainArgs & { seed: number },
+  task: Task,
+  log: (m: string) => void,
+) {
+  const loaded = await loadModelAndTokenizer(a, task, log);
+  log(
+    `${loaded.fromScratch ? "new" : "pretrained"} ${loaded.model.architecture}: ` +
+      `${loaded.model.numParameters().toLocaleString("en-US")} parameters, ` +
+      `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
+  );
+  return loaded;
+}
+
+/** Model + tokenizer in HF layout, plus the run's arguments (read back by `predict`). */
+async function saveRunModel(
+  model: BertModel,
+  tokenizer: BertTokenizer,
+  dir: string,
+  args: object,
+): Promise<void> {
+  await saveModelAndTokenizer(model, tokenizer, dir);
+  await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(args, null, 2) + "\n");
+}
+
+/** `all_results.json` with `eval_*` metrics, as the HF scripts write it. */
+async function writeResults(outputDir: string | undefined, evalMetrics: Record<string, number>) {
+  if (!outputDir) return;
+  const results: Record<string, number> = {};
+  for (const [k, v] of Object.entries(evalMetrics)) results[`eval_${k}`] = v;
+  await writeJsonAtomic(`${outputDir}/all_results.json`, results);
+}
+
+/**
+ * Trains a multiple-choice model (pick the relevant paragraph among the candidates) like
+ * `run_swag_no_trainer.py`; evaluates accuracy and loss on `validation_file` after each epoch.
+ */
+export async function trainMultipleChoice(
+  args: TaskTrainArgs,
+  opts: RunnerOptions = {},
+): Promise<TaskTrainResult> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const a = fill(args, MC_DEFAULTS);
+  validate(a, "train-mc");
+  const contexts = await loadContexts(a.context_file);
+  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
+  const validEx = a.validation_file
+    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
+    : [];
+  const { model, tokenizer } = await prepareModel(a, "mc", log);
+  try {
+    checkLength(model, tokenizer, a.max_seq_length);
+    const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, {
+      maxSeqLength: a.max_seq_length,
+    });
+    const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, {
+      maxSeqLength: a.max_seq_length,
+    });
+    log(`train-mc: ${trainEx.length} training questions, ${validEx.length} validation questions`);
+    const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
+    const evaluate = async () => {
+      const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
+        maxSeqLength: a.max_seq_length,
+        batchSize: a.per_device_eval_batch_size,
+        padToLength: pad,
+      }, validFeatures);
+      return mcMetrics(validEx, preds);
+    };
+    const t0 = performance.now();
+    const result = await train({
+      variables: model.variables,
+      numExamples: trainFeatures.length,
+      makeBatch: (idx) =>
+        collateMc(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
+          padToLength: pad,
+        }),
+      disposeBatch: () => {},
+      lossFn: (b, ctx) => {
+        const out = model.forward({
+          inputIds: toTensor(b.inputIds),
+          tokenTypeIds: toTensor(b.tokenTypeIds),
+          attentionMask: toTensor(b.attentionMask),
+        }, { training: ctx.training, seed: ctx.seed });
+        const labels = toTensor(b.labels!);
+        const { correct, count } = countCorrect(out.logits!, labels);
+        return { loss: mcLoss(out.logits!, labels), correct, count };
+      },
+      args: toLoopArgs(a),
+      metricName: "accuracy",
+      evaluate: validEx.length ? evaluate : undefined,
+      bestMetric: validEx.length && a.output_dir ? "accuracy" : undefined,
+      saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
+      loadModel: (dir) => loadWeightsInto(model, dir),
+      progress: opts.progress,
+      label: "train-mc",
+      onStep: opts.onStep,
+      log,
+    });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const last = result.evalLog.at(-1);
+    const evalMetrics: Record<string, number> = last
+      ? { accuracy: last.accuracy as number, loss: last.loss as number }
+      : {};
+    await writeResults(a.output_dir, evalMetrics);
+    return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Trains an extractive QA model on the gold paragraphs like `run_qa_no_trainer.py`; evaluates
+ * EM, F1 and loss on `validation_file` (gold paragraphs) after each epoch.
+ */
+export async function trainQuestionAnswering(
+  args: QaTrainArgs,
+  opts: RunnerOptions = {},
+): Promise<TaskTrainResult> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const a = fill(args, QA_DEFAULTS);
+  validate(a, "train-qa");
+  for (const k of ["doc_stride", "n_best_size", "max_answer_length"] as const) {
+    if (!(Number.isInteger(a[k]) && a[k] >= (k === "doc_stride" ? 0 : 1))) {
+      throw new Error(`train-qa: ${k} has an invalid value ${JSON.stringify(a[k])}`);
+    }
+  }
+  if (a.doc_stride >= a.max_seq_length) {
+    throw new Error(
+      `train-qa: doc_stride ${a.doc_stride} must be smaller than max_seq_length ${a.max_seq_length}`,
+    );
+  }
+  const contexts = await loadContexts(a.context_file);
+  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
+  const validEx = a.validation_file
+    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
+    : [];
+  const { model, tokenizer } = await prepareModel(a, "qa", log);
+  try {
+    checkLength(model, tokenizer, a.max_seq_length);
+    const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
+    const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
+    const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
+    const validInputs = examplesToQaInputs(validEx, contexts);
+    const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
+    log(
+      `train-qa: ${trainEx.length} training questions -> ${trainFeatures.length} windows, ` +
+        `${validEx.length} validation questions -> ${validFeatures.length} windows`,
+    );
+    const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
+    const evaluate = async () => {
+      const res = await predictAnswers(model, tokenizer, validInputs, {
+        maxSeqLength: a.max_seq_length,
+        docStride: a.doc_stride,
+        batchSize: a.per_device_eval_batch_size,
+        nBestSize: a.n_best_size,
+        maxAnswerLength: a.max_answer_length,
+        padToLength: pad,
+      }, validFeatures);
+      return qaMetrics(validInputs, res);
+    };
+    const t0 = performance.now();
+    const result = await train({
+      variables: model.variables,
+      numExamples: trainFeatures.length,
+      makeBatch: (idx) =>
+        collateQa(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
+          padToLength: pad,
+        }),
+      disposeBatch: () => {},
+      lossFn: (b, ctx) => {
+        const out = model.forward({
+          inputIds: toTensor(b.inputIds),
+          tokenTypeIds: toTensor(b.tokenTypeIds),
+          attentionMask: toTensor(b.attentionMask),
+        }, { training: ctx.training, seed: ctx.seed });
+        const sp = toTensor(b.startPositions!);
+        const ep = toTensor(b.endPositions!);
+        const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);
+        return { loss: qaLoss(out.startLogits!, out.endLogits!, sp, ep), correct, count };
+      },
+      args: toLoopArgs(a),
+      metricName: "exact_match",
+      evaluate: validEx.length ? evaluate : undefined,
+      bestMetric: validEx.length && a.output_dir ? "exact_match" : undefined,
+      saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
+      loadModel: (dir) => loadWeightsInto(model, dir),
+      progress: opts.progress,
+      label: "train-qa",
+      onStep: opts.onStep,
+      log,
+    });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const last = result.evalLog.at(-1);
+    const evalMetrics: Record<string, number> = last
+      ? {
+        exact_match: last.exact_match as number,
+        f1: last.f1 as number,
+        loss: last.loss as number,
+      }
+      : {};
+    await writeResults(a.output_dir, evalMetrics);
+    return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** Reads `training_args.json` of a model folder written by a runner (null when absent). */
+export async function readTrainingArgs(dir: string): Promise<Record<string, unknown> | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/training_args.json`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`${dir}/training_args.json: ${(e as Error).message}`);
+  }
+}

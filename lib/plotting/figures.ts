@@ -1,0 +1,379 @@
+/**
+ * Figure builders: pure functions from training logs and metrics to plain Plotly JSON specs
+ * (`{data, layout}`), which render the same in a notebook (Plotly MIME bundle), in saved HTML and
+ * in the PNG export.
+ * @module
+ */
+import {
+  cumulativeMean,
+  epochBoundaries,
+  type EvalRecord,
+  runningMetricOf,
+  type TrainingLog,
+} from "./log.ts";
+
+/** A Plotly figure as JSON: traces and layout. */
+export interface PlotlyFigure {
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+}
+
+/** Default figure size in CSS pixels (also the PNG size). */
+export const DEFAULT_SIZE = { width: 900, height: 600 } as const;
+
+/** Qualitative palette (Plotly's default colour sequence). */
+export const PALETTE = [
+  "#636efa",
+  "#ef553b",
+  "#00cc96",
+  "#ab63fa",
+  "#ffa15a",
+  "#19d3f3",
+  "#ff6692",
+  "#b6e880",
+] as const;
+
+const METRIC_LABEL: Record<string, string> = {
+  running_accuracy: "running accuracy",
+  running_em: "running EM",
+  accuracy: "accuracy",
+  exact_match: "exact match",
+  f1: "F1",
+  eval_loss: "validation loss",
+};
+
+function baseLayout(title: string, height: number): Record<string, unknown> {
+  return {
+    title: { text: title },
+    width: DEFAULT_SIZE.width,
+    height,
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+    font: { family: "Arial, Helvetica, sans-serif", size: 13 },
+    legend: { orientation: "h", x: 0, y: -0.16 },
+    margin: { l: 70, r: 70, t: 60, b: 90 },
+  };
+}
+
+function axis(title: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    title: { text: title },
+    showgrid: true,
+    gridcolor: "#e5e5e5",
+    zeroline: false,
+    linecolor: "#444",
+    showline: true,
+    ...extra,
+  };
+}
+
+/** Vertical dotted lines (and labels) at epoch boundaries, spanning the whole plot height. */
+function epochShapes(
+  log: TrainingLog,
+  xref = "x",
+): { shapes: Record<string, unknown>[]; annotations: Record<string, unknown>[] } {
+  const shapes: Record<string, unknown>[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  for (const b of epochBoundaries(log.steps)) {
+    shapes.push({
+      type: "line",
+      xref,
+      yref: "paper",
+      x0: b.step,
+      x1: b.step,
+      y0: 0,
+      y1: 1,
+      line: { color: "#888", width: 1, dash: "dot" },
+    });
+    annotations.push({
+      xref,
+      yref: "paper",
+      x: b.step,
+      y: 1,
+      yanchor: "bottom",
+      text: `epoch ${b.epoch}`,
+      showarrow: false,
+      font: { size: 10, color: "#666" },
+    });
+  }
+  return { shapes, annotations };
+}
+
+/** Options for {@link trainingCurvesFigure}. */
+export interface TrainingCurvesOptions {
+  title?: string;
+  height?: number;
+}
+
+/**
+ * Training curves per step: the loss of each step (thin) with its cumulative running average
+ * (bold) on top, and the logged running accuracy (MC) or running EM (QA) below — the cumulative
+ * average the training loop logs, as the study plotted it. Epoch boundaries are dotted lines.
+ */
+export function trainingCurvesFigure(
+  log: TrainingLog,
+  opts: TrainingCurvesOptions = {},
+): PlotlyFigure {
+  const steps = log.steps.map((s) => s.step);
+  const losses = log.steps.map((s) => s.loss);
+  const metric = runningMetricOf(log);
+  const data: Record<string, unknown>[] = [
+    {
+      type: "scatter",
+      mode: "lines",
+      name: "loss (per step)",
+      x: steps,
+      y: losses,
+      line: { color: PALETTE[0], width: 1 },
+      opacity: 0.35,
+      xaxis: "x",
+      yaxis: "y",
+    },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: "loss (cumulative average)",
+      x: steps,
+      y: cumulativeMean(losses),
+      line: { color: PALETTE[0], width: 2.5 },
+      xaxis: "x",
+      yaxis: "y",
+    },
+  ];
+  if (metric) {
+    const pts = log.steps.filter((s) => s[metric] !== undefined);
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: METRIC_LABEL[metric],
+      x: pts.map((s) => s.step),
+      y: pts.map((s) => s[metric]),
+      line: { color: PALETTE[1], width: 2.5 },
+      xaxis: "x",
+      yaxis: "y2",
+    });
+  }
+  const { shapes, annotations } = epochShapes(log);
+  const layout = baseLayout(opts.title ?? "Training curves", opts.height ?? DEFAULT_SIZE.height);
+  layout.xaxis = axis("step", { anchor: metric ? "y2" : "y" });
+  layout.yaxis = axis("loss", { domain: metric ? [0.55, 1] : [0, 1] });
+  if (metric) {
+    layout.yaxis2 = axis(METRIC_LABEL[metric], { domain: [0, 0.45], anchor: "x" });
+  }
+  layout.shapes = shapes;
+  layout.annotations = annotations;
+  return { data, layout };
+}
+
+/** Options for {@link validationFigure}. */
+export interface ValidationOptions {
+  title?: string;
+  height?: number;
+}
+
+/**
+ * Validation metrics per epoch: accuracy (MC) or exact match and F1 (QA) on the left axis and the
+ * validation loss on the right axis, one marker per evaluated epoch.
+ */
+export function validationFigure(
+  evals: readonly EvalRecord[],
+  opts: ValidationOptions = {},
+): PlotlyFigure {
+  const data: Record<string, unknown>[] = [];
+  const epochs = evals.map((e) => e.epoch);
+  let color = 0;
+  for (const key of ["accuracy", "exact_match", "f1"] as const) {
+    const pts = evals.filter((e) => e[key] !== undefined);
+    if (pts.length === 0) continue;
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: METRIC_LABEL[key],
+      x: pts.map((e) => e.epoch),
+      y: pts.map((e) => e[key]),
+      line: { color: PALETTE[color++ % PALETTE.length], width: 2.5 },
+      marker: { size: 8 },
+      yaxis: "y",
+    });
+  }
+  const losses = evals.filter((e) => e.eval_loss !== undefined);
+  if (losses.length > 0) {
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: METRIC_LABEL.eval_loss,
+      x: losses.map((e) => e.epoch),
+      y: losses.map((e) => e.eval_loss),
+      line: { color: "#555", width: 2, dash: "dash" },
+      marker: { size: 8, symbol: "square" },
+      yaxis: "y2",
+    });
+  }
+  const layout = baseLayout(
+    opts.title ?? "Validation metrics per epoch",
+    opts.height ?? DEFAULT_SIZE.height,
+  );
+  layout.xaxis = axis("epoch", { tickmode: "array", tickvals: epochs });
+  layout.yaxis = axis("metric");
+  if (losses.length > 0) {
+    layout.yaxis2 = axis("validation loss", { overlaying: "y", side: "right", showgrid: false });
+  }
+  return { data, layout };
+}
+
+/** One named run for overlays. */
+export interface NamedRun {
+  name: string;
+  log: TrainingLog;
+}
+
+/** Options for {@link comparisonFigure}. */
+export interface ComparisonOptions {
+  title?: string;
+  height?: number;
+  /** Validation metric to draw per epoch; default: `accuracy` if any run has it, else `exact_match`. */
+  evalMetric?: "accuracy" | "exact_match" | "f1" | "eval_loss";
+}
+
+/**
+ * Overlay of several runs (e.g. pretrained vs from scratch): cumulative average training loss per
+ * step, the logged running metric per step, and a validation metric per epoch, one colour per run.
+ */
+export function comparisonFigure(
+  runs: readonly NamedRun[],
+  opts: ComparisonOptions = {},
+): PlotlyFigure {
+  const evalMetric = opts.evalMetric ??
+    (runs.some((r) => r.log.evals.some((e) => e.accuracy !== undefined))
+      ? "accuracy"
+      : "exact_match");
+  const data: Record<string, unknown>[] = [];
+  runs.forEach((run, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const common = { legendgroup: run.name, line: { color, width: 2.5 } };
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: run.name,
+      x: run.log.steps.map((s) => s.step),
+      y: cumulativeMean(run.log.steps.map((s) => s.loss)),
+      xaxis: "x",
+      yaxis: "y",
+      ...common,
+    });
+    const metric = runningMetricOf(run.log);
+    if (metric) {
+      const pts = run.log.steps.filter((s) => s[metric] !== undefined);
+      data.push({
+        type: "scatter",
+        mode: "lines",
+        name: run.name,
+        showlegend: false,
+        x: pts.map((s) => s.step),
+        y: pts.map((s) => s[metric]),
+        xaxis: "x2",
+        yaxis: "y2",
+        ...common,
+      });
+    }
+    const ev = run.log.evals.filter((e) => e[evalMetric] !== undefined);
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: run.name,
+      showlegend: false,
+      x: ev.map((e) => e.epoch),
+      y: ev.map((e) => e[evalMetric]),
+      marker: { size: 8, color },
+      xaxis: "x3",
+      yaxis: "y3",
+      ...common,
+    });
+  });
+  const metricName = runs.map((r) => runningMetricOf(r.log)).find((m) => m) ?? "running_accuracy";
+  const layout = baseLayout(
+    opts.title ?? "Runs compared",
+    opts.height ?? Math.round(DEFAULT_SIZE.height * 1.4),
+  );
+  layout.xaxis = axis("step", { domain: [0, 0.42], anchor: "y" });
+  layout.yaxis = axis("training loss (cumulative average)", { domain: [0.56, 1], anchor: "x" });
+  layout.xaxis2 = axis("step", { domain: [0.58, 1], anchor: "y2" });
+  layout.yaxis2 = axis(METRIC_LABEL[metricName], { domain: [0.56, 1], anchor: "x2" });
+  layout.xaxis3 = axis("epoch", { domain: [0, 1], anchor: "y3", dtick: 1 });
+  layout.yaxis3 = axis(`validation ${METRIC_LABEL[evalMetric]}`, {
+    domain: [0, 0.4],
+    anchor: "x3",
+  });
+  layout.legend = { orientation: "h", x: 0, y: -0.08 };
+  return { data, layout };
+}
+
+/** Final metrics of one run (or model) for the bar/table views. */
+export interface MetricsRow {
+  name: string;
+  metrics: Record<string, number>;
+}
+
+function metricKeys(rows: readonly MetricsRow[]): string[] {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.metrics)) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+/** Grouped bars of final metrics: one group per metric, one bar per run, value labels on top. */
+export function finalMetricsBarFigure(
+  rows: readonly MetricsRow[],
+  opts: { title?: string; height?: number } = {},
+): PlotlyFigure {
+  const keys = metricKeys(rows);
+  const data = rows.map((r, i) => ({
+    type: "bar",
+    name: r.name,
+    x: keys.map((k) => METRIC_LABEL[k] ?? k),
+    y: keys.map((k) => r.metrics[k] ?? null),
+    text: keys.map((k) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k]))),
+    textposition: "outside",
+    marker: { color: PALETTE[i % PALETTE.length] },
+  }));
+  const layout = baseLayout(opts.title ?? "Final metrics", opts.height ?? DEFAULT_SIZE.height);
+  layout.barmode = "group";
+  layout.xaxis = axis("metric");
+  layout.yaxis = axis("value");
+  return { data, layout };
+}
+
+/** The same final metrics as a Plotly table (runs as rows, metrics as columns). */
+export function metricsTableFigure(
+  rows: readonly MetricsRow[],
+  opts: { title?: string; height?: number } = {},
+): PlotlyFigure {
+  const keys = metricKeys(rows);
+  const columns = [rows.map((r) => r.name)].concat(
+    keys.map((k) =>
+      rows.map((r) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k])))
+    ),
+  );
+  const data = [{
+    type: "table",
+    header: {
+      values: ["run", ...keys.map((k) => METRIC_LABEL[k] ?? k)],
+      fill: { color: "#dfe3f5" },
+      align: "left",
+      font: { size: 13 },
+    },
+    cells: { values: columns, align: "left", height: 26, font: { size: 13 } },
+  }];
+  const layout = baseLayout(
+    opts.title ?? "Final metrics",
+    opts.height ?? 140 + 30 * rows.length,
+  );
+  layout.margin = { l: 20, r: 20, t: 50, b: 10 };
+  return { data, layout };
+}
+
+/** Formats a metric for labels: up to 4 significant decimals, no trailing zeros. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4);
+}

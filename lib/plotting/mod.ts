@@ -1,0 +1,53 @@
+/**
+ * Plotting: training logs → Plotly JSON figures (pure builders), notebook display through the
+ * Plotly MIME bundle, and saving as self-contained HTML plus a headless-Chromium PNG.
+ * @module
+ */
+export {
+  cumulativeMean,
+  epochBoundaries,
+  type EvalRecord,
+  parseCsv,
+  parseJsonl,
+  readRunLog,
+  readTrainingLog,
+  recordsToLog,
+  runningMetricOf,
+  type StepRecord,
+  type TrainingLog,
+} from "./log.ts";
+export {
+  comparisonFigure,
+  type ComparisonOptions,
+  DEFAULT_SIZE,
+  finalMetricsBarFigure,
+  formatNumber,
+  type MetricsRow,
+  metricsTableFigure,
+  type NamedRun,
+  PALETTE,
+  type PlotlyFigure,
+  trainingCurvesFigure,
+  type TrainingCurvesOptions,
+  validationFigure,
+  type ValidationOptions,
+} from "./figures.ts";
+export { escapeHtml, figureSize, figureToHtml, plotlyBundleSource, scriptJson } from "./html.ts";
+export {
+  DEFAULT_FIGURE_DIR,
+  findChromium,
+  renderHtmlToPng,
+  type RenderOptions,
+  type SavedFigure,
+  saveFigure,
+} from "./export.ts";
+export {
+  displayBundle,
+  displayFigure,
+  figureMimeBundle,
+  figureSummary,
+  type MimeBundle,
+  PLOTLY_MIME,
+  showFigure,
+} from "./display.ts";
+export { countColor, type DecodedPng, decodePng, nonBackgroundFraction } from "./png.ts";

@@ -1,0 +1,315 @@
+/**
+ * Report assembly: `outputs/report.md` and `outputs/report.html` with the study's sections (Q1 data
+ * processing, Q2 models, Q3 curves, Q4 pretrained vs not), filled from the metrics files the
+ * notebooks wrote in this run and linking the figures they saved.
+ * @module
+ */
+import { escapeHtml } from "../plotting/html.ts";
+import { formatNumber } from "../plotting/figures.ts";
+import {
+  type Cell,
+  readSectionMetrics,
+  type ReportBlock,
+  type SectionId,
+  type SectionMetrics,
+  SECTIONS,
+} from "./metrics.ts";
+
+/** Section headings of the study. */
+export const SECTION_TITLES: Record<SectionId, string> = {
+  q1: "Q1 Data processing",
+  q2: "Q2 Models",
+  q3: "Q3 Curves",
+  q4: "Q4 Pretrained vs not pretrained",
+};
+
+/** Subsections Q2 must have (matched case-insensitively by prefix). */
+export const Q2_SUBSECTIONS = ["Performance", "Args", "Loss and optimizer", "Config"] as const;
+
+/** One executed notebook, for the run summary. */
+export interface NotebookRunInfo {
+  name: string;
+  /** Executed notebook, relative to the output dir. */
+  path: string;
+  seconds: number;
+  cells: number;
+}
+
+/** Facts about this run shown at the top of the report. */
+export interface RunInfo {
+  profile: string;
+  startedAt: string;
+  finishedAt: string;
+  notebooks: NotebookRunInfo[];
+  denoVersion?: string;
+}
+
+/** Figure files present for a figure block (paths relative to the output dir). */
+interface FigureFiles {
+  png?: string;
+  html?: string;
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function figureFiles(outputDir: string, name: string, source: string): FigureFiles {
+  const out: FigureFiles = {};
+  if (exists(`${outputDir}/figures/${name}.png`)) out.png = `figures/${name}.png`;
+  if (exists(`${outputDir}/figures/${name}.html`)) out.html = `figures/${name}.html`;
+  if (!out.png && !out.html) {
+    throw new Error(
+      `${source}: figure '${name}' has no file ${outputDir}/figures/${name}.html or .png`,
+    );
+  }
+  return out;
+}
+
+function cellText(c: Cell): string {
+  if (c === null) return "";
+  if (typeof c === "number") return formatNumber(c);
+  return String(c);
+}
+
+function humanKey(k: string): string {
+  return k.replaceAll("_", " ");
+}
+
+// ---------------------------------------------------------------- Markdown
+
+function mdCell(c: Cell): string {
+  return cellText(c).replaceAll("|", "\\|").replaceAll(/\r?\n/g, "<br>");
+}
+
+function mdTable(columns: readonly string[], rows: readonly Cell[][]): string {
+  return [
+    `| ${columns.map(mdCell).join(" | ")} |`,
+    `| ${columns.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+  ].join("\n");
+}
+
+function mdBlock(b: ReportBlock, outputDir: string, source: string): string {
+  switch (b.kind) {
+    case "markdown":
+      return b.text.trim();
+    case "table":
+      return (b.title ? `**${b.title}**\n\n` : "") + mdTable(b.columns, b.rows);
+    case "json":
+      return (b.title ? `**${b.title}**\n\n` : "") +
+        "```json\n" + JSON.stringify(b.value, null, 2) + "\n```";
+    case "figure": {
+      const f = figureFiles(outputDir, b.name, source);
+      const title = b.title ?? b.name;
+      const parts = [`**${title}**`];
+      if (f.png) parts.push(`![${title}](${f.png})`);
+      if (f.html) parts.push(`[interactive figure](${f.html})`);
+      if (b.caption) parts.push(`_${b.caption}_`);
+      return parts.join("\n\n");
+    }
+  }
+}
+
+function metricsRows(m: SectionMetrics): Cell[][] {
+  return Object.entries(m.metrics ?? {}).map(([k, v]) => [humanKey(k), v]);
+}
+
+function missingQ2(m: SectionMetrics): string[] {
+  const titles = (m.subsections ?? []).map((s) => s.title.toLowerCase());
+  return Q2_SUBSECTIONS.filter((want) => !titles.some((t) => t.startsWith(want.toLowerCase())));
+}
+
+/** Renders the report as Markdown (paths relative to the output dir, where report.md lives). */
+export function renderReportMarkdown(
+  sections: readonly SectionMetrics[],
+  run: RunInfo,
+  outputDir: string,
+): string {
+  const out: string[] = ["# Study report", ""];
+  out.push(
+    mdTable(["", ""], [
+      ["profile", run.profile],
+      ["started", run.startedAt],
+      ["finished", run.finishedAt],
+      ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
+    ]),
+    "",
+  );
+  if (run.notebooks.length > 0) {
+    out.push(
+      "Executed notebooks (Deno kernel, Jupyter headless executor):",
+      "",
+      mdTable(
+        ["notebook", "code cells", "seconds"],
+        run.notebooks.map((n) => [`[${n.name}](${n.path})`, n.cells, n.seconds.toFixed(1)]),
+      ),
+      "",
+    );
+  }
+  for (const m of sections) {
+    const source = `metrics/${m.section}.json`;
+    out.push(`## ${SECTION_TITLES[m.section]}`, "");
+    if (m.notebook) out.push(`_From ${m.notebook}._`, "");
+    const rows = metricsRows(m);
+    if (rows.length > 0) out.push(mdTable(["metric", "value"], rows), "");
+    for (const b of m.blocks ?? []) out.push(mdBlock(b, outputDir, source), "");
+    for (const s of m.subsections ?? []) {
+      out.push(`### ${s.title}`, "");
+      for (const b of s.blocks) out.push(mdBlock(b, outputDir, source), "");
+    }
+    if (m.section === "q2") {
+      for (const t of missingQ2(m)) out.push(`### ${t}`, "", "_Not provided by the notebook._", "");
+    }
+  }
+  return out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
+
+// ---------------------------------------------------------------- HTML
+
+/** Inline Markdown subset for notebook-written text: **bold**, `code`, [links](url), _em_. */
+function inlineHtml(text: string): string {
+  return escapeHtml(text)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
+    .replace(/(^|\W)_([^_]+)_(?=\W|$)/g, "$1<em>$2</em>")
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>');
+}
+
+/** Block Markdown subset: paragraphs, `- ` lists, `#`-headings. */
+export function markdownToHtml(text: string): string {
+  const out: string[] = [];
+  for (const para of text.trim().split(/\n\s*\n/)) {
+    const lines = para.split("\n");
+    if (lines.every((l) => /^\s*[-*] /.test(l))) {
+      out.push(
+        "<ul>" + lines.map((l) => `<li>${inlineHtml(l.replace(/^\s*[-*] /, ""))}</li>`).join("") +
+          "</ul>",
+      );
+    } else if (/^#{1,6} /.test(lines[0]) && lines.length === 1) {
+      const level = Math.min(6, lines[0].indexOf(" ") + 2);
+      out.push(`<h${level}>${inlineHtml(lines[0].replace(/^#+ /, ""))}</h${level}>`);
+    } else {
+      out.push(`<p>${lines.map(inlineHtml).join("<br>")}</p>`);
+    }
+  }
+  return out.join("\n");
+}
+
+function htmlTable(columns: readonly string[], rows: readonly Cell[][], title?: string): string {
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows.map((r) =>
+    `<tr>${
+      r.map((c) =>
+        `<td${typeof c === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
+      ).join("")
+    }</tr>`
+  ).join("\n");
+  return (title ? `<p><strong>${escapeHtml(title)}</strong></p>\n` : "") +
+    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function htmlBlock(b: ReportBlock, outputDir: string, source: string): string {
+  switch (b.kind) {
+    case "markdown":
+      return markdownToHtml(b.text);
+    case "table":
+      return htmlTable(b.columns, b.rows, b.title);
+    case "json":
+      return (b.title ? `<p><strong>${escapeHtml(b.title)}</strong></p>\n` : "") +
+        `<pre>${escapeHtml(JSON.stringify(b.value, null, 2))}</pre>`;
+    case "figure": {
+      const f = figureFiles(outputDir, b.name, source);
+      const title = escapeHtml(b.title ?? b.name);
+      const img = f.png ? `<img src="${escapeHtml(f.png)}" alt="${title}">` : "";
+      const link = f.html ? `<a href="${escapeHtml(f.html)}">interactive figure</a>` : "";
+      const cap = b.caption ? ` — ${escapeHtml(b.caption)}` : "";
+      return `<figure>${
+        f.html && img ? `<a href="${escapeHtml(f.html)}">${img}</a>` : img
+      }<figcaption><strong>${title}</strong>${cap} ${link}</figcaption></figure>`;
+    }
+  }
+}
+
+const CSS =
+  `body{font-family:Arial,Helvetica,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;
+padding:.25em .6em;text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:
+tabular-nums}th{background:#eef0f8}pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px}
+figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}h2{border-bottom:2px solid #dde;
+padding-bottom:.2em;margin-top:2em}code{background:#f3f3f3;padding:0 .2em}`;
+
+/** Renders the report as a standalone HTML page (images and figure links relative to it). */
+export function renderReportHtml(
+  sections: readonly SectionMetrics[],
+  run: RunInfo,
+  outputDir: string,
+): string {
+  const out: string[] = [
+    "<!DOCTYPE html>",
+    '<html><head><meta charset="utf-8"><title>Study report</title>',
+    `<style>${CSS}</style></head><body>`,
+    "<h1>Study report</h1>",
+    htmlTable(["", ""], [
+      ["profile", run.profile],
+      ["started", run.startedAt],
+      ["finished", run.finishedAt],
+      ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
+    ]),
+  ];
+  if (run.notebooks.length > 0) {
+    const rows = run.notebooks.map((n) =>
+      `<tr><td><a href="${escapeHtml(n.path)}">${escapeHtml(n.name)}</a></td>` +
+      `<td class="num">${n.cells}</td><td class="num">${n.seconds.toFixed(1)}</td></tr>`
+    ).join("\n");
+    out.push(
+      "<p>Executed notebooks (Deno kernel, Jupyter headless executor):</p>",
+      `<table><thead><tr><th>notebook</th><th>code cells</th><th>seconds</th></tr></thead>` +
+        `<tbody>\n${rows}\n</tbody></table>`,
+    );
+  }
+  for (const m of sections) {
+    const source = `metrics/${m.section}.json`;
+    out.push(`<h2>${escapeHtml(SECTION_TITLES[m.section])}</h2>`);
+    if (m.notebook) out.push(`<p><em>From ${escapeHtml(m.notebook)}.</em></p>`);
+    const rows = metricsRows(m);
+    if (rows.length > 0) out.push(htmlTable(["metric", "value"], rows));
+    for (const b of m.blocks ?? []) out.push(htmlBlock(b, outputDir, source));
+    for (const s of m.subsections ?? []) {
+      out.push(`<h3>${escapeHtml(s.title)}</h3>`);
+      for (const b of s.blocks) out.push(htmlBlock(b, outputDir, source));
+    }
+    if (m.section === "q2") {
+      for (const t of missingQ2(m)) {
+        out.push(`<h3>${escapeHtml(t)}</h3>`, "<p><em>Not provided by the notebook.</em></p>");
+      }
+    }
+  }
+  out.push("</body></html>", "");
+  return out.join("\n");
+}
+
+/**
+ * Reads `<outputDir>/metrics/q1..q4.json` and writes `<outputDir>/report.md` and `report.html`.
+ * Throws naming the file when a section's metrics are missing or invalid, or a figure is missing.
+ */
+export async function writeReport(
+  outputDir: string,
+  run: RunInfo,
+  sections: readonly SectionId[] = SECTIONS,
+): Promise<{ markdown: string; html: string }> {
+  const metrics: SectionMetrics[] = [];
+  for (const s of sections) metrics.push(await readSectionMetrics(outputDir, s));
+  const md = renderReportMarkdown(metrics, run, outputDir);
+  const html = renderReportHtml(metrics, run, outputDir);
+  const mdPath = `${outputDir}/report.md`, htmlPath = `${outputDir}/report.html`;
+  await Deno.writeTextFile(`${mdPath}.tmp`, md);
+  await Deno.rename(`${mdPath}.tmp`, mdPath);
+  await Deno.writeTextFile(`${htmlPath}.tmp`, html);
+  await Deno.rename(`${htmlPath}.tmp`, htmlPath);
+  return { markdown: mdPath, html: htmlPath };
+}

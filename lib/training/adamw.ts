@@ -1,0 +1,222 @@
+/**
+ * AdamW with decoupled weight decay, following `torch.optim.AdamW` (the optimizer of Hugging
+ * Face's `run_*_no_trainer.py` scripts):
+ *
+ *     p ← p − lr·wd·p                      (decoupled decay, only for parameters that decay)
+ *     m ← β1·m + (1 − β1)·g
+ *     v ← β2·v + (1 − β2)·g²
+ *     p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+ *
+ * As in PyTorch, every parameter keeps its own step count `t`, and a parameter that received
+ * no gradient in an update (absent from the gradient map) is skipped entirely: no decay, no
+ * moment update, no step. That is also what makes a sparse update (only touched rows) possible
+ * later without changing the semantics of the dense path.
+ *
+ * Parameters are grouped like the scripts do:
+ * `no_decay = ["bias", "LayerNorm.weight"]; any(nd in name for nd in no_decay)` — a substring
+ * test on the Hugging Face parameter name.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Hugging Face's rule: no weight decay for biases and LayerNorm weights (substring match). */
+export function defaultNoDecay(name: string): boolean {
+  return name.includes("bias") || name.includes("LayerNorm.weight");
+}
+
+/** AdamW hyper-parameters. */
+export interface AdamWOptions {
+  /** Decoupled weight decay coefficient for decaying parameters (default 0, as the scripts). */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Returns true for parameter names exempt from weight decay (default `defaultNoDecay`). */
+  noDecay?: (name: string) => boolean;
+}
+
+/** Per-parameter optimizer state. */
+export interface AdamWParamState {
+  /** Number of updates this parameter received. */
+  step: number;
+  /** First moment (exp_avg). */
+  m: tf.Variable;
+  /** Second moment (exp_avg_sq). */
+  v: tf.Variable;
+}
+
+/** Plain-data form of the state, for checkpoints (moments as float32 arrays). */
+export interface AdamWStateData {
+  step: number;
+  hyper: { weightDecay: number; beta1: number; beta2: number; epsilon: number };
+  params: Record<string, { step: number; shape: number[]; m: Float32Array; v: Float32Array }>;
+}
+
+/** AdamW over a map of named variables (names are Hugging Face state-dict names). */
+export class AdamW {
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly noDecay: (name: string) => boolean;
+  /** Number of `step` calls so far. */
+  stepCount = 0;
+  private readonly params: Map<string, tf.Variable>;
+  private readonly state = new Map<string, AdamWParamState>();
+
+  constructor(params: Map<string, tf.Variable>, opts: AdamWOptions = {}) {
+    this.params = params;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+    this.noDecay = opts.noDecay ?? defaultNoDecay;
+    if (!(this.beta1 >= 0 && this.beta1 < 1 && this.beta2 >= 0 && this.beta2 < 1)) {
+      throw new Error(`AdamW: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
+    }
+    if (!(this.weightDecay >= 0)) {
+      throw new Error(`AdamW: weight_decay must be >= 0, got ${this.weightDecay}`);
+    }
+  }
+
+  /** Weight decay applied to the named parameter (0 for biases / LayerNorm weights). */
+  decayFor(name: string): number {
+    return this.noDecay(name) ? 0 : this.weightDecay;
+  }
+
+  /** Names of parameters in the decay group and in the no-decay group. */
+  groups(): { decay: string[]; noDecay: string[] } {
+    const decay: string[] = [];
+    const noDecay: string[] = [];
+    for (const name of this.params.keys()) (this.noDecay(name) ? noDecay : decay).push(name);
+    return { decay, noDecay };
+  }
+
+  /** The state of one parameter (undefined until its first update). */
+  paramState(name: string): AdamWParamState | undefined {
+    return this.state.get(name);
+  }
+
+  /**
+   * One update with learning rate `lr`. `grads` maps parameter names to gradients (same shape as
+   * the parameter); parameters without an entry are not touched. Gradients are not disposed.
+   */
+  step(grads: Map<string, tf.Tensor>, lr: number): void {
+    this.stepCount++;
+    for (const [name, g] of grads) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`AdamW: gradient for unknown parameter '${name}'`);
+      if (!sameShape(p.shape, g.shape)) {
+        throw new Error(
+          `AdamW: gradient shape [${g.shape}] differs from parameter '${name}' [${p.shape}]`,
+        );
+      }
+      let s = this.state.get(name);
+      if (!s) {
+        // The variable shares the zeros' data; tidy releases the temporary handle.
+        s = {
+          step: 0,
+          m: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+          v: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+        };
+        this.state.set(name, s);
+      }
+      s.step++;
+      const t = s.step;
+      const bc1 = 1 - Math.pow(this.beta1, t);
+      const bc2 = 1 - Math.pow(this.beta2, t);
+      const stepSize = lr / bc1;
+      const bc2Sqrt = Math.sqrt(bc2);
+      const decay = this.decayFor(name);
+      const { m, v } = s;
+      tf.tidy(() => {
+        const b1 = this.beta1;
+        const b2 = this.beta2;
+        const newM = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const newV = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        const denom = tf.add(tf.div(tf.sqrt(newV), bc2Sqrt), this.epsilon);
+        // torch applies the decay to p before the Adam step: p *= (1 - lr*wd).
+        const decayed = decay !== 0 ? tf.mul(p, 1 - lr * decay) : p;
+        const newP = tf.sub(decayed, tf.mul(tf.div(newM, denom), stepSize));
+        m.assign(newM);
+        v.assign(newV);
+        p.assign(newP);
+      });
+    }
+  }
+
+  /** Copies the state out as plain arrays (for a checkpoint). */
+  async exportState(): Promise<AdamWStateData> {
+    const params: AdamWStateData["params"] = {};
+    for (const [name, s] of this.state) {
+      params[name] = {
+        step: s.step,
+        shape: s.m.shape.slice(),
+        m: (await s.m.data()) as Float32Array,
+        v: (await s.v.data()) as Float32Array,
+      };
+    }
+    return {
+      step: this.stepCount,
+      hyper: {
+        weightDecay: this.weightDecay,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+      },
+      params,
+    };
+  }
+
+  /** Replaces the state with one from `exportState` (hyper-parameters must match). */
+  importState(data: AdamWStateData): void {
+    const h = data.hyper;
+    if (
+      h.weightDecay !== this.weightDecay || h.beta1 !== this.beta1 || h.beta2 !== this.beta2 ||
+      h.epsilon !== this.epsilon
+    ) {
+      throw new Error(
+        `AdamW: checkpoint hyper-parameters ${JSON.stringify(h)} differ from this optimizer's ` +
+          JSON.stringify({
+            weightDecay: this.weightDecay,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            epsilon: this.epsilon,
+          }),
+      );
+    }
+    for (const [name, ps] of Object.entries(data.params)) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`AdamW: checkpoint has state for unknown parameter '${name}'`);
+      if (!sameShape(p.shape, ps.shape)) {
+        throw new Error(
+          `AdamW: checkpoint state for '${name}' has shape [${ps.shape}], parameter is [${p.shape}]`,
+        );
+      }
+    }
+    this.disposeState();
+    for (const [name, ps] of Object.entries(data.params)) {
+      const m = tf.tidy(() => tf.variable(tf.tensor(ps.m, ps.shape, "float32"), false));
+      const v = tf.tidy(() => tf.variable(tf.tensor(ps.v, ps.shape, "float32"), false));
+      this.state.set(name, { step: ps.step, m, v });
+    }
+    this.stepCount = data.step;
+  }
+
+  private disposeState(): void {
+    for (const s of this.state.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    this.state.clear();
+  }
+
+  /** Releases the moment tensors. */
+  dispose(): void {
+    this.disposeState();
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

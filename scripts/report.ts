@@ -1,0 +1,62 @@
+/**
+ * `deno task report [--profile default|full|smoke]`: regenerates the whole study — executes
+ * notebooks/q1…q4 in order on the Deno Jupyter kernel (installing the kernelspec if missing),
+ * stopping at the first failing cell, and assembles outputs/report.md and outputs/report.html.
+ * @module
+ */
+import { type CommandSpec, parseFlags, UsageError } from "../lib/cli/args.ts";
+import { NotebookError, type Profile, PROFILES, runStudy } from "../lib/report/mod.ts";
+
+/** Flags of `deno task report`. */
+export const spec: CommandSpec = {
+  name: "report",
+  summary: "Execute notebooks/q1..q4 on the Deno Jupyter kernel and assemble outputs/report.md " +
+    "and outputs/report.html from this run's metrics and figures.",
+  flags: {
+    profile: {
+      type: "string",
+      choices: PROFILES,
+      default: "default",
+      help: "smoke: seconds, for CI; default: this repository only, <= 15 min on 2 CPU cores; " +
+        "full: the study's scale (GPU host, downloaded checkpoint)",
+    },
+    seed: { type: "int", default: 42, help: "Seed passed to the notebooks (REPORT_SEED)" },
+    notebooks_dir: { type: "string", default: "notebooks", help: "Directory of the notebooks" },
+    output_dir: { type: "string", default: "outputs", help: "Where everything is written" },
+  },
+  epilog: "Notebooks read REPORT_PROFILE, REPORT_OUTPUT_DIR and REPORT_SEED in their parameter " +
+    "cell and write <output_dir>/metrics/<q>.json, from which the report is assembled.",
+};
+
+async function main(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(
+      spec,
+      argv,
+      (s) => console.log(s.replace("deno task cli report", "deno task report")),
+    );
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message.replace("deno task cli report", "deno task report")}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (flags === null) return 0;
+  try {
+    await runStudy({
+      profile: flags.profile as Profile,
+      seed: flags.seed as number,
+      notebooksDir: flags.notebooks_dir as string,
+      outputDir: flags.output_dir as string,
+    });
+    return 0;
+  } catch (e) {
+    const msg = e instanceof NotebookError ? e.message : (e as Error).message;
+    console.error(`\n[report] FAILED: ${msg}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

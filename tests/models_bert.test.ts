@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { createFromConfig, dropout, makeBertConfig, parameterSpecs } from "../lib/models/mod.ts";
+
+const config = makeBertConfig({
+  vocab_size: 50,
+  hidden_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  intermediate_size: 32,
+  max_position_embeddings: 16,
+});
+
+function inputs2d() {
+  return {
+    inputIds: tf.tensor2d([[2, 5, 7, 3, 0], [2, 9, 3, 4, 3]], undefined, "int32"),
+    tokenTypeIds: tf.tensor2d([[0, 0, 0, 0, 0], [0, 0, 0, 1, 1]], undefined, "int32"),
+    attentionMask: tf.tensor2d([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], undefined, "int32"),
+  };
+}
+
+for (const backend of ["cpu", "wasm"]) {
+  Deno.test(`models: createFromConfig + forward shapes and HF init (${backend})`, async () => {
+    await tf.setBackend(backend);
+    await tf.ready();
+    const before = tf.memory().numTensors;
+    const m = createFromConfig(config, "mlm", 7);
+    const names = [...m.variables.keys()];
+    assert.deepEqual(names, parameterSpecs(config, "mlm").map((s) => s.name));
+    assert.ok(!names.includes("bert.pooler.dense.weight")); // BertForMaskedLM has no pooler
+    const emb = await m.variables.get("bert.embeddings.word_embeddings.weight")!
+      .array() as number[][];
+    assert.ok(emb[0].every((x) => x === 0), "padding row zero");
+    const std = Math.sqrt(emb.slice(1).flat().reduce((a, x) => a + x * x, 0) / (49 * 16));
+    assert.ok(Math.abs(std - 0.02) < 0.003, `std ${std}`);
+    const ln = await m.variables.get("bert.encoder.layer.1.output.LayerNorm.weight")!.data();
+    assert.ok(ln.every((x) => x === 1));
+    const again = createFromConfig(config, "mlm", 7);
+    const e2 = await again.variables.get("bert.embeddings.word_embeddings.weight")!.array();
+    assert.deepEqual(e2, emb, "same seed, same weights");
+    again.dispose();
+
+    const x = inputs2d();
+    const out = m.forward(x);
+    assert.deepEqual(out.logits!.shape, [2, 5, 50]);
+    const pos = tf.tensor1d([1, 7], "int32");
+    const sel = m.forward(x, { maskedPositions: pos });
+    assert.deepEqual(sel.logits!.shape, [2, 50]);
+    const full = await out.logits!.array() as number[][][];
+    const rows = await sel.logits!.array() as number[][];
+    for (let i = 0; i < 50; i++) {
+      assert.ok(Math.abs(rows[0][i] - full[0][1][i]) < 1e-5);
+      assert.ok(Math.abs(rows[1][i] - full[1][2][i]) < 1e-5);
+    }
+    tf.dispose([out.logits!, sel.logits!, pos]);
+
+    const mc = createFromConfig(config, "mc", 1);
+    const mcIds = tf.tensor3d([[[2, 5, 3], [2, 6, 3]], [[2, 7, 3], [2, 8, 3]]], undefined, "int32");
+    const mo = mc.forward({ inputIds: mcIds });
+    assert.deepEqual(mo.logits!.shape, [2, 2]);
+    const qa = createFromConfig(config, "qa", 1);
+    const qo = qa.forward(x);
+    assert.deepEqual(qo.startLogits!.shape, [2, 5]);
+    assert.deepEqual(qo.endLogits!.shape, [2, 5]);
+    const base = createFromConfig(config, "base", 1);
+    const bo = base.forward(x);
+    assert.deepEqual(bo.lastHiddenState!.shape, [2, 5, 16]);
+    assert.deepEqual(bo.poolerOutput!.shape, [2, 16]);
+    // Dropout: deterministic for a seed, different across seeds, off when not training.
+    const run = async (training: boolean, seed: number) => {
+      const o = qa.forward(x, { training, seed });
+      const d = await o.startLogits!.data();
+      tf.dispose([o.startLogits!, o.endLogits!]);
+      return d;
+    };
+    const [d1, d2, d3, n1, n2] = [
+      await run(true, 3),
+      await run(true, 3),
+      await run(true, 4),
+      await run(false, 3),
+      await run(false, 4),
+    ];
+    assert.deepEqual(d1, d2);
+    assert.notDeepEqual(d1, d3);
+    assert.deepEqual(n1, n2);
+    assert.notDeepEqual(d1, n1);
+    tf.dispose([mo.logits!, qo.startLogits!, qo.endLogits!, bo.lastHiddenState!, bo.poolerOutput!]);
+    tf.dispose([mcIds, x.inputIds, x.tokenTypeIds, x.attentionMask]);
+    for (const mm of [m, mc, qa, base]) mm.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+}
+
+for (const backend of ["cpu", "wasm"]) {
+  Deno.test(`models: 50 training steps leak no tensor and reduce the loss (${backend})`, async () => {
+    await tf.setBackend(backend);
+    await tf.ready();
+    const x = inputs2d();
+    const starts = tf.tensor1d([1, 2], "int32");
+    const mlm = createFromConfig(config, "mlm", 5);
+    const qa = createFromConfig(config, "qa", 5);
+    const pos = tf.tensor1d([1, 7], "int32");
+    const labels = tf.tensor1d([11, 12], "int32");
+    // tfjs optimizers keep slots by position in the variable list: one optimizer per model.
+    const opt = tf.train.adam(1e-2);
+    const opt2 = tf.train.adam(1e-2);
+    const qaLoss = (step: number) => {
+      const o = qa.forward(x, { training: true, seed: step });
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(starts, 5), o.startLogits!) as tf.Scalar;
+    };
+    const mlmLoss = (step: number) => {
+      const o = mlm.forward(x, { training: true, seed: step, maskedPositions: pos });
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 50), o.logits!) as tf.Scalar;
+    };
+    // Warm-up step creates the optimizer's slot variables; count after it.
+    let first = 0;
+    for (const m of [qa, mlm]) {
+      const f = m === qa ? qaLoss : mlmLoss;
+      (m === qa ? opt : opt2).minimize(() => f(0), false, [...m.variables.values()]);
+    }
+    const before = tf.memory().numTensors;
+    let last = 0;
+    for (let step = 1; step <= 50; step++) {
+      const l1 = opt.minimize(() => qaLoss(step), true, [...qa.variables.values()])!;
+      const { value, grads } = tf.variableGrads(() => mlmLoss(step), [...mlm.variables.values()]);
+      opt2.applyGradients(grads as tf.NamedTensorMap as Parameters<typeof opt.applyGradients>[0]);
+      const v = (await l1.data())[0] + (await value.data())[0];
+      if (step === 1) first = v;
+      last = v;
+      tf.dispose([l1, value]);
+      tf.dispose(Object.values(grads));
+      assert.equal(tf.memory().numTensors, before, `step ${step}`);
+    }
+    assert.ok(last < first, `loss ${first} -> ${last}`);
+    // The embedding gradient flows through the custom lookup (scatter-add) on this backend.
+    const g = tf.variableGrads(() => qaLoss(0), [
+      qa.variables.get("bert.embeddings.word_embeddings.weight")!,
+    ]);
+    const gw = await Object.values(g.grads)[0].array() as number[][];
+    assert.ok(gw[2].some((v) => v !== 0), "row of a used token gets gradient");
+    assert.ok(gw[40].every((v) => v === 0), "row of an unused token gets none");
+    tf.dispose([g.value, ...Object.values(g.grads)]);
+    tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask, starts, pos, labels]);
+    opt.dispose();
+    opt2.dispose();
+    qa.dispose();
+    mlm.dispose();
+  });
+}
+
+Deno.test("models: dropout keeps 1-rate of the values, scaled, reproducibly", async () => {
+  await tf.setBackend("cpu");
+  const x = tf.ones([100, 100]);
+  const a = await dropout(x, 0.1, 5).data();
+  const b = await dropout(x, 0.1, 5).data();
+  const c = await dropout(x, 0.1, 6).data();
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  const kept = a.filter((v) => v !== 0);
+  assert.ok(kept.every((v) => Math.abs(v - 1 / 0.9) < 1e-6));
+  assert.ok(Math.abs(kept.length / 10000 - 0.9) < 0.02, `kept ${kept.length}`);
+  assert.equal(dropout(x, 0, 1), x);
+  tf.dispose(x);
+});

@@ -17,6 +17,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   tokenize: () => import("./lib/cli/tokenize.ts"),
   "check-data": () => import("./lib/cli/check_data.ts"),
   logits: () => import("./lib/cli/logits.ts"),
+  "train-mc": () => import("./lib/cli/train_mc.ts"),
+  "train-qa": () => import("./lib/cli/train_qa.ts"),
+  predict: () => import("./lib/cli/predict.ts"),
+  evaluate: () => import("./lib/cli/evaluate.ts"),
 };
 
 function usage(): string {

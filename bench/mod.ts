@@ -16,6 +16,11 @@
  */
 import { parseArgs } from "node:util";
 import { CONFIGS } from "./qa_step.ts";
+import {
+  type FeaturesBenchResult,
+  formatFeaturesBench,
+  runFeaturesBench,
+} from "./features_bench.ts";
 import type { WorkerResult, WorkerTask } from "./worker.ts";
 
 const HELP = `Usage: deno task bench [options]
@@ -29,11 +34,12 @@ Options:
                          B: 12 layers, hidden 768, 12 heads, inter 3072, seq 384, batch 1 and 8
                             (forward only)
   --backends LIST      backends to try (default tensorflow,webgpu,wasm,cpu; unavailable ones
-                       are reported as skipped)
+                       are reported as skipped; a software WebGPU adapter is timed only when
+                       --backends is given and names webgpu)
   --steps N            timed training steps per configuration (default: 200 for S, 20 for M);
                        tf.memory().numTensors is compared before and after them
   --budget-s SEC       per (configuration, backend) time budget for the timed training steps;
-                       slower backends stop early, after at least 3 steps (default 240)
+                       slower backends stop early, after at least 3 steps (default 120)
   --quick              a short run: 20 steps on S, 5 on M, 2 forward repeats, smaller budgets
   --no-torch           skip the PyTorch peer
   --no-data            skip the tokenization / feature-building benchmark
@@ -128,6 +134,8 @@ interface Options {
   steps?: number;
   budgetS: number;
   quick: boolean;
+  /** --backends was given (a software WebGPU adapter is then timed too). */
+  explicitBackends: boolean;
   torch: boolean;
   data: boolean;
   python: string;
@@ -165,7 +173,7 @@ function parseOptions(argv: string[]): Options | null {
     throw new Error(`--steps: expected a positive integer, got '${values.steps}'`);
   }
   const quick = values.quick!;
-  const budgetS = values["budget-s"] === undefined ? (quick ? 30 : 240) : Number(values["budget-s"]);
+  const budgetS = values["budget-s"] === undefined ? (quick ? 30 : 120) : Number(values["budget-s"]);
   if (!(budgetS > 0)) throw new Error(`--budget-s: expected a positive number`);
   return {
     configs,
@@ -173,6 +181,7 @@ function parseOptions(argv: string[]): Options | null {
     steps,
     budgetS,
     quick,
+    explicitBackends: argv.some((a) => a === "--backends" || a.startsWith("--backends=")),
     torch: !values["no-torch"],
     data: !values["no-data"],
     python: values.python!,
@@ -185,6 +194,7 @@ export async function main(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   if (!opts) return;
   const started = new Date();
+  const loadStart = loadAverage();
   const results: WorkerResult[] = [];
   const torch: Record<string, TorchResult> = {};
   const log = (s: string) => console.error(`[bench] ${s}`);
@@ -206,13 +216,14 @@ export async function main(argv: string[]): Promise<void> {
         evalSteps: opts.quick ? 2 : (name === "B" ? 3 : 5),
         budgetS: opts.budgetS,
         seed: 7,
+        allowSoftwareGpu: opts.explicitBackends,
       };
       const r = await runWorker(task);
       results.push(r);
       if (!r.ok) log(`${name}: ${backend} skipped: ${r.error}`);
     }
   }
-  let data: unknown = undefined;
+  let data: DataResult | { error: string } | undefined = undefined;
   if (opts.data) {
     log("data: tokenization and QA feature building");
     data = await runDataBench(opts.quick);
@@ -249,7 +260,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     for (const r of results.filter((x) => x.config === name)) {
       if (!r.ok) {
-        rows.push([name, r.backend, "skipped", "", "", "", "", "", "", ""]);
+        rows.push([name, r.label ?? r.backend, "skipped", "", "", "", "", "", "", ""]);
         continue;
       }
       const tr = r.train;
@@ -263,7 +274,7 @@ export async function main(argv: string[]): Promise<void> {
       ).join(", ");
       rows.push([
         name,
-        r.backend,
+        r.label ?? r.backend,
         tr ? fmt(tr.tokensPerS) : "-",
         tr ? fmt(tr.stepMsMedian) : "-",
         fmt(trainRatio, 2),
@@ -287,12 +298,25 @@ export async function main(argv: string[]): Promise<void> {
     for (const r of skipped) console.log(`  ${r.config}/${r.backend}: ${r.error}`);
   }
   if (data !== undefined) console.log(formatData(data));
+  const loadEnd = loadAverage();
+  const cores = navigator.hardwareConcurrency;
+  console.log(
+    `load average (1 min): ${fmt(loadStart, 2)} at start, ${fmt(loadEnd, 2)} at end, ${cores} cores` +
+      (Math.max(loadStart ?? 0, loadEnd ?? 0) > cores
+        ? " — the machine was shared; absolute numbers are noisy, compare the ratios"
+        : ""),
+  );
 
   const report = {
     command: `deno task bench ${argv.join(" ")}`.trim(),
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    host: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno, os: Deno.build.os },
+    host: {
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      os: Deno.build.os,
+      loadAverage: { start: loadStart, end: loadAverage() },
+    },
     configs: Object.fromEntries(opts.configs.map((n) => [n, CONFIGS[n]])),
     torch,
     results,
@@ -304,13 +328,41 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`wrote ${opts.out}`);
 }
 
-// Data side: filled in from bench/features_bench.ts.
-async function runDataBench(_quick: boolean): Promise<unknown> {
-  return await Promise.resolve({ skipped: "bench/features_bench.ts not wired yet" });
+/** Data side: bench/features_bench.ts plus questions per second for the two main rows. */
+interface DataResult extends FeaturesBenchResult {
+  questions_per_s: { features: number; hf_encode: number };
 }
 
-function formatData(data: unknown): string {
-  return `data: ${JSON.stringify(data)}`;
+async function runDataBench(quick: boolean): Promise<DataResult | { error: string }> {
+  try {
+    const r = await runFeaturesBench(quick ? 1 : 3);
+    const qps = (name: RegExp) => {
+      const row = r.rows.find((x) => name.test(x.name));
+      return row ? r.questions / (row.median_ms / 1000) : NaN;
+    };
+    return {
+      ...r,
+      questions_per_s: { features: qps(/^features \(cold/), hf_encode: qps(/huggingface/) },
+    };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function formatData(data: DataResult | { error: string }): string {
+  if ("error" in data) return `data side: failed: ${data.error}`;
+  return `${formatFeaturesBench(data)}\nquestions/s: features ${
+    fmt(data.questions_per_s.features)
+  }, plain @huggingface/tokenizers encode ${fmt(data.questions_per_s.hf_encode)}`;
+}
+
+/** The 1-minute load average (Linux), to judge how noisy a run was. */
+function loadAverage(): number | undefined {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
 }
 
 if (import.meta.main) {

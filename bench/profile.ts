@@ -9,7 +9,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { useBackend } from "../lib/backend/mod.ts";
-import { CONFIGS, createQaTrainer, disposeBatch, randomBatch } from "./qa_step.ts";
+import {
+  CONFIGS,
+  createQaTrainer,
+  disposeBatch,
+  type QaBatch,
+  type QaTrainer,
+  randomBatch,
+} from "./qa_step.ts";
 
 interface Tally {
   ms: number;
@@ -71,6 +78,36 @@ export function wrapKernels(backendName: string, trace?: string): {
   };
 }
 
+/** Median wall time of forward, forward+backward, and full training step. */
+async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promise<void> {
+  const vars = [...trainer.model.variables.values()];
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const fwd: number[] = [], fb: number[] = [], full: number[] = [];
+  await trainer.trainStep(batch, 0);
+  for (let i = 0; i < steps; i++) {
+    let t0 = performance.now();
+    const out = trainer.model.forward(batch, { training: true, seed: i });
+    await out.startLogits!.data();
+    tf.dispose([out.startLogits!, out.endLogits!]);
+    fwd.push(performance.now() - t0);
+    t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => {
+      const o = trainer.model.forward(batch, { training: true, seed: i });
+      return tf.tidy(() => tf.add(tf.sum(o.startLogits!), tf.sum(o.endLogits!)) as tf.Scalar);
+    }, vars);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads)]);
+    fb.push(performance.now() - t0);
+    t0 = performance.now();
+    await trainer.trainStep(batch, i + 1);
+    full.push(performance.now() - t0);
+  }
+  console.log(
+    `forward ${med(fwd).toFixed(0)} ms, forward+backward ${med(fb).toFixed(0)} ms, ` +
+      `full step (incl. loss + AdamW) ${med(full).toFixed(0)} ms`,
+  );
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -81,12 +118,19 @@ if (import.meta.main) {
       top: { type: "string", default: "40" },
       eval: { type: "boolean", default: false },
       trace: { type: "string" },
+      phases: { type: "boolean", default: false },
     },
   });
   const cfg = CONFIGS[values.config!];
   await useBackend(values.backend as "wasm" | "cpu");
   const trainer = createQaTrainer(cfg, 1);
   const batch = randomBatch(cfg, cfg.batches[0], 2);
+  if (values.phases) {
+    await phases(trainer, batch, Number(values.steps));
+    disposeBatch(batch);
+    trainer.dispose();
+    Deno.exit(0);
+  }
   const run = (i: number) => values.eval ? trainer.evalStep(batch) : trainer.trainStep(batch, i);
   await run(0); // warm-up (optimizer state, kernel compilation)
   const prof = wrapKernels(values.backend!, values.trace);

@@ -7,19 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BertConfig, type BertModel, createFromConfig, makeBertConfig } from "../lib/models/mod.ts";
-import { AdamW } from "../lib/training/adamw.ts";
-import { qaLoss as libQaLoss } from "../lib/training/losses.ts";
-
-// TEMPORARY while lib/training/losses.ts's crossEntropy has an int32/float32 gather bug.
-function qaLoss(s: tf.Tensor, e: tf.Tensor, sp: tf.Tensor, ep: tf.Tensor): tf.Scalar {
-  if (Deno.env.get("BENCH_LIB_LOSS")) return libQaLoss(s, e, sp, ep);
-  return tf.tidy(() => {
-    const t = s.shape[1]!;
-    const ce = (l: tf.Tensor, p: tf.Tensor) =>
-      tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(p, t)), 1)));
-    return tf.div(tf.add(ce(s, sp), ce(e, ep)), 2) as tf.Scalar;
-  });
-}
+import { AdamW, qaLoss } from "../lib/training/mod.ts";
 import { createRng, deriveSeed } from "../lib/util/random.ts";
 
 /** One benchmark configuration. */

@@ -8,7 +8,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend/mod.ts";
+import {
+  adapterLabel,
+  backendLabel,
+  initBackend,
+  isSoftwareAdapter,
+  probeWebGpu,
+  useWebGpuIfAvailable,
+} from "../lib/backend/mod.ts";
 import { type BenchConfig, createQaTrainer, disposeBatch, randomBatch } from "./qa_step.ts";
 
 /** What one worker measures. */
@@ -22,6 +29,8 @@ export interface WorkerTask {
   /** Stop timing training steps once this many seconds were spent (0: no limit; min 3 steps). */
   budgetS: number;
   seed: number;
+  /** Run webgpu on a software adapter (llvmpipe) too; otherwise it is skipped as not a GPU. */
+  allowSoftwareGpu?: boolean;
 }
 
 /** Training measurement. */
@@ -38,6 +47,8 @@ export interface TrainResult {
   /** Resident memory (MB) after the first timed step and after the last one. */
   rssFirstMb: number;
   rssLastMb: number;
+  /** Resident memory (MB) sampled at ~10 evenly spaced steps (flatness over the run). */
+  rssSeriesMb: number[];
 }
 
 /** Forward-only measurement for one batch size. */
@@ -54,6 +65,8 @@ export interface WorkerResult {
   backend: string;
   ok: boolean;
   error?: string;
+  /** Backend and what it runs on (e.g. `wasm (SIMD, 1 thread)`). */
+  label?: string;
   backendReason?: string;
   blas?: string;
   params?: number;
@@ -89,9 +102,23 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   const c = task.config;
   const result: WorkerResult = { config: c.name, backend: task.backend, ok: false };
   try {
-    const choice = await initBackend({ backend: task.backend, quiet: true });
-    result.backendReason = choice.reason;
-    result.blas = choice.blas?.reason;
+    if (task.backend === "webgpu") {
+      const probe = await probeWebGpu();
+      if (!probe.adapter) throw new Error("no WebGPU adapter");
+      if (isSoftwareAdapter(probe.adapter) && !task.allowSoftwareGpu) {
+        throw new Error(
+          `only a software adapter (${adapterLabel(probe.adapter)}); ` +
+            "pass --backends webgpu explicitly to time it anyway",
+        );
+      }
+      result.label = (await useWebGpuIfAvailable()) ?? "webgpu";
+      result.backendReason = `webgpu on ${adapterLabel(probe.adapter)}`;
+    } else {
+      const choice = await initBackend({ backend: task.backend, quiet: true });
+      result.backendReason = choice.reason;
+      result.blas = choice.blas?.reason;
+      result.label = backendLabel(choice);
+    }
     const trainer = createQaTrainer(c, task.seed);
     result.params = trainer.model.numParameters();
     try {
@@ -105,12 +132,15 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
         const before = tf.memory().numTensors;
         const times: number[] = [];
         let lastLoss = NaN, rssFirst = 0;
+        const series: number[] = [];
+        const every = Math.max(1, Math.floor(task.steps / 10));
         const began = performance.now();
         for (let i = 0; i < task.steps; i++) {
           const t0 = performance.now();
           lastLoss = await trainer.trainStep(batch, task.warmup + i);
           times.push(performance.now() - t0);
           if (i === 0) rssFirst = Deno.memoryUsage().rss / MB;
+          if (i % every === every - 1) series.push(Math.round(Deno.memoryUsage().rss / MB));
           if (
             task.budgetS > 0 && times.length >= 3 &&
             performance.now() - began > task.budgetS * 1000
@@ -130,6 +160,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
           numTensorsAfter: after,
           rssFirstMb: rssFirst,
           rssLastMb: Deno.memoryUsage().rss / MB,
+          rssSeriesMb: series,
         };
         disposeBatch(batch);
       }
@@ -138,10 +169,13 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
         const batch = randomBatch(c, b, task.seed + 2);
         await trainer.evalStep(batch); // warm-up
         const times: number[] = [];
+        const evalBegan = performance.now();
         for (let i = 0; i < task.evalSteps; i++) {
           const t0 = performance.now();
           await trainer.evalStep(batch);
           times.push(performance.now() - t0);
+          // Slow backends: a quarter of the budget for each batch size's repeats.
+          if (task.budgetS > 0 && performance.now() - evalBegan > task.budgetS * 250) break;
         }
         const med = median(times);
         result.eval.push({
@@ -159,7 +193,8 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
     result.peakRssMb = peakRssMb();
     result.ok = true;
   } catch (e) {
-    result.error = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    const text = e instanceof Error ? e.message : String(e);
+    result.error = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 4).join(" | ");
   }
   return result;
 }

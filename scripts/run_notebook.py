@@ -48,7 +48,10 @@ def main():
         import nbformat
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
-        from nbclient.util import ensure_async
+        try:
+            from nbclient.util import ensure_async
+        except ImportError:  # newer nbclient keeps it in jupyter_core
+            from jupyter_core.utils import ensure_async
     except ImportError as e:
         status["error"] = f"nbclient/nbformat not importable in {sys.executable}: {e}"
         write_json(args.status, status)

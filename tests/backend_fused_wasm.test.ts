@@ -65,7 +65,7 @@ Deno.test("sumLeadingRows and sliceBlocks: small hand-checked cases", () => {
 Deno.test("fast wasm kernels are registered by useBackend", async () => {
   await useBackend("wasm");
   assert.equal(registerFastWasmKernels(), true);
-  assert.deepEqual(fastWasmKernelNames().sort(), ["Cast", "Identity", "Slice", "SplitV", "Sum"]);
+  assert.deepEqual(fastWasmKernelNames().sort(), ["Cast", "GatherV2", "Identity", "Slice", "SplitV", "Sum"]);
 });
 
 Deno.test("Sum on wasm matches cpu for leading, trailing and mixed axes", async () => {
@@ -113,6 +113,32 @@ Deno.test("Slice and split on wasm match cpu (float32 and int32, random blocks)"
   }
   const even = await onBoth(() => tf.split(tf.tensor(randn(2 * 12 * 5, 9), [2, 12, 5]), 3, 1));
   for (let k = 0; k < 3; k++) assert.deepEqual(even.wasm[k], even.cpu[k]);
+});
+
+Deno.test("GatherV2 on wasm matches cpu on every axis, and rejects out-of-range ids", async () => {
+  const rng = createRng(11);
+  const shape = [5, 4, 18];
+  const xs = randn(5 * 4 * 18, 12);
+  for (const axis of [0, 1, 2]) {
+    const ids = Int32Array.from({ length: 7 }, () => rng.int(shape[axis]));
+    const r = await onBoth(() => tf.gather(tf.tensor(xs, shape), tf.tensor(ids, [7], "int32"), axis));
+    assert.deepEqual(r.wasm[0], r.cpu[0], `axis ${axis}`);
+  }
+  // 2-D indices, int32 table (embedding-style lookup of a [B, T] id matrix).
+  const table = Int32Array.from({ length: 30 * 3 }, (_, i) => i);
+  const ids2 = Int32Array.from({ length: 8 }, () => rng.int(30));
+  const r2 = await onBoth(() =>
+    tf.gather(tf.tensor(table, [30, 3], "int32"), tf.tensor(ids2, [2, 4], "int32"))
+  );
+  assert.deepEqual(r2.shapes[1][0], [2, 4, 3]);
+  assert.deepEqual(r2.wasm[0], r2.cpu[0]);
+  await useBackend("wasm");
+  const before = tf.memory().numTensors;
+  assert.throws(
+    () => tf.tidy(() => tf.gather(tf.zeros([3, 2]), tf.tensor([0, 3], [2], "int32"))),
+    /index value 3 is not in \[0, 2\]/,
+  );
+  assert.equal(tf.memory().numTensors, before);
 });
 
 Deno.test("Identity / same-dtype Cast share data safely on wasm (no leak, values kept)", async () => {

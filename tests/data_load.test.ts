@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type AdlExample,
   DataError,
+  findJsonError,
   lineColumn,
   loadAdlDataset,
   loadContexts,
@@ -348,5 +349,38 @@ Deno.test("write + loadAdlDataset round trip (test file without gold)", async ()
     assert.deepEqual(ds.skipped, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("findJsonError agrees with JSON.parse and points at the offending character", () => {
+  assert.equal(findJsonError('{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"]}'), null);
+  assert.deepEqual(findJsonError('{"a": 1,}'), {
+    pos: 8,
+    reason: 'expected a double-quoted property name, found "}"',
+  });
+  assert.equal(findJsonError("[1, 2")!.reason, "unexpected end of input");
+  assert.equal(findJsonError('["a\tb"]')!.pos, 3);
+  assert.equal(findJsonError("[01]")!.pos, 2);
+  assert.equal(findJsonError("[1] x")!.pos, 4);
+  // Deleting or duplicating any one character of a valid document: the scanner and JSON.parse
+  // agree on validity.
+  const doc = JSON.stringify({
+    id: "a-1",
+    q: "林志遠？",
+    p: [0, 12, -3.5e2],
+    ok: true,
+    n: null,
+    s: '\\"',
+  });
+  for (let k = 0; k < doc.length; k++) {
+    for (const t of [doc.slice(0, k) + doc.slice(k + 1), doc.slice(0, k) + doc[k] + doc.slice(k)]) {
+      let valid = true;
+      try {
+        JSON.parse(t);
+      } catch {
+        valid = false;
+      }
+      assert.equal(findJsonError(t) === null, valid, t);
+    }
   }
 });

@@ -140,6 +140,8 @@ for (const backend of ["cpu", "wasm"]) {
     const gw = await Object.values(g.grads)[0].array() as number[][];
     assert.ok(gw[2].some((v) => v !== 0), "row of a used token gets gradient");
     assert.ok(gw[40].every((v) => v === 0), "row of an unused token gets none");
+    // Token 0 (pad_token_id) occurs in the input, but nn.Embedding(padding_idx) gives it none.
+    assert.ok(gw[0].every((v) => v === 0), "padding row gets no gradient");
     tf.dispose([g.value, ...Object.values(g.grads)]);
     tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask, starts, pos, labels]);
     opt.dispose();

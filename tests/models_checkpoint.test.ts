@@ -203,6 +203,50 @@ Deno.test("models: missing head weights are initialised like HF and reported", a
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("models: tied word embeddings stored only as cls.predictions.decoder.weight", async () => {
+  await tf.setBackend("cpu");
+  const st = parseSafetensors(await Deno.readFile(`${FIX}model.safetensors`), "fixture");
+  const entries = [...st.tensors].map(([name, t]) => ({
+    name: name === "bert.embeddings.word_embeddings.weight"
+      ? "cls.predictions.decoder.weight"
+      : name,
+    shape: t.shape,
+    data: t.toFloat32(),
+  }));
+  const dir = await folder({
+    "config.json": "config.json",
+    "model.safetensors": serializeSafetensors(entries),
+  });
+  for (const task of ["mlm", "base"] as Task[]) {
+    const m = await loadPretrained(dir, task, { log: () => {} });
+    assert.deepEqual(m.loadReport.missingKeys, []);
+    await checkParity(m, `decoder-named embeddings/${task}`);
+    m.dispose();
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("models: a torch zip read through its ZIP64 end records", async () => {
+  await tf.setBackend("cpu");
+  const bytes = (await Deno.readFile(`${FIX}pytorch_model.bin`)).slice();
+  const dv = new DataView(bytes.buffer);
+  let eocd = -1;
+  for (let i = bytes.length - 22; i >= 0 && eocd < 0; i--) {
+    if (dv.getUint32(i, true) === 0x06054b50) eocd = i;
+  }
+  // torch writes ZIP64 records; mark the classic fields as "see ZIP64" (as in files > 4 GB).
+  assert.equal(dv.getUint32(eocd - 20, true), 0x07064b50, "ZIP64 locator present");
+  dv.setUint16(eocd + 8, 0xffff, true);
+  dv.setUint16(eocd + 10, 0xffff, true);
+  dv.setUint32(eocd + 12, 0xffffffff, true);
+  dv.setUint32(eocd + 16, 0xffffffff, true);
+  const dir = await folder({ "config.json": "config.json", "pytorch_model.bin": bytes });
+  const m = await loadPretrained(dir, "qa", { log: () => {} });
+  await checkParity(m, "zip64");
+  m.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
 /** Expects loading `dir` to fail with a message matching `re`, leaving no tensor behind. */
 async function refuses(dir: string, re: RegExp) {
   const before = tf.memory().numTensors;

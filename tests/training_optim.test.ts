@@ -2,6 +2,7 @@
 // (transformers.get_scheduler values) and losses (torch CrossEntropyLoss semantics).
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { ADAMW_KERNEL, registerAdamWKernels } from "../lib/backend/mod.ts";
 import {
   AdamW,
   countCorrect,
@@ -81,7 +82,11 @@ const TORCH: Record<string, number[]>[] = [
 
 function makeParams(): Map<string, tf.Variable> {
   const m = new Map<string, tf.Variable>();
-  for (const [k, v] of Object.entries(P0)) m.set(k, tf.variable(tf.tensor(v)));
+  for (const [k, v] of Object.entries(P0)) {
+    const t = tf.tensor(v);
+    m.set(k, tf.variable(t));
+    t.dispose();
+  }
   return m;
 }
 
@@ -89,7 +94,7 @@ function disposeAll(m: Map<string, tf.Variable>) {
   for (const v of m.values()) v.dispose();
 }
 
-Deno.test("AdamW matches torch.optim.AdamW over three steps with decay groups", () => {
+function torchParity() {
   const params = makeParams();
   const opt = new AdamW(params, { weightDecay: 0.1 });
   for (let s = 0; s < 3; s++) {
@@ -104,6 +109,21 @@ Deno.test("AdamW matches torch.optim.AdamW over three steps with decay groups", 
   assert.equal(opt.stepCount, 3);
   opt.dispose();
   disposeAll(params);
+}
+
+Deno.test("AdamW (composed tfjs ops) matches torch.optim.AdamW over three steps", () => {
+  assert.equal(tf.getKernel(ADAMW_KERNEL, "cpu"), undefined, "fused kernel not registered yet");
+  const before = tf.memory().numTensors;
+  torchParity();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("AdamW (fused ProjectAdamW kernel) matches torch.optim.AdamW over three steps", () => {
+  registerAdamWKernels();
+  assert.ok(tf.getKernel(ADAMW_KERNEL, "cpu"));
+  const before = tf.memory().numTensors;
+  torchParity();
+  assert.equal(tf.memory().numTensors, before);
 });
 
 Deno.test("weight decay: biases and LayerNorm weights are excluded (HF no_decay rule)", () => {

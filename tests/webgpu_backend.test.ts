@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
+  ADAMW_KERNEL,
+  adamwComposite,
+  adamwUpdate,
   adapterLabel,
   backendLabel,
   type GpuAdapterFacts,
@@ -119,10 +122,11 @@ gpuTest("the chooser skips a software adapter and TFJS_BACKEND=webgpu forces it"
   assert.equal(forced.name, "webgpu");
   assert.equal(forced.details.adapter, adapterLabel(probe.adapter!));
   assert.equal(tf.getBackend(), "webgpu");
-  assert.deepEqual(webgpuKernelNames(), [{
-    backendName: "webgpu",
-    kernelName: "UnsortedSegmentSum",
-  }]);
+  assert.deepEqual(webgpuKernelNames().map((k) => k.kernelName), [
+    "UnsortedSegmentSum",
+    ADAMW_KERNEL,
+  ]);
+  for (const k of webgpuKernelNames()) assert.ok(tf.getKernel(k.kernelName, "webgpu"));
 });
 
 /** Runs `f` on a backend and returns every output's values (awaited, never dataSync). */
@@ -315,4 +319,49 @@ gpuTest("a toy encoder trains on webgpu without leaking tensors", async () => {
   assert.ok(last < first * 0.5, `loss ${first} -> ${last} did not go down`);
   opt.dispose();
   tf.dispose([ids, labels, ...Object.values(vars)]);
+});
+
+gpuTest("fused AdamW matches the composed update and cpu's kernel", async () => {
+  const rng = createRng(21);
+  // 4.2 M elements: more than 65,535 workgroups of 64, so the dispatch is folded into 2-D.
+  for (const shape of [[37, 5], [66_000, 64]]) {
+    const n = shape[0] * shape[1];
+    const rand = (s: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * s);
+    const [p0, m0, v0] = [rand(1), rand(0.01), rand(1e-4).map(Math.abs)];
+    const grads = [rand(0.1), rand(0.1), rand(0.1)];
+    const run = async (backend: "cpu" | "webgpu", composite: boolean) => {
+      await useBackend(backend);
+      const before = tf.memory().numTensors;
+      let p = tf.tensor(p0, shape), m = tf.tensor(m0, shape), v = tf.tensor(v0, shape);
+      for (let step = 1; step <= grads.length; step++) {
+        const g = tf.tensor(grads[step - 1], shape);
+        const attrs = {
+          lr: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weightDecay: 0.01,
+          step,
+        };
+        const r = (composite ? adamwComposite : adamwUpdate)(p, m, v, g, attrs);
+        tf.dispose([p, m, v, g]);
+        ({ p, m, v } = r);
+      }
+      const out = await Promise.all([p, m, v].map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose([p, m, v]);
+      assert.equal(tf.memory().numTensors, before, `${backend}: tensors leaked`);
+      return out;
+    };
+    const fused = await run("webgpu", false);
+    const cpu = await run("cpu", false);
+    const composed = n < 1e5 ? await run("webgpu", true) : null;
+    ["p", "m", "v"].forEach((name, i) => {
+      const e1 = relErr(fused[i], cpu[i]);
+      assert.ok(e1 <= 1e-6, `${shape} ${name}: webgpu vs cpu kernel, rel err ${e1}`);
+      if (composed) {
+        const e2 = relErr(fused[i], composed[i]);
+        assert.ok(e2 <= 1e-6, `${shape} ${name}: fused vs composed on webgpu, rel err ${e2}`);
+      }
+    });
+  }
 });

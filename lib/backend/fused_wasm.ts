@@ -10,6 +10,9 @@
  *   full transpose followed by a row reduction on wasm; here it is one pass of column sums.
  * - `Slice` (and `SplitV`, which slices) copies one innermost row at a time; here contiguous
  *   trailing dimensions are merged so each copy moves the largest contiguous block.
+ * - `GatherV2` (every embedding lookup) runs a per-element strided loop plus a bounds check that
+ *   allocates a closure per index (~20–35 ms for 2048 rows of 256 floats); here each index copies
+ *   one contiguous row.
  *
  * Anything these kernels do not cover (other dtypes, other axis patterns) goes to the original
  * kernel, kept as a fallback.
@@ -173,12 +176,79 @@ function splitVKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/**
+ * `out = take(x, indices, axis)` for `x` viewed as `[outer, dim, inner]`: each index copies one
+ * contiguous run of `inner` values. Throws on an index outside `[0, dim)` (tfjs's message)
+ * before writing anything.
+ */
+export function gatherRows(
+  x: TypedArray,
+  outer: number,
+  dim: number,
+  inner: number,
+  indices: ArrayLike<number>,
+  out: TypedArray,
+): void {
+  const n = indices.length;
+  for (let i = 0; i < n; i++) {
+    const ix = indices[i];
+    if (!(ix >= 0 && ix <= dim - 1)) {
+      throw new Error(`GatherV2: the index value ${ix} is not in [0, ${dim - 1}]`);
+    }
+  }
+  let o = 0;
+  for (let a = 0; a < outer; a++) {
+    const base = a * dim * inner;
+    for (let i = 0; i < n; i++) {
+      const src = base + indices[i] * inner;
+      if (inner >= 16) out.set(x.subarray(src, src + inner), o);
+      else for (let j = 0; j < inner; j++) out[o + j] = x[src + j];
+      o += inner;
+    }
+  }
+}
+
+function gatherKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    if (x.dtype === "string" || indices.dtype !== "int32" || (batchDims ?? 0) !== 0) {
+      return fallback(args);
+    }
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, ax));
+    const inner = tf.util.sizeFromShape(x.shape.slice(ax + 1));
+    const outShape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
+    const be = args.backend as WasmBackendLike;
+    const ids = be.typedArrayFromHeap(indices);
+    const dim = x.shape[ax];
+    for (let i = 0; i < ids.length; i++) {
+      // Checked before the output exists, so a bad id leaks nothing.
+      if (!(ids[i] >= 0 && ids[i] <= dim - 1)) {
+        throw new Error(`GatherV2: the index value ${ids[i]} is not in [0, ${dim - 1}]`);
+      }
+    }
+    const out = be.makeOutput(outShape, x.dtype);
+    if (tf.util.sizeFromShape(outShape) === 0) return out;
+    gatherRows(
+      be.typedArrayFromHeap(x),
+      outer,
+      x.shape[ax],
+      inner,
+      be.typedArrayFromHeap(indices),
+      be.typedArrayFromHeap(out),
+    );
+    return out;
+  };
+}
+
 const REPLACEMENTS: Record<string, (fallback: tf.KernelFunc) => tf.KernelFunc> = {
   Identity: identityKernel,
   Cast: castKernel,
   Sum: sumKernel,
   Slice: sliceKernel,
   SplitV: splitVKernel,
+  GatherV2: gatherKernel,
 };
 
 let registered = false;

@@ -14,9 +14,26 @@ import "@tensorflow/tfjs-backend-wasm";
 import { registerProjectKernels } from "./kernels.ts";
 import { type BlasInfo, registerBlasKernels } from "./blas.ts";
 import { registerFastWasmKernels } from "./fused_wasm.ts";
+import { registerAdamWKernels } from "./fused_adamw.ts";
+import { registerFusedOpKernels } from "./fused_ops.ts";
 
 export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
+export {
+  ADAMW_KERNEL,
+  adamwComposite,
+  adamwUpdate,
+  type AdamWUpdateAttrs,
+  registerAdamWKernels,
+} from "./fused_adamw.ts";
+export {
+  FUSED_OP_KERNELS,
+  gelu,
+  geluComposite,
+  layerNorm,
+  layerNormComposite,
+  registerFusedOpKernels,
+} from "./fused_ops.ts";
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
 
@@ -169,6 +186,8 @@ export async function initBackend(
   registerProjectKernels();
   const blas = registerBlasKernels();
   registerFastWasmKernels();
+  registerAdamWKernels();
+  registerFusedOpKernels();
   muteCpuBanner();
   let choice: Choice;
   if (forced) {
@@ -219,7 +238,9 @@ export async function initBackend(
   await tf.ready();
   chosen = { ...choice, blas };
   if (!opts.quiet) {
-    const note = chosen.name === "tensorflow" ? "" : `; matMul: ${blas.reason}`;
+    const note = chosen.name === "tensorflow" || chosen.name === "webgpu"
+      ? ""
+      : `; matMul: ${blas.reason}`;
     console.error(`[backend] ${chosen.name}: ${chosen.reason}${note}`);
   }
   return chosen;
@@ -251,6 +272,8 @@ export async function useBackend(name: "webgpu" | "wasm" | "cpu"): Promise<void>
   registerProjectKernels();
   registerBlasKernels();
   registerFastWasmKernels();
+  registerAdamWKernels();
+  registerFusedOpKernels();
   muteCpuBanner();
   if (name === "webgpu") {
     try {

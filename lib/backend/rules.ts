@@ -20,8 +20,8 @@ export interface BackendPlan {
  * Automatic order: tfjs-node-gpu (native TensorFlow with CUDA, when it loads and sees a GPU) →
  * webgpu on a hardware adapter → tfjs-node (native CPU) → wasm → cpu.
  * A software adapter (lavapipe/llvmpipe, SwiftShader, WARP) is never chosen automatically: it is
- * slower than wasm (~6 vs ~17 GFLOP/s on a 1024×512×512 matMul here); `TFJS_BACKEND=webgpu`
- * forces it.
+ * slower than wasm (1024×512×512 matMul on the 2-core reference machine: lavapipe 1.3–6 GFLOP/s,
+ * wasm 12–17 with XNNPACK, ~70 through OpenBLAS); `TFJS_BACKEND=webgpu` forces it.
  */
 export function planBackends(webgpu: WebGpuProbe): BackendPlan {
   const order: Candidate[] = ["tfjs-node-gpu"];

@@ -4,8 +4,8 @@
  *
  * - {@link probeWebGpu} asks for the adapter tfjs would get and describes it;
  * - {@link isSoftwareAdapter} tells a CPU rasteriser (lavapipe/llvmpipe, SwiftShader, WARP) from a
- *   real GPU: the chooser never picks those automatically (a 1024×512×512 matMul runs ~6 GFLOP/s
- *   on lavapipe vs ~17 on wasm here), but `TFJS_BACKEND=webgpu` still forces them (CI does);
+ *   real GPU: the chooser never picks those automatically (they are slower than wasm, see
+ *   rules.ts), but `TFJS_BACKEND=webgpu` still forces them (the CI tests do);
  * - {@link startWebGpu} starts the backend, replaces the kernels listed in webgpu_kernels.ts and
  *   installs {@link guardReadSync}: Deno has no
  *   synchronous GPU read-back, so tfjs's `dataSync()`/`arraySync()` path (an OffscreenCanvas 2D
@@ -101,6 +101,35 @@ export const WEBGPU_HINT =
   "vendor's Vulkan driver, or mesa-vulkan-drivers for the lavapipe software GPU; headless hosts " +
   "also want XDG_RUNTIME_DIR set), Metal on macOS, D3D12 on Windows.";
 
+/**
+ * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" twice when the variable is
+ * missing (headless hosts, containers, CI). On Linux, a missing or invalid one is replaced by a
+ * fresh private temp dir for this process (removed at exit) before the first adapter request. Best effort: without
+ * env/write permission nothing changes.
+ */
+function ensureRuntimeDir(): void {
+  if (Deno.build.os !== "linux") return;
+  try {
+    const cur = Deno.env.get("XDG_RUNTIME_DIR");
+    if (cur && Deno.statSync(cur).isDirectory) return;
+  } catch {
+    // invalid: replaced below
+  }
+  try {
+    const dir = Deno.makeTempDirSync({ prefix: "xdg-runtime-" });
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
+  } catch {
+    // no permission: Mesa only prints a warning
+  }
+}
+
 let probed: Promise<WebGpuProbe> | undefined;
 
 /**
@@ -117,6 +146,7 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
         reason: "navigator.gpu is missing (older Deno releases need --unstable-webgpu)",
       };
     }
+    ensureRuntimeDir();
     try {
       const a = await gpu.requestAdapter(adapterOptions());
       if (!a) {

@@ -13,9 +13,15 @@
  * Rows are summed in increasing index order, exactly as the cpu/wasm kernels in kernels.ts do, so
  * the results agree bit for bit with them (WGSL's f32 addition is correctly rounded).
  * Pass 1 costs O(n²) integer compares for n ids (n = batch × sequence length; 9.4 M at 8 × 384).
+ *
+ * `ProjectAdamW` (fused_adamw.ts; cpu and wasm have one-loop kernels): composed from tfjs ops the
+ * update is ~12 dispatches and as many passes over each parameter's memory. Here it is three
+ * elementwise passes (new m, new v, new p), each recomputing what it needs, in the composite's
+ * order of float32 operations.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { ADAMW_KERNEL, type AdamWUpdateAttrs } from "./fused_adamw.ts";
 
 /** The members of tfjs's WebGPUProgram that this module fills in. */
 interface Program {
@@ -167,6 +173,76 @@ function makeSegmentSum(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+const VARIABLES = {
+  m: ["moment1", "grad"],
+  v: ["moment2", "grad"],
+  p: ["param", "moment1", "moment2", "grad"],
+};
+
+/** One output of the AdamW update; `what` picks which. */
+function adamwProgram(n: number, what: "m" | "v" | "p"): Program {
+  const body = {
+    m: "result[index] = moment1[index] * uniforms.b1 + grad[index] * uniforms.c1;",
+    v: "let gi = grad[index]; result[index] = moment2[index] * uniforms.b2 + (gi * gi) * uniforms.c2;",
+    p: `let gi = grad[index];
+        let mi = moment1[index] * uniforms.b1 + gi * uniforms.c1;
+        let vi = moment2[index] * uniforms.b2 + (gi * gi) * uniforms.c2;
+        let denom = sqrt(vi) / uniforms.bc2Sqrt + uniforms.eps;
+        result[index] = param[index] * uniforms.keep - (mi / denom) * uniforms.stepSize;`,
+  }[what];
+  return {
+    // Only the inputs the body reads: the pipeline layout is derived from the shader, and a
+    // declared but unused binding fails validation (the dispatch is then silently dropped).
+    variableNames: VARIABLES[what],
+    outputShape: [n],
+    shaderKey: `projectAdamW_${what}`,
+    size: true,
+    uniforms:
+      "b1 : f32, c1 : f32, b2 : f32, c2 : f32, eps : f32, bc2Sqrt : f32, keep : f32, stepSize : f32,",
+    ...flat(n),
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${body}
+        }
+      }`,
+  };
+}
+
+/** `ProjectAdamW` on webgpu: outputs new p, m, v (float32, the parameter's shape). */
+const adamwKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { p, m, v, g } = inputs as unknown as Record<"p" | "m" | "v" | "g", tf.TensorInfo>;
+  const a = attrs as unknown as AdamWUpdateAttrs;
+  const b = backend as unknown as WebGpuBackendLike;
+  const n = p.shape.reduce((x, y) => x * y, 1);
+  // The same scalars as fused_adamw.ts's coefficients() and adamwComposite.
+  const bc1 = 1 - Math.pow(a.beta1, a.step);
+  const bc2 = 1 - Math.pow(a.beta2, a.step);
+  const f32 = (x: number) => ({ type: "float32", data: [x] });
+  const uniforms = [
+    f32(a.beta1),
+    f32(1 - a.beta1),
+    f32(a.beta2),
+    f32(1 - a.beta2),
+    f32(a.epsilon),
+    f32(Math.sqrt(bc2)),
+    f32(1 - a.lr * a.weightDecay),
+    f32(a.lr / bc1),
+  ];
+  const flat1d = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [n] });
+  const byName: Record<string, tf.TensorInfo> = {
+    param: flat1d(p),
+    moment1: flat1d(m),
+    moment2: flat1d(v),
+    grad: flat1d(g),
+  };
+  return (["p", "m", "v"] as const).map((what) => {
+    const ins = VARIABLES[what].map((name) => byName[name]);
+    const out = b.runWebGPUProgram(adamwProgram(n, what), ins, "float32", uniforms);
+    return { dataId: out.dataId, shape: p.shape.slice(), dtype: "float32" as const };
+  });
+};
+
 let registered = false;
 
 /**
@@ -184,10 +260,15 @@ export function registerWebGpuKernels(): void {
     backendName: "webgpu",
     kernelFunc: makeSegmentSum(stock.kernelFunc),
   });
+  if (tf.getKernel(ADAMW_KERNEL, "webgpu")) tf.unregisterKernel(ADAMW_KERNEL, "webgpu");
+  tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: "webgpu", kernelFunc: adamwKernel });
   registered = true;
 }
 
 /** Kernels this module replaces on webgpu (for reports and tests). */
 export function webgpuKernelNames(): { backendName: string; kernelName: string }[] {
-  return [{ backendName: "webgpu", kernelName: "UnsortedSegmentSum" }];
+  return [
+    { backendName: "webgpu", kernelName: "UnsortedSegmentSum" },
+    { backendName: "webgpu", kernelName: ADAMW_KERNEL },
+  ];
 }

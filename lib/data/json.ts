@@ -23,28 +23,164 @@ export function lineColumn(text: string, pos: number): { line: number; column: n
 
 /**
  * Parses `text` as JSON. On a syntax error throws a `DataError` naming `file`, the line and
- * column, and the parser's complaint. The position comes from V8's message ("at position N");
- * when the parser gives none (unexpected end of input) the end of the text is used.
+ * column of the first offending character and what was expected there. The position is found
+ * by `findJsonError` (V8's messages do not always carry one).
  */
 export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const m = /at position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : text.length;
-    const { line, column } = lineColumn(text, pos);
-    // Drop V8's own "(line x column y)" suffix: ours is computed the same way for every message.
-    const reason = msg.replace(/\s*\(line \d+ column \d+\)/, "").replace(
-      / in JSON at position \d+/,
-      "",
-    );
-    const near = text.slice(pos, pos + 20).split("\n")[0];
+    const found = findJsonError(text) ?? {
+      pos: text.length,
+      reason: e instanceof Error ? e.message : String(e),
+    };
+    const { line, column } = lineColumn(text, found.pos);
+    const near = text.slice(found.pos, found.pos + 20).split("\n")[0];
     throw new DataError({
       file,
-      message: `invalid JSON at line ${line}, column ${column}: ${reason}` +
+      message: `invalid JSON at line ${line}, column ${column}: ${found.reason}` +
         (near ? ` (near ${JSON.stringify(near)})` : ""),
     });
+  }
+}
+
+/**
+ * Scans `text` with the JSON grammar (RFC 8259) and returns the UTF-16 index of the first
+ * character that cannot continue it, with the reason; `null` when `text` is valid JSON.
+ */
+export function findJsonError(text: string): { pos: number; reason: string } | null {
+  let i = 0;
+  const n = text.length;
+  class Stop {
+    constructor(readonly pos: number, readonly reason: string) {}
+  }
+  const fail = (reason: string): never => {
+    throw new Stop(i, i >= n ? "unexpected end of input" : reason);
+  };
+  const show = () => (i < n ? JSON.stringify(String.fromCodePoint(text.codePointAt(i)!)) : "end");
+  const ws = () => {
+    while (i < n && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) {
+      i++;
+    }
+  };
+  const digits = () => {
+    const s = i;
+    while (i < n && text[i] >= "0" && text[i] <= "9") i++;
+    if (i === s) fail(`expected a digit, found ${show()}`);
+  };
+  const str = () => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= n) fail("");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) fail(`control character U+${c.toString(16).padStart(4, "0")} inside a string`);
+      if (c === 0x5c) {
+        i++;
+        if (i >= n) fail("");
+        const esc = text[i];
+        if (esc === "u") {
+          for (let k = 1; k <= 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) {
+              i += k;
+              fail(`bad \\u escape: expected a hex digit, found ${show()}`);
+            }
+          }
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(esc)) i++;
+        else fail(`bad escape \\${esc}`);
+      } else i++;
+    }
+  };
+  const value = (): void => {
+    ws();
+    if (i >= n) fail("");
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`expected a double-quoted property name, found ${show()}`);
+        str();
+        ws();
+        if (text[i] !== ":") fail(`expected ':' after a property name, found ${show()}`);
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '}' after a property value, found ${show()}`);
+      }
+    }
+    if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return;
+        }
+        fail(`expected ',' or ']' after an array element, found ${show()}`);
+      }
+    }
+    if (c === '"') return str();
+    for (const lit of ["true", "false", "null"]) {
+      if (c === lit[0]) {
+        for (let k = 0; k < lit.length; k++, i++) {
+          if (text[i] !== lit[k]) fail(`unexpected ${show()} (expected ${lit})`);
+        }
+        return;
+      }
+    }
+    if (c === "-" || (c >= "0" && c <= "9")) {
+      if (c === "-") i++;
+      if (text[i] === "0") i++;
+      else digits();
+      if (text[i] === ".") {
+        i++;
+        digits();
+      }
+      if (text[i] === "e" || text[i] === "E") {
+        i++;
+        if (text[i] === "+" || text[i] === "-") i++;
+        digits();
+      }
+      return;
+    }
+    fail(`unexpected ${show()} where a value should start`);
+  };
+  try {
+    value();
+    ws();
+    if (i < n) fail(`unexpected ${show()} after the end of the JSON value`);
+    return null;
+  } catch (e) {
+    if (e instanceof Stop) return { pos: e.pos, reason: e.reason };
+    throw e;
   }
 }
 

@@ -12,7 +12,7 @@ export {
   formatProblem,
   type SkippedRecord,
 } from "./types.ts";
-export { lineColumn, parseJsonText, readJsonFile, readTextStrict } from "./json.ts";
+export { findJsonError, lineColumn, parseJsonText, readJsonFile, readTextStrict } from "./json.ts";
 export {
   type AdlDataset,
   type AdlDatasetFiles,

@@ -154,7 +154,6 @@ export function prepareQaFeaturesWithStats(
     }
     const starts = windowStarts(ctxLen, budget, o.docStride);
     const prefix = [cls, ...qIds, sep];
-    const prefixNulls: null[] = new Array(prefix.length).fill(null);
     const answer = input.answer;
     for (const s of starts) {
       const e = Math.min(s + budget, ctxLen);
@@ -163,9 +162,9 @@ export function prepareQaFeaturesWithStats(
       const tokenTypeIds = new Array<number>(inputIds.length).fill(0, 0, prefix.length)
         .fill(1, prefix.length);
       const attentionMask = new Array<number>(inputIds.length).fill(1);
-      const offsetMapping: ([number, number] | null)[] =
-        (prefixNulls as ([number, number] | null)[])
-          .concat(ctx.offsets.slice(s, e).map((p) => [p[0], p[1]] as [number, number]), [null]);
+      const offsetMapping: ([number, number] | null)[] = new Array(prefix.length).fill(null);
+      for (let k = s; k < e; k++) offsetMapping.push([ctx.offsets[k][0], ctx.offsets[k][1]]);
+      offsetMapping.push(null);
       const feature: QaFeature = {
         exampleId: input.id,
         exampleIndex,

@@ -3,11 +3,13 @@
  * @module
  */
 
-/** A gold answer: its text and the index of its first character in the context (UTF-16 units). */
-export interface AnswerSpan {
-  text: string;
-  start: number;
-}
+import type { AdlAnswer } from "../data/mod.ts";
+
+/**
+ * A gold answer: its text and the index of its first character in the context, in UTF-16 code
+ * units like every offset in memory (lib/data converts from the code points of data files).
+ */
+export type AnswerSpan = AdlAnswer;
 
 /** One extractive-QA example: a question, its (single) context, optionally the gold answer. */
 export interface QaInput {

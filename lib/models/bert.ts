@@ -154,8 +154,9 @@ export function initialValues(spec: ParamSpec, config: BertConfig, seed: number)
 const MASK_VALUE = -3.4028234663852886e38;
 
 /** Row lookup `table[ids]` whose gradient is a scatter-add (ScatterNd sums duplicates); tfjs's
- * own Gather gradient needs UnsortedSegmentSum, which the wasm backend lacks. */
-function lookupRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor2D {
+ * own Gather gradient needs UnsortedSegmentSum, which the wasm backend lacks. Rows looked up at
+ * `paddingIdx` get no gradient, like `nn.Embedding(padding_idx=...)`. */
+function lookupRows(table: tf.Tensor, ids: tf.Tensor, paddingIdx?: number): tf.Tensor2D {
   const shape = table.shape;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const t = args[0] as tf.Tensor;
@@ -164,8 +165,12 @@ function lookupRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor2D {
     save([idx]);
     return {
       value: tf.gather(t, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.scatterND(tf.expandDims(saved[0], 1), dy, shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = paddingIdx === undefined
+          ? dy
+          : tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(saved[0], paddingIdx), "float32"), 1));
+        return tf.scatterND(tf.expandDims(saved[0], 1), g, shape);
+      },
     };
   });
   return f(table) as tf.Tensor2D;
@@ -361,7 +366,12 @@ export class BertModel {
     const drop = <R extends tf.Rank>(x: tf.Tensor<R>, rate: number, ...tag: (string | number)[]) =>
       rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
 
-    const words = lookupRows(this.p("bert.embeddings.word_embeddings.weight"), ids);
+    // nn.Embedding(vocab, hidden, padding_idx=pad_token_id): the pad row is never trained.
+    const words = lookupRows(
+      this.p("bert.embeddings.word_embeddings.weight"),
+      ids,
+      cfg.pad_token_id,
+    );
     const tt = lookupRows(this.p("bert.embeddings.token_type_embeddings.weight"), types);
     const pos = tf.slice(this.p("bert.embeddings.position_embeddings.weight"), [0, 0], [T, H]);
     let emb = tf.add(
@@ -382,24 +392,18 @@ export class BertModel {
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       const p = `bert.encoder.layer.${l}`;
       const a = `${p}.attention.self`;
-      // One matMul for Q, K and V; the parameters stay separate (HF names).
-      const wqkv = tf.concat([
-        this.p(`${a}.query.weight`),
-        this.p(`${a}.key.weight`),
-        this.p(`${a}.value.weight`),
-      ], 0);
-      const bqkv = tf.concat([
-        this.p(`${a}.query.bias`),
-        this.p(`${a}.key.bias`),
-        this.p(`${a}.value.bias`),
-      ], 0);
-      const qkv = tf.transpose(tf.reshape(linear(x, wqkv, bqkv), [N, T, 3 * nh, dh]), [
-        0,
-        2,
-        1,
-        3,
-      ]);
-      const [q, k, v] = tf.split(qkv, 3, 1); // each [N, nh, T, dh]
+      // Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a
+      // 5-D transpose) costs more than it saves — tf.split is very slow on cpu, 5-D transposes
+      // on wasm.
+      const heads = (name: string) =>
+        tf.transpose(
+          tf.reshape(
+            linear(x, this.p(`${a}.${name}.weight`), this.p(`${a}.${name}.bias`)),
+            [N, T, nh, dh],
+          ),
+          [0, 2, 1, 3],
+        ); // [N, nh, T, dh]
+      const q = heads("query"), k = heads("key"), v = heads("value");
       let scores = tf.matMul(tf.mul(q, scale), k, false, true); // [N, nh, T, T]
       if (additiveMask) scores = tf.add(scores, additiveMask);
       const probs = drop(tf.softmax(scores, -1), aRate, l, "attn");

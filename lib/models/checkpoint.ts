@@ -115,6 +115,16 @@ export function modelFromTensors(
   if (!byName.has("cls.predictions.bias") && byName.has("cls.predictions.decoder.bias")) {
     byName.set("cls.predictions.bias", byName.get("cls.predictions.decoder.bias")!);
   }
+  // Tied pair stored under the decoder's name only (a converter may keep either name).
+  if (
+    !byName.has("bert.embeddings.word_embeddings.weight") &&
+    byName.has("cls.predictions.decoder.weight")
+  ) {
+    byName.set(
+      "bert.embeddings.word_embeddings.weight",
+      byName.get("cls.predictions.decoder.weight")!,
+    );
+  }
   const specs = parameterSpecs(config, task);
   const values: Float32Array[] = [];
   const used = new Set<string>();

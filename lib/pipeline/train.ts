@@ -330,7 +330,8 @@ export async function trainMultipleChoice(
       progress: opts.progress,
       label: "train-mc",
       onStep: opts.onStep,
-      log,
+      // While the bar runs, messages go through it (a redrawn terminal line stays intact).
+      log: opts.log,
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     const last = result.evalLog.at(-1);
@@ -424,7 +425,8 @@ export async function trainQuestionAnswering(
       progress: opts.progress,
       label: "train-qa",
       onStep: opts.onStep,
-      log,
+      // While the bar runs, messages go through it (a redrawn terminal line stays intact).
+      log: opts.log,
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     const last = result.evalLog.at(-1);

@@ -18,6 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamwUpdate } from "../backend/mod.ts";
 
 /** Hugging Face's rule: no weight decay for biases and LayerNorm weights (substring match). */
 export function defaultNoDecay(name: string): boolean {
@@ -122,26 +123,20 @@ export class AdamW {
         this.state.set(name, s);
       }
       s.step++;
-      const t = s.step;
-      const bc1 = 1 - Math.pow(this.beta1, t);
-      const bc2 = 1 - Math.pow(this.beta2, t);
-      const stepSize = lr / bc1;
-      const bc2Sqrt = Math.sqrt(bc2);
-      const decay = this.decayFor(name);
-      const { m, v } = s;
-      tf.tidy(() => {
-        const b1 = this.beta1;
-        const b2 = this.beta2;
-        const newM = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-        const newV = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
-        const denom = tf.add(tf.div(tf.sqrt(newV), bc2Sqrt), this.epsilon);
-        // torch applies the decay to p before the Adam step: p *= (1 - lr*wd).
-        const decayed = decay !== 0 ? tf.mul(p, 1 - lr * decay) : p;
-        const newP = tf.sub(decayed, tf.mul(tf.div(newM, denom), stepSize));
-        m.assign(newM);
-        v.assign(newV);
-        p.assign(newP);
+      // One fused pass per parameter on cpu/wasm (lib/backend's ProjectAdamW kernel, when
+      // registered by initBackend), else the same update composed from tfjs ops.
+      const r = adamwUpdate(p, s.m, s.v, g, {
+        lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+        weightDecay: this.decayFor(name),
+        step: s.step,
       });
+      p.assign(r.p);
+      s.m.assign(r.m);
+      s.v.assign(r.v);
+      tf.dispose([r.p, r.m, r.v]);
     }
   }
 

@@ -125,7 +125,8 @@ export interface TrainOptions<B> {
   /** Called after every update (and its checkpoint). Throwing aborts the run (tests use this
    *  to simulate a kill). */
   onStep?(record: LogRecord): void | Promise<void>;
-  /** Receives human-readable messages (default: through the progress bar). */
+  /** Receives human-readable messages (default: through the progress bar; console.log when the
+   *  bar is off). */
   log?(message: string): void;
 }
 
@@ -329,8 +330,13 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
       );
     }
     scheduler.loadState(meta.scheduler);
-    await loadOptimizerState(resumeDir, optimizer);
-    await loadModel(resumeDir);
+    try {
+      await loadOptimizerState(resumeDir, optimizer);
+      await loadModel(resumeDir);
+    } catch (e) {
+      optimizer.dispose();
+      throw e;
+    }
     Object.assign(state, structuredClone(s));
     await stepLog.open(s.stepLogLines);
     await evalLog.open(s.evalLogLines);
@@ -347,7 +353,8 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     mode: opts.progress ?? "auto",
     label: opts.label,
   });
-  const log = opts.log ?? ((m: string) => progress.log(m));
+  const log = opts.log ??
+    ((m: string) => progress.mode === "none" ? console.log(m) : progress.log(m));
   if (resumeDir) {
     log(
       `resumed from ${resumeDir}: update ${state.completedSteps}/${maxTrainSteps}, epoch ${

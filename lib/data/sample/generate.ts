@@ -6,7 +6,7 @@
  * Design (it is what the project trains on with no downloads, with small models on a CPU):
  * - Each paragraph is about one entity: an intro sentence naming it, then 2–4 fact sentences in
  *   random order drawn from several phrasings, sometimes filler sentences that carry other
- *   years, places and numbers; about 4% are long (400+ characters) so windowing is exercised.
+ *   years, places and numbers; about 3% are long (400+ characters) so windowing is exercised.
  * - A question names its paragraph's entity (names are unique), so the relevant paragraph is
  *   lexically tied to it; the 3 distractors are other paragraphs of the same split, mostly
  *   about entities of the same type (same templates and vocabulary) whose names share at most
@@ -41,7 +41,7 @@ export interface SampleOptions {
   sizes?: SampleSizes;
   /** Probability that a distractor is about an entity of the question's type. Default 0.75. */
   sameTypeDistractorRate?: number;
-  /** Fraction of long (400+ character) paragraphs. Default 0.04. */
+  /** Fraction of long (400+ character) paragraphs. Default 0.03. */
   longParagraphRate?: number;
   /** Minimum frequency for a multi-character word to be a whole token in the vocab. Default 3. */
   vocabMinWordFrequency?: number;
@@ -94,7 +94,7 @@ export function generateSampleDataset(
 ): SampleDataset {
   const sizes = opts.sizes ?? DEFAULT_SAMPLE_SIZES;
   const sameRate = opts.sameTypeDistractorRate ?? 0.75;
-  const longRate = opts.longParagraphRate ?? 0.04;
+  const longRate = opts.longParagraphRate ?? 0.03;
   const world = buildWorld(createRng(deriveSeed(seed, "world")), sizes);
 
   const contexts: string[] = [];

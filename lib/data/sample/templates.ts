@@ -101,56 +101,37 @@ export const SENTENCES: Record<EntityType, { intro: string[]; facts: Record<stri
   },
 };
 
-/** Question templates per entity type and asked field. */
+/**
+ * Question templates per entity type and asked field. Only these fields are asked (5 per type,
+ * 20 in all, so each gets ~100 training questions); the other facts stay in the paragraphs as
+ * content and as confusers (more years, places, names and numbers).
+ */
 export const QUESTIONS: Record<EntityType, Record<string, string[]>> = {
   person: {
-    occupation: ["{N}的職業是什麼？", "{N}從事什麼工作？", "{N}是做什麼的？"],
-    birthYear: [
-      "{N}是哪一年出生的？",
-      "{N}出生於哪一年？",
-      "{N}的出生年份是？",
-      "請問{N}在哪一年出生？",
-    ],
-    birthCity: [
-      "{N}出生於哪裡？",
-      "{N}的出生地是哪座城市？",
-      "{N}的故鄉在哪裡？",
-      "{N}是在哪裡出生的？",
-    ],
-    org: ["{N}在哪個機構工作？", "{N}任職於哪裡？", "{N}服務於哪一家單位？"],
-    joinYear: ["{N}是哪一年開始在{org}工作的？", "{N}何時加入{org}？"],
-    award: ["{N}獲得過什麼獎項？", "{N}曾榮獲哪一個獎？"],
-    awardYear: ["{N}在哪一年獲得{award}？", "{N}是何時得到{award}的？"],
-    work: ["{N}的代表作叫什麼？", "{N}最受歡迎的作品是哪一部？"],
-    mentor: ["{N}的老師是誰？", "誰曾經指導過{N}？", "{N}早年跟隨誰學習？"],
+    birthYear: ["{N}是哪一年出生的？", "{N}出生於哪一年？", "請問{N}在哪一年出生？"],
+    birthCity: ["{N}出生於哪裡？", "{N}的出生地是哪座城市？", "{N}是在哪裡出生的？"],
+    org: ["{N}在哪個機構工作？", "{N}任職於哪裡？"],
+    mentor: ["{N}的老師是誰？", "{N}早年跟隨誰學習？"],
     english: ["{N}的英文名字是什麼？", "{N}的英文名叫什麼？"],
-    books: ["{N}出版了多少本著作？", "{N}一共寫了幾本書？"],
   },
   place: {
-    river: ["流經{N}的河流叫什麼名字？", "{N}境內最主要的河流是哪一條？"],
-    foundedYear: ["{N}建於哪一年？", "{N}是在哪一年建立的？", "{N}始建於何年？"],
-    population: ["{N}的人口大約有多少？", "{N}約有多少人居住？", "{N}共有多少人口？"],
-    area: ["{N}的面積是多少？", "{N}占地多大？"],
+    foundedYear: ["{N}建於哪一年？", "{N}是在哪一年建立的？"],
+    population: ["{N}的人口大約有多少？", "{N}約有多少人居住？"],
     distance: ["{N}距離{distanceCity}多遠？", "從{N}到{distanceCity}大約多少公里？"],
-    specialty: ["{N}以什麼特產聞名？", "{N}最有名的特產是什麼？"],
     mayor: ["{N}的{head}是誰？", "誰擔任{N}的{head}？"],
     english: ["{N}的英文名稱是什麼？", "{N}在外文資料中被稱為什麼？"],
   },
   org: {
-    trade: ["{N}主要經營什麼業務？", "{N}從事哪一個行業？"],
-    foundedYear: ["{N}成立於哪一年？", "{N}是在哪一年創立的？", "{N}創立的年份是？"],
-    founder: ["{N}的創辦人是誰？", "誰創立了{N}？", "{N}是由誰創辦的？"],
+    foundedYear: ["{N}成立於哪一年？", "{N}是在哪一年創立的？"],
+    founder: ["{N}的創辦人是誰？", "誰創立了{N}？"],
     hq: ["{N}的總部位於哪裡？", "{N}的總部設在哪座城市？"],
     employees: ["{N}有多少名員工？", "{N}的員工人數是多少？"],
     product: ["{N}最著名的產品叫什麼？", "{N}的代表產品名稱是什麼？"],
-    revenue: ["{N}去年的營收是多少？", "{N}去年營收大約多少？"],
   },
   event: {
-    date: ["{N}在哪一天舉行？", "{N}舉辦的日期是？", "{N}是何時舉行的？"],
+    date: ["{N}在哪一天舉行？", "{N}舉辦的日期是？"],
     city: ["{N}在哪裡舉行？", "{N}的舉辦地點是哪座城市？"],
-    edition: ["今年的{N}是第幾屆？", "{N}今年舉辦到第幾屆？"],
     participants: ["有多少人參加了{N}？", "{N}共吸引多少人參加？"],
-    organizer: ["{N}的主辦單位是哪裡？", "{N}是由哪個機構主辦的？"],
     winner: ["{N}的冠軍是誰？", "誰在{N}中奪得冠軍？"],
     prize: ["{N}的冠軍獎金是多少？", "{N}冠軍可以獲得多少獎金？"],
   },

@@ -1,0 +1,125 @@
+/**
+ * Flags and model loading shared by `predict` and `evaluate` (the two-stage pipeline).
+ * Sequence settings default to what the models were trained with (`training_args.json` in each
+ * model folder), else to the Hugging Face script defaults.
+ * @module
+ */
+import { type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { BertTokenizer } from "../tokenization/mod.ts";
+import { type BertModel, loadPretrained } from "../models/mod.ts";
+import { type PipelineOptions, readTrainingArgs } from "../pipeline/mod.ts";
+
+/** Flags common to `predict` and `evaluate`. */
+export const pipelineFlags: Record<string, FlagSpec> = {
+  context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
+  mc_model: {
+    type: "string",
+    required: true,
+    help: "Multiple-choice model folder (from train-mc: config.json, model.safetensors, vocab.txt)",
+  },
+  qa_model: {
+    type: "string",
+    required: true,
+    help: "Question-answering model folder (from train-qa)",
+  },
+  mc_max_seq_length: {
+    type: "int",
+    min: 4,
+    help: "MC tokens per pair (default: the mc_model's training max_seq_length, else 512)",
+  },
+  qa_max_seq_length: {
+    type: "int",
+    min: 4,
+    help: "QA tokens per window (default: the qa_model's training max_seq_length, else 384)",
+  },
+  doc_stride: {
+    type: "int",
+    min: 0,
+    help: "QA window overlap (default: the qa_model's training doc_stride, else 128)",
+  },
+  per_device_eval_batch_size: { type: "int", min: 1, default: 16, help: "Inference batch size" },
+  n_best_size: {
+    type: "int",
+    min: 1,
+    help: "Start/end candidates per window (default: from the qa_model, else 20)",
+  },
+  max_answer_length: {
+    type: "int",
+    min: 1,
+    help: "Longest answer in tokens (default: from the qa_model, else 30)",
+  },
+};
+
+async function mustExist(path: string, flag: string, dir: boolean) {
+  try {
+    const st = await Deno.stat(path);
+    if (dir ? !st.isDirectory : !st.isFile) {
+      throw new UsageError(`--${flag} ${path}: not a ${dir ? "folder" : "file"}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flag} ${path}: not found`);
+  }
+}
+
+/** Checks the paths given on the command line (before any loading). */
+export async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
+  for (const f of files) {
+    if (flags[f] !== undefined) await mustExist(String(flags[f]), f, false);
+  }
+  for (const d of ["mc_model", "qa_model"]) await mustExist(String(flags[d]), d, true);
+}
+
+/** Loaded models plus the pipeline settings. */
+export interface LoadedPipeline {
+  mc: { model: BertModel; tokenizer: BertTokenizer };
+  qa: { model: BertModel; tokenizer: BertTokenizer };
+  options: PipelineOptions;
+}
+
+/** Loads both models and resolves the sequence settings. */
+export async function loadPipeline(
+  flags: ParsedFlags,
+  log: (m: string) => void,
+): Promise<LoadedPipeline> {
+  const mcDir = String(flags.mc_model);
+  const qaDir = String(flags.qa_model);
+  const mcArgs = (await readTrainingArgs(mcDir)) ?? {};
+  const qaArgs = (await readTrainingArgs(qaDir)) ?? {};
+  const pick = (flag: string, from: Record<string, unknown>, key: string, dflt: number) =>
+    (flags[flag] as number | undefined) ?? (from[key] as number | undefined) ?? dflt;
+  const options: PipelineOptions = {
+    mcMaxSeqLength: pick("mc_max_seq_length", mcArgs, "max_seq_length", 512),
+    qaMaxSeqLength: pick("qa_max_seq_length", qaArgs, "max_seq_length", 384),
+    docStride: pick("doc_stride", qaArgs, "doc_stride", 128),
+    nBestSize: pick("n_best_size", qaArgs, "n_best_size", 20),
+    maxAnswerLength: pick("max_answer_length", qaArgs, "max_answer_length", 30),
+    batchSize: flags.per_device_eval_batch_size as number,
+    log,
+  };
+  if (options.docStride >= options.qaMaxSeqLength) {
+    throw new UsageError(
+      `doc_stride ${options.docStride} must be smaller than qa_max_seq_length ${options.qaMaxSeqLength}`,
+    );
+  }
+  const mcTok = await BertTokenizer.fromPretrained(mcDir);
+  const qaTok = await BertTokenizer.fromPretrained(qaDir);
+  const mcModel = await loadPretrained(mcDir, "mc", { log });
+  let qaModel: BertModel;
+  try {
+    qaModel = await loadPretrained(qaDir, "qa", { log });
+  } catch (e) {
+    mcModel.dispose();
+    throw e;
+  }
+  log(
+    `settings: mc_max_seq_length ${options.mcMaxSeqLength}, qa_max_seq_length ` +
+      `${options.qaMaxSeqLength}, doc_stride ${options.docStride}, n_best_size ` +
+      `${options.nBestSize}, max_answer_length ${options.maxAnswerLength}`,
+  );
+  return {
+    mc: { model: mcModel, tokenizer: mcTok },
+    qa: { model: qaModel, tokenizer: qaTok },
+    options,
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Flags shared by `train-mc` and `train-qa`, with the names of Hugging Face's
+ * `run_swag_no_trainer.py` / `run_qa_no_trainer.py`, and the checks done before any work.
+ * @module
+ */
+import { type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { SCHEDULER_TYPES } from "../training/mod.ts";
+import type { MC_DEFAULTS, TaskTrainArgs } from "../pipeline/mod.ts";
+
+/** The flag table for a training command, with `defaults` from the task runner. */
+export function trainingFlags(
+  defaults: typeof MC_DEFAULTS,
+  task: "mc" | "qa",
+): Record<string, FlagSpec> {
+  const f: Record<string, FlagSpec> = {
+    train_file: {
+      type: "string",
+      required: true,
+      help: "Training questions (ADL layout: id, question, paragraphs, relevant, answer)",
+    },
+    validation_file: {
+      type: "string",
+      help: "Validation questions, evaluated after every epoch (optional)",
+    },
+    context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
+    model_name_or_path: {
+      type: "string",
+      help: "Folder of a pretrained model (config.json + weights); omit to train from scratch",
+    },
+    config_name: {
+      type: "string",
+      help: "Config folder or .json file when not the same as model_name_or_path",
+    },
+    tokenizer_name: {
+      type: "string",
+      help: "Tokenizer folder (vocab.txt / tokenizer.json) when not the same as model_name_or_path",
+    },
+    config_overrides: {
+      type: "string",
+      help: "From scratch only: config changes, e.g. num_hidden_layers=2,hidden_size=128," +
+        "num_attention_heads=2,intermediate_size=512",
+    },
+    max_seq_length: {
+      type: "int",
+      min: 4,
+      default: defaults.max_seq_length,
+      help: task === "mc"
+        ? "Tokens per (question, paragraph) pair, specials included; longer paragraphs are cut"
+        : "Tokens per window, specials included; longer contexts are split into windows",
+    },
+  };
+  if (task === "qa") {
+    f.doc_stride = { type: "int", min: 0, default: 128, help: "Overlap of consecutive windows" };
+  }
+  Object.assign(
+    f,
+    {
+      pad_to_max_length: {
+        type: "boolean",
+        default: false,
+        help: "Pad every batch to max_seq_length (default: pad to the longest in the batch)",
+      },
+      per_device_train_batch_size: {
+        type: "int",
+        min: 1,
+        default: defaults.per_device_train_batch_size,
+        help: "Training micro-batch size",
+      },
+      per_device_eval_batch_size: {
+        type: "int",
+        min: 1,
+        default: defaults.per_device_eval_batch_size,
+        help: "Evaluation batch size",
+      },
+      learning_rate: {
+        type: "float",
+        min: 0,
+        default: defaults.learning_rate,
+        help: "Peak learning rate of AdamW",
+      },
+      weight_decay: {
+        type: "float",
+        min: 0,
+        default: defaults.weight_decay,
+        help: "Decoupled weight decay (not applied to biases and LayerNorm weights)",
+      },
+      num_train_epochs: {
+        type: "int",
+        min: 1,
+        default: defaults.num_train_epochs,
+        help: "Epochs (ignored when max_train_steps is set)",
+      },
+      max_train_steps: {
+        type: "int",
+        min: 1,
+        help: "Total optimizer updates; overrides num_train_epochs",
+      },
+      gradient_accumulation_steps: {
+        type: "int",
+        min: 1,
+        default: defaults.gradient_accumulation_steps,
+        help: "Micro-batches per optimizer update",
+      },
+      lr_scheduler_type: {
+        type: "string",
+        choices: SCHEDULER_TYPES,
+        default: defaults.lr_scheduler_type,
+        help: "Learning-rate schedule",
+      },
+      num_warmup_steps: {
+        type: "int",
+        min: 0,
+        default: defaults.num_warmup_steps,
+        help: "Linear warm-up updates",
+      },
+      max_grad_norm: {
+        type: "float",
+        min: 0,
+        help:
+          "Clip gradients to this global norm (default: no clipping, as the no_trainer scripts)",
+      },
+      seed: {
+        type: "int",
+        default: defaults.seed,
+        help: "Seed for initialisation, shuffling, dropout",
+      },
+      output_dir: {
+        type: "string",
+        help: "Where the final model, logs, checkpoints and best/ go",
+      },
+      checkpointing_steps: {
+        type: "string",
+        help: "'epoch' or a number N: save a resumable checkpoint every epoch / every N updates",
+      },
+      resume_from_checkpoint: {
+        type: "string",
+        help: "Checkpoint folder to continue from ('latest': the newest under output_dir)",
+      },
+      max_train_samples: { type: "int", min: 1, help: "Use only the first N training questions" },
+      max_eval_samples: { type: "int", min: 1, help: "Use only the first N validation questions" },
+    } satisfies Record<string, FlagSpec>,
+  );
+  if (task === "qa") {
+    f.n_best_size = {
+      type: "int",
+      min: 1,
+      default: 20,
+      help: "Start/end candidates per window when decoding",
+    };
+    f.max_answer_length = { type: "int", min: 1, default: 30, help: "Longest answer in tokens" };
+  }
+  f.progress = {
+    type: "string",
+    choices: ["auto", "tty", "lines", "none"],
+    default: "auto",
+    help: "Progress display (auto: a redrawn line on a terminal, periodic lines otherwise)",
+  };
+  for (const spec of Object.values(f)) {
+    if (spec.default === undefined && !spec.required && !spec.help.includes("default")) {
+      spec.help += " (default: none)";
+    }
+  }
+  return f;
+}
+
+async function mustExist(path: string, flag: string, kind: "file" | "dir") {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(path);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: not found`);
+  }
+  if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);
+  if (kind === "dir" && !st.isDirectory) throw new UsageError(`--${flag} ${path}: not a folder`);
+}
+
+/** Converts parsed flags to runner arguments, checking paths and combinations first. */
+export async function toTaskArgs(flags: ParsedFlags): Promise<TaskTrainArgs> {
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== "progress") args[k] = v;
+  const a = args as unknown as TaskTrainArgs;
+  await mustExist(a.train_file, "train_file", "file");
+  await mustExist(a.context_file, "context_file", "file");
+  if (a.validation_file) await mustExist(a.validation_file, "validation_file", "file");
+  if (a.model_name_or_path) await mustExist(a.model_name_or_path, "model_name_or_path", "dir");
+  if (a.tokenizer_name) await mustExist(a.tokenizer_name, "tokenizer_name", "dir");
+  if (a.config_name) {
+    await mustExist(a.config_name, "config_name", a.config_name.endsWith(".json") ? "file" : "dir");
+  }
+  if (!a.model_name_or_path && !a.tokenizer_name) {
+    throw new UsageError(
+      "training from scratch needs --tokenizer_name (a folder with vocab.txt); or pass " +
+        "--model_name_or_path",
+    );
+  }
+  if (a.model_name_or_path && a.config_overrides) {
+    throw new UsageError("--config_overrides only applies when training from scratch");
+  }
+  const cs = a.checkpointing_steps;
+  if (cs !== undefined) {
+    if (cs === "epoch") {
+      // ok
+    } else if (typeof cs === "string" && /^\d+$/.test(cs) && Number(cs) > 0) {
+      a.checkpointing_steps = Number(cs);
+    } else {
+      throw new UsageError(
+        `--checkpointing_steps must be 'epoch' or a positive integer, got "${cs}"`,
+      );
+    }
+    if (!a.output_dir) throw new UsageError("--checkpointing_steps needs --output_dir");
+  }
+  if (a.resume_from_checkpoint) {
+    if (!a.output_dir) throw new UsageError("--resume_from_checkpoint needs --output_dir");
+    if (a.resume_from_checkpoint !== "latest") {
+      await mustExist(a.resume_from_checkpoint, "resume_from_checkpoint", "dir");
+    }
+  }
+  const qa = a as { doc_stride?: number; max_seq_length?: number };
+  if (qa.doc_stride !== undefined && qa.max_seq_length !== undefined) {
+    if (qa.doc_stride >= qa.max_seq_length) {
+      throw new UsageError(
+        `--doc_stride ${qa.doc_stride} must be smaller than --max_seq_length ${qa.max_seq_length}`,
+      );
+    }
+  }
+  return a;
+}
+
+/** Prints a short summary after training. */
+export function summary(
+  task: string,
+  r: { eval: Record<string, number>; trainSeconds: number; train: { completedSteps: number } },
+  outputDir?: string,
+): string {
+  const ev = Object.entries(r.eval).map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(" ");
+  return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
+    (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
+}

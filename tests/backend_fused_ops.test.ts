@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import {
+  gelu,
+  geluComposite,
+  layerNorm,
+  layerNormComposite,
+  useBackend,
+} from "../lib/backend/mod.ts";
+import { erfc } from "../lib/backend/fused_ops.ts";
+import { createRng } from "../lib/util/random.ts";
+
+/** Largest |a − b| / |b|, |b| floored at 1% of b's largest magnitude. */
+function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const denom = Math.max(1e-2 * scale, Math.abs(b[i]), 1e-30);
+    worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
+  }
+  return worst;
+}
+
+function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal() * scale + shift);
+}
+
+/** Reads and disposes `ts`. */
+async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  const out = await Promise.all(
+    ts.map(async (t) => Float32Array.from(await t.data() as Float32Array)),
+  );
+  tf.dispose(ts);
+  return out;
+}
+
+/** Value and gradients (w.r.t. every input) of sum(f(...) · w) for a fixed random w. */
+function valueAndGrads(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  w: tf.Tensor,
+): tf.Tensor[] {
+  const y = f(...inputs);
+  const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
+  return [y, ...grads];
+}
+
+Deno.test("erfc matches known values to float32 accuracy", () => {
+  // erfc(0) = 1, erfc(1) = 0.157299207..., erfc(-1) = 1.842700792..., erfc(3) = 2.209049699e-5
+  const cases: [number, number][] = [[0, 1], [1, 0.15729920705028513], [-1, 1.8427007929497148], [
+    3,
+    2.209049699858544e-5,
+  ], [0.5, 0.4795001221869535]];
+  for (const [z, want] of cases) {
+    assert.ok(Math.abs(erfc(z) - want) / want < 2e-7, `erfc(${z}) = ${erfc(z)}, want ${want}`);
+  }
+});
+
+Deno.test("fused GELU: value and gradient match the composed ops on cpu (cpu and wasm kernels)", async () => {
+  const shape = [64, 96];
+  const xs = randn(64 * 96, 1, 2.5);
+  const ws = randn(64 * 96, 2);
+  await useBackend("cpu");
+  const ref = await values(tf.tidy(() =>
+    valueAndGrads((x) => geluComposite(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))
+  ));
+  for (const backend of ["cpu", "wasm"] as const) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const got = await values(tf.tidy(() =>
+      valueAndGrads((x) => gelu(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))
+    ));
+    assert.equal(tf.memory().numTensors, before);
+    for (let k = 0; k < 2; k++) {
+      const err = maxRelErr(got[k], ref[k]);
+      assert.ok(err <= 1e-5, `${backend} ${k === 0 ? "value" : "grad"}: rel err ${err}`);
+    }
+  }
+});
+
+Deno.test("fused GELU keeps relative accuracy in the negative tail", async () => {
+  await useBackend("wasm");
+  const y = tf.tidy(() => gelu(tf.tensor([-3, -5, -7])));
+  const got = await y.data();
+  y.dispose();
+  // x·Φ(x) from tabulated Φ: Φ(-3)=1.3498980316e-3, Φ(-5)=2.8665157187e-7, Φ(-7)=1.2798125438e-12
+  const want = [-3 * 1.3498980316301e-3, -5 * 2.866515718791939e-7, -7 * 1.279812543885835e-12];
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(got[i] - want[i]) / Math.abs(want[i]) < 1e-6, `gelu tail ${got[i]} vs ${want[i]}`);
+  }
+});
+
+Deno.test("fused LayerNorm: value and gradients (x, γ, β) match the composed ops on cpu", async () => {
+  // Rows with an offset and different scales, as in a residual stream; rank 3 input.
+  const shape = [4, 24, 40];
+  const n = 4 * 24 * 40;
+  const xs = randn(n, 3, 3, 0.7);
+  const gs = randn(40, 4, 0.2, 1);
+  const bs = randn(40, 5, 0.1);
+  const ws = randn(n, 6);
+  const run = (f: typeof layerNorm) =>
+    valueAndGrads(
+      (x, g, b) => f(x, g, b, 1e-12),
+      [tf.tensor(xs, shape), tf.tensor(gs, [40]), tf.tensor(bs, [40])],
+      tf.tensor(ws, shape),
+    );
+  await useBackend("cpu");
+  const ref = await values(tf.tidy(() => run(layerNormComposite)));
+  for (const backend of ["cpu", "wasm"] as const) {
+    await useBackend(backend);
+    const before = tf.memory().numTensors;
+    const got = await values(tf.tidy(() => run(layerNorm)));
+    assert.equal(tf.memory().numTensors, before);
+    for (const [k, name] of ["y", "dx", "dgamma", "dbeta"].entries()) {
+      const err = maxRelErr(got[k], ref[k]);
+      assert.ok(err <= 1e-5, `${backend} ${name}: rel err ${err}`);
+    }
+  }
+});
+
+Deno.test("fused LayerNorm rejects a gamma of the wrong size", async () => {
+  await useBackend("wasm");
+  assert.throws(
+    () => tf.tidy(() => layerNorm(tf.zeros([2, 4]), tf.ones([3]), tf.zeros([4]), 1e-5)),
+    /gamma \[3\] and beta \[4\] must have 4 values/,
+  );
+});

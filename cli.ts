@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   "train-qa": () => import("./lib/cli/train_qa.ts"),
   predict: () => import("./lib/cli/predict.ts"),
   evaluate: () => import("./lib/cli/evaluate.ts"),
+  "pretrain-mlm": () => import("./lib/cli/pretrain_mlm.ts"),
 };
 
 function usage(): string {

@@ -6,13 +6,15 @@
 #       deno.xz          the Deno binary running this project, xz-compressed
 #       gpu_check.js     bench/gpu_check.ts and everything it imports, bundled into one file
 #       vulkan/          Debian's libvulkan1 (the Vulkan loader), unpacked
+#       x11libs/         libX11/libXext/libglvnd and deps (NVIDIA's ICD needs them), used if missing
 #       parity/          the PyTorch parity fixture (tests/fixtures/parity)
 #       gpu-check.sh     this script
 #   DIR/gpu-check.sh run [--lavapipe] [-- gpu_check args]
 #       unpacks Deno into a temp dir, points the Vulkan loader at the NVIDIA ICD when one exists
 #       (/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json on the lent machines, else the
 #       usual /usr/share/vulkan/icd.d, /etc/vulkan/icd.d), and runs the check: adapter, matMul
-#       GFLOP/s, BERT S/M/B throughput, parity vs cpu and PyTorch, a short training run.
+#       GFLOP/s, BERT S/M/B throughput, parity vs cpu and PyTorch, a short training run; with no
+#       adapter (exit status 2) it prints the ICD's missing libraries and the loader's messages.
 #       --lavapipe forces Mesa's software Vulkan (mesa-vulkan-drivers) and --quick sizes;
 #       --packed-loader uses the packed libvulkan even when the host has one.
 #
@@ -20,6 +22,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+X11_DEBS="libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0 libglvnd0"
 
 # ldconfig lives in /sbin, which is often missing from PATH.
 ldcache() { { command -v ldconfig >/dev/null && ldconfig -p; } || /sbin/ldconfig -p; }
@@ -58,6 +61,19 @@ pack() {
     [ -n "$lib" ] || die "neither 'apt-get download libvulkan1' nor an installed libvulkan.so.1"
     mkdir -p "$dir/vulkan/usr/lib/x86_64-linux-gnu"
     cp -L "$lib" "$dir/vulkan/usr/lib/x86_64-linux-gnu/libvulkan.so.1"
+  fi
+  # X11 client libraries and libglvnd, which NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) links
+  # against; used on the GPU host only when it lacks them (minimal containers do).
+  echo "== NVIDIA ICD dependencies (Debian libx11-6 libxext6 libglvnd0 ...) -> $dir/x11libs"
+  rm -rf "$dir/x11libs" "$tmp"/*.deb
+  mkdir -p "$dir/x11libs"
+  if (cd "$tmp" && apt-get download -q $X11_DEBS >/dev/null 2>&1); then
+    for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/x11"; done
+    find "$tmp/x11" \( -type f -o -type l \) -name '*.so.*' | while read -r f; do
+      cp -L "$f" "$dir/x11libs/$(basename "$f")"
+    done
+  else
+    echo "   (apt-get download failed: packed without them)"
   fi
   rm -rf "$tmp"
 
@@ -113,6 +129,15 @@ run() {
     echo "Vulkan loader: packed ($vk)"
     export LD_LIBRARY_PATH="$vk${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
+  # What NVIDIA's ICD links against, when the host lacks it.
+  local lib
+  for lib in libX11.so.6 libXext.so.6 libGLdispatch.so.0; do
+    if [ -d "$dir/x11libs" ] && ! ldcache 2>/dev/null | grep "$lib " >/dev/null; then
+      echo "host lacks $lib: using the packed X11/libglvnd libraries"
+      export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$dir/x11libs"
+      break
+    fi
+  done
   # NVIDIA containers keep the driver's user-space libraries here.
   for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
     if [ -d "$d" ]; then export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d"; fi
@@ -143,9 +168,37 @@ run() {
   mkdir -p "$work/xdg" && chmod 700 "$work/xdg"
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$work/xdg}"
   export DENO_DIR="$work/deno_dir" DENO_NO_UPDATE_CHECK=1
+  local status=0
   # shellcheck disable=SC2086
   "$work/deno" run -A --cached-only "$dir/gpu_check.js" "${args[@]}" ${GPU_CHECK_ARGS:-} \
-    "${extra[@]}"
+    "${extra[@]}" || status=$?
+  if [ "$status" = 2 ]; then diagnose; fi
+  return "$status"
+}
+
+# No adapter: show why (the ICD's library and its missing dependencies, the loader's messages).
+diagnose() {
+  echo "== diagnostics (no adapter)"
+  echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
+  local icd lib path
+  for icd in ${VK_ICD_FILENAMES//:/ }; do
+    lib="$(sed -n 's/.*"library_path" *: *"\([^"]*\)".*/\1/p' "$icd" 2>/dev/null | head -1)"
+    echo "ICD $icd -> ${lib:-?}"
+    path="$lib"
+    if [ -n "$lib" ] && [ "${lib#/}" = "$lib" ]; then
+      path="$(ldcache 2>/dev/null | awk -v l="$lib" '$1 == l {print $NF; exit}')"
+      local ldp="${LD_LIBRARY_PATH:-}"
+      for d in ${ldp//:/ }; do if [ -e "$d/$lib" ]; then path="$d/$lib"; fi; done
+    fi
+    if [ -n "$path" ] && [ -e "$path" ]; then
+      ldd "$path" 2>&1 | grep -E "not found|=>" | head -30
+    else
+      echo "   library not found"
+    fi
+  done
+  VK_LOADER_DEBUG=error,warn "$work/deno" eval \
+    'console.log("adapter:", (await navigator.gpu?.requestAdapter())?.info ?? null)' 2>&1 |
+    head -60
 }
 
 case "${1:-run}" in

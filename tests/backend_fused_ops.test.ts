@@ -59,7 +59,7 @@ Deno.test("erfc matches known values to float32 accuracy", () => {
   }
 });
 
-Deno.test("fused GELU: value and gradient match the composed ops on cpu (cpu and wasm kernels)", async () => {
+Deno.test("GELU: value and gradient match the composed ops on cpu (fused cpu kernel; wasm path)", async () => {
   const shape = [64, 96];
   const xs = randn(64 * 96, 1, 2.5);
   const ws = randn(64 * 96, 2);
@@ -81,8 +81,9 @@ Deno.test("fused GELU: value and gradient match the composed ops on cpu (cpu and
   }
 });
 
-Deno.test("fused GELU keeps relative accuracy in the negative tail", async () => {
-  await useBackend("wasm");
+Deno.test("fused GELU (cpu kernel) keeps relative accuracy in the negative tail", async () => {
+  // The composed form loses it: 1 + erf(x/√2) cancels to 0 in float32 below x ≈ -5.5.
+  await useBackend("cpu");
   const y = tf.tidy(() => gelu(tf.tensor([-3, -5, -7])));
   const got = await y.data();
   y.dispose();

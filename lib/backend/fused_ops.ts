@@ -1,10 +1,13 @@
 /**
  * Fused BERT building blocks with their own gradients: exact (erf) GELU and LayerNorm over the
- * last axis. On cpu and wasm each is one forward kernel and one backward kernel written as a
- * single JavaScript loop over the tensors' memory; composed from tfjs ops that is 5 (GELU) and
- * ~10 (LayerNorm) kernels forward and about twice as many backward, each a full pass over memory
- * (measured with `bench/profile.ts`: GELU and LayerNorm were ~15 % of a BERT training step on
- * wasm). Other backends (webgpu, tensorflow) get the same math composed from tfjs ops.
+ * last axis. Each is one forward kernel and one backward kernel written as a single JavaScript
+ * loop over the tensors' memory; composed from tfjs ops that is 5 (GELU) and ~10 (LayerNorm)
+ * kernels forward and about twice as many backward, each a full pass over memory.
+ * Measured with `bench/fused_ops_bench.ts` (forward + backward at the M sizes): LayerNorm is
+ * 2–3x faster on wasm and ~6x on cpu; GELU is ~2x faster on cpu but ~3x SLOWER on wasm (V8's
+ * `Math.exp` per element against tfjs's compiled Erf/Exp), so the GELU kernels are registered
+ * for cpu only. Other backends (wasm for GELU, webgpu, tensorflow) compose the same math from
+ * tfjs ops.
  *
  * GELU uses Φ(x) = erfc(−x/√2)/2 with the Numerical Recipes `erfcc` approximation (fractional
  * error < 1.2e-7 everywhere, so the negative tail keeps its relative accuracy).
@@ -214,6 +217,13 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
   };
 }
 
+/**
+ * GELU kernels are registered on cpu only: on wasm the JavaScript loop (V8's `Math.exp` and the
+ * erfc polynomial per element) measured ~3x slower than tfjs's own Erf/Exp kernels composed
+ * (`bench/fused_ops_bench.ts`), so `gelu` composes tfjs ops there.
+ */
+const GELU_BACKENDS = new Set(["cpu"]);
+
 let registered = false;
 
 /** Registers the fused-op kernels for cpu and wasm (idempotent). */
@@ -221,6 +231,7 @@ export function registerFusedOpKernels(): void {
   if (registered) return;
   for (const backendName of ["cpu", "wasm"] as const) {
     for (const [kernelName, kernelFunc] of Object.entries(kernels(backendName))) {
+      if (kernelName.startsWith("ProjectGelu") && !GELU_BACKENDS.has(backendName)) continue;
       if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
       tf.registerKernel({ kernelName, backendName, kernelFunc });
     }
@@ -228,9 +239,9 @@ export function registerFusedOpKernels(): void {
   registered = true;
 }
 
-function fusedAvailable(...ts: tf.Tensor[]): boolean {
+function fusedAvailable(kernel: string, ...ts: tf.Tensor[]): boolean {
   return ts.every((t) => t.dtype === "float32") &&
-    tf.getKernel("ProjectGelu", tf.getBackend()) !== undefined;
+    tf.getKernel(kernel, tf.getBackend()) !== undefined;
 }
 
 function run(name: string, inputs: Record<string, tf.Tensor>, attrs = {}): tf.Tensor[] {
@@ -294,11 +305,11 @@ function layerNormFused(eps: number) {
 }
 
 /**
- * Exact (erf) GELU, Hugging Face's `"gelu"`: x·Φ(x). One kernel forward and one backward on cpu
- * and wasm; tfjs ops elsewhere.
+ * Exact (erf) GELU, Hugging Face's `"gelu"`: x·Φ(x). One kernel forward and one backward on cpu;
+ * tfjs ops elsewhere (on wasm those measured faster, see `GELU_BACKENDS`).
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!fusedAvailable(x)) return geluComposite(x);
+  if (!fusedAvailable("ProjectGelu", x)) return geluComposite(x);
   return geluFused(x) as T;
 }
 
@@ -319,7 +330,9 @@ export function layerNorm<T extends tf.Tensor>(
       `layerNorm: gamma [${gamma.shape}] and beta [${beta.shape}] must have ${h} values (x [${x.shape}])`,
     );
   }
-  if (!fusedAvailable(x, gamma, beta)) return layerNormComposite(x, gamma, beta, eps);
+  if (!fusedAvailable("ProjectLayerNorm", x, gamma, beta)) {
+    return layerNormComposite(x, gamma, beta, eps);
+  }
   return tf.tidy(() =>
     layerNormFused(eps)(
       x,

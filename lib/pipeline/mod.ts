@@ -53,6 +53,16 @@ export {
   saveModelAndTokenizer,
 } from "./setup.ts";
 export {
+  type CorpusInfo,
+  loadMlmCorpus,
+  type MaskingKind,
+  MLM_DEFAULTS,
+  perTokenWords,
+  type PretrainArgs,
+  pretrainMaskedLm,
+  type PretrainResult,
+} from "./pretrain.ts";
+export {
   MC_DEFAULTS,
   QA_DEFAULTS,
   type QaTrainArgs,

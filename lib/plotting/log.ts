@@ -69,6 +69,8 @@ function pick<K extends string>(
 /** Hugging Face-style alternative key names accepted in log records. */
 const ALIASES: Record<string, string> = {
   learning_rate: "lr",
+  // The training loop logs QA's running metric as `running_exact_match` (metric name + prefix).
+  running_exact_match: "running_em",
   eval_accuracy: "accuracy",
   eval_exact_match: "exact_match",
   eval_f1: "f1",

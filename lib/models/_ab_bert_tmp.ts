@@ -1,0 +1,489 @@
+/**
+ * BERT encoder and task heads in TensorFlow.js, with Hugging Face's parameter names, shapes
+ * (PyTorch layout: Linear weights are `[out, in]`) and initialisation.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { gelu as fusedGelu, layerNorm as fusedLayerNorm } from "../backend/mod.ts";
+import { createRng, deriveSeed } from "../util/random.ts";
+import type { BertConfig } from "./config.ts";
+
+/** Which head sits on the encoder. */
+export type Task = "base" | "mc" | "qa" | "mlm";
+
+/** All tasks. */
+export const TASKS: readonly Task[] = ["base", "mc", "qa", "mlm"];
+
+/** Hugging Face class name for each task (used in `architectures` and messages). */
+export const TASK_ARCHITECTURES: Record<Task, string> = {
+  base: "BertModel",
+  mc: "BertForMultipleChoice",
+  qa: "BertForQuestionAnswering",
+  mlm: "BertForMaskedLM",
+};
+
+/** Model inputs: int32 `[B,T]` (or `[B,C,T]` for multiple choice). */
+export interface ModelInputs {
+  inputIds: tf.Tensor;
+  tokenTypeIds?: tf.Tensor;
+  attentionMask?: tf.Tensor;
+}
+
+/** Options of {@link BertModel.forward}. */
+export interface ForwardOptions {
+  /** Apply dropout (default false). */
+  training?: boolean;
+  /** Seed for the dropout masks of this call (default 0). */
+  seed?: number;
+  /** MLM only: flat indices into `B*T` of the rows whose logits are wanted (int32 `[N]`). */
+  maskedPositions?: tf.Tensor;
+}
+
+/**
+ * Task outputs. base: `lastHiddenState [B,T,H]`, `poolerOutput [B,H]`; mc: `logits [B,C]`;
+ * qa: `startLogits`, `endLogits [B,T]`; mlm: `logits [B,T,V]` (or `[N,V]` with maskedPositions).
+ */
+export interface ModelOutput {
+  lastHiddenState?: tf.Tensor;
+  poolerOutput?: tf.Tensor;
+  logits?: tf.Tensor;
+  startLogits?: tf.Tensor;
+  endLogits?: tf.Tensor;
+}
+
+/** How a parameter is initialised (Hugging Face `_init_weights`). */
+export type InitKind = "normal" | "zeros" | "ones" | "embedding";
+
+/** One expected parameter: Hugging Face name (with `bert.` prefix), shape, initialisation. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: InitKind;
+}
+
+/** Whether a task's Hugging Face class has the pooler (BertForQA / BertForMaskedLM do not). */
+export function hasPooler(task: Task): boolean {
+  return task === "base" || task === "mc";
+}
+
+/** The parameters a model of `config` and `task` has, in Hugging Face state-dict order. */
+export function parameterSpecs(config: BertConfig, task: Task): ParamSpec[] {
+  const H = config.hidden_size, I = config.intermediate_size;
+  const out: ParamSpec[] = [];
+  const linear = (prefix: string, o: number, i: number) => {
+    out.push({ name: `${prefix}.weight`, shape: [o, i], init: "normal" });
+    out.push({ name: `${prefix}.bias`, shape: [o], init: "zeros" });
+  };
+  const ln = (prefix: string) => {
+    out.push({ name: `${prefix}.weight`, shape: [H], init: "ones" });
+    out.push({ name: `${prefix}.bias`, shape: [H], init: "zeros" });
+  };
+  out.push({
+    name: "bert.embeddings.word_embeddings.weight",
+    shape: [config.vocab_size, H],
+    init: "embedding",
+  });
+  out.push({
+    name: "bert.embeddings.position_embeddings.weight",
+    shape: [config.max_position_embeddings, H],
+    init: "normal",
+  });
+  out.push({
+    name: "bert.embeddings.token_type_embeddings.weight",
+    shape: [config.type_vocab_size, H],
+    init: "normal",
+  });
+  ln("bert.embeddings.LayerNorm");
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    const p = `bert.encoder.layer.${l}`;
+    linear(`${p}.attention.self.query`, H, H);
+    linear(`${p}.attention.self.key`, H, H);
+    linear(`${p}.attention.self.value`, H, H);
+    linear(`${p}.attention.output.dense`, H, H);
+    ln(`${p}.attention.output.LayerNorm`);
+    linear(`${p}.intermediate.dense`, I, H);
+    linear(`${p}.output.dense`, H, I);
+    ln(`${p}.output.LayerNorm`);
+  }
+  if (hasPooler(task)) linear("bert.pooler.dense", H, H);
+  if (task === "mc") linear("classifier", 1, H);
+  if (task === "qa") linear("qa_outputs", 2, H);
+  if (task === "mlm") {
+    // The decoder weight is tied to the word embeddings (not a separate parameter).
+    linear("cls.predictions.transform.dense", H, H);
+    ln("cls.predictions.transform.LayerNorm");
+    out.push({ name: "cls.predictions.bias", shape: [config.vocab_size], init: "zeros" });
+  }
+  return out;
+}
+
+/**
+ * Values of one parameter initialised as Hugging Face does: Linear/Embedding weights
+ * normal(0, initializer_range), the word-embedding row of `pad_token_id` zero (nn.Embedding
+ * padding_idx), biases zero, LayerNorm weight one. `seed` is the parameter's own seed.
+ */
+export function initialValues(spec: ParamSpec, config: BertConfig, seed: number): Float32Array {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(size);
+  if (spec.init === "ones") v.fill(1);
+  else if (spec.init === "normal" || spec.init === "embedding") {
+    const rng = createRng(seed);
+    const std = config.initializer_range;
+    // Marsaglia's polar method: two normals per accepted pair, no trigonometry.
+    for (let i = 0; i < size; i += 2) {
+      let x = 0, y = 0, q = 0;
+      do {
+        x = 2 * rng.next() - 1;
+        y = 2 * rng.next() - 1;
+        q = x * x + y * y;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q) * std;
+      v[i] = x * f;
+      if (i + 1 < size) v[i + 1] = y * f;
+    }
+    if (spec.init === "embedding") {
+      const H = spec.shape[1];
+      v.fill(0, config.pad_token_id * H, (config.pad_token_id + 1) * H);
+    }
+  }
+  return v;
+}
+
+/** Mask value added to attention scores of padded keys: float32's lowest value, as HF uses
+ * `torch.finfo(dtype).min`. Softmax subtracts the row max first, so it never yields NaN while a
+ * row has at least one real token; a fully padded row becomes uniform, as in PyTorch. */
+const MASK_VALUE = -3.4028234663852886e38;
+
+/** Row lookup `table[ids]` whose gradient is a scatter-add (ScatterNd sums duplicates); tfjs's
+ * own Gather gradient needs UnsortedSegmentSum, which the wasm backend lacks. Rows looked up at
+ * `paddingIdx` get no gradient, like `nn.Embedding(padding_idx=...)`. */
+function lookupRows(table: tf.Tensor, ids: tf.Tensor, paddingIdx?: number): tf.Tensor2D {
+  const shape = table.shape;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const idx = tf.cast(ids, "int32");
+    save([idx]);
+    return {
+      value: tf.gather(t, idx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = paddingIdx === undefined
+          ? dy
+          : tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(saved[0], paddingIdx), "float32"), 1));
+        return tf.scatterND(tf.expandDims(saved[0], 1), g, shape);
+      },
+    };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/** `x W^T + b` for a PyTorch-layout Linear weight `[out, in]`. `x` is 2-D.
+ * Not `tf.fused.matMul` with a bias: in tfjs-backend-wasm 4.22 its bias is broadcast wrongly
+ * when `transposeB` is set (rows after the first get wrong values). */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  if (Deno.env.get("AB_FUSED_LN") === "1") return fusedLayerNorm(x, g, b, eps) as tf.Tensor2D;
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(
+    tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g),
+    b,
+  ) as tf.Tensor2D;
+}
+
+/**
+ * Inverted dropout like `torch.nn.Dropout` in training: each element is kept with probability
+ * `1 - rate` and scaled by `1 / (1 - rate)`. The mask is drawn from `createRng(seed)` straight
+ * into one array (tf.dropout would build four full-size temporaries per call).
+ */
+export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
+  if (rate <= 0) return x;
+  if (rate >= 1) return tf.zerosLike(x);
+  const keep = 1 - rate;
+  const scale = 1 / keep;
+  const mask = new Float32Array(x.size);
+  const rng = createRng(seed);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? scale : 0;
+  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+}
+
+/** Exact GELU: `x * (1 + erf(x / sqrt 2)) / 2` (HF "gelu"). */
+function gelu(x: tf.Tensor): tf.Tensor2D {
+  if (Deno.env.get("AB_FUSED_GELU") === "1") return fusedGelu(x) as tf.Tensor2D;
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as tf.Tensor2D;
+}
+
+/** BERT encoder plus one task head. Parameters live in `variables`, keyed by HF names. */
+export class BertModel {
+  /** Model configuration. */
+  readonly config: BertConfig;
+  /** Task head. */
+  readonly task: Task;
+  /** Trainable parameters keyed by Hugging Face state-dict names, PyTorch layout. */
+  readonly variables: Map<string, tf.Variable>;
+  private disposed = false;
+
+  /** Wraps existing variables (use {@link createFromConfig} or `loadPretrained` instead). */
+  constructor(config: BertConfig, task: Task, variables: Map<string, tf.Variable>) {
+    this.config = config;
+    this.task = task;
+    this.variables = variables;
+    for (const spec of parameterSpecs(config, task)) {
+      const v = variables.get(spec.name);
+      if (!v) throw new Error(`BertModel: missing parameter ${spec.name}`);
+      if (v.shape.join(",") !== spec.shape.join(",")) {
+        throw new Error(
+          `BertModel: parameter ${spec.name} has shape [${v.shape}], expected [${spec.shape}]`,
+        );
+      }
+    }
+  }
+
+  /** Hugging Face class name of this model (e.g. "BertForQuestionAnswering"). */
+  get architecture(): string {
+    return TASK_ARCHITECTURES[this.task];
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.variables.get(name);
+    if (!v) throw new Error(`BertModel: missing parameter ${name}`);
+    return v;
+  }
+
+  /** Runs the model; every intermediate tensor is released (only the outputs stay). */
+  forward(inputs: ModelInputs, opts: ForwardOptions = {}): ModelOutput {
+    if (this.disposed) throw new Error("BertModel.forward: model was disposed");
+    return tf.tidy(() =>
+      this.forwardImpl(inputs, opts) as unknown as tf.TensorContainer
+    ) as unknown as ModelOutput;
+  }
+
+  private forwardImpl(inputs: ModelInputs, opts: ForwardOptions): ModelOutput {
+    const cfg = this.config;
+    const training = opts.training ?? false;
+    const seed = opts.seed ?? 0;
+    const shape = inputs.inputIds.shape;
+    const wantRank = this.task === "mc" ? 3 : 2;
+    if (shape.length !== wantRank) {
+      throw new Error(
+        `BertModel.forward(${this.task}): inputIds must have rank ${wantRank}, got [${shape}]`,
+      );
+    }
+    const T = shape[shape.length - 1];
+    const N = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    if (T > cfg.max_position_embeddings) {
+      throw new Error(
+        `BertModel.forward: sequence length ${T} exceeds max_position_embeddings ${cfg.max_position_embeddings}`,
+      );
+    }
+    for (
+      const [k, t] of [["tokenTypeIds", inputs.tokenTypeIds], [
+        "attentionMask",
+        inputs.attentionMask,
+      ]] as const
+    ) {
+      if (t && t.shape.join(",") !== shape.join(",")) {
+        throw new Error(`BertModel.forward: ${k} has shape [${t.shape}], inputIds [${shape}]`);
+      }
+    }
+    const ids = tf.reshape(inputs.inputIds, [N * T]) as tf.Tensor1D;
+    const types = inputs.tokenTypeIds
+      ? tf.reshape(inputs.tokenTypeIds, [N * T]) as tf.Tensor1D
+      : tf.zeros([N * T], "int32") as tf.Tensor1D;
+    const mask = inputs.attentionMask
+      ? tf.reshape(tf.cast(inputs.attentionMask, "float32"), [N, 1, 1, T])
+      : null;
+    const hidden = this.encode(ids, types, mask, N, T, training, seed); // [N*T, H]
+    const H = cfg.hidden_size;
+    const drop = (x: tf.Tensor, rate: number, tag: string) =>
+      training && rate > 0 ? dropout(x, rate, deriveSeed(seed, tag)) : x;
+
+    switch (this.task) {
+      case "base":
+      case "mc": {
+        const first = tf.reshape(
+          tf.slice(tf.reshape(hidden, [N, T, H]), [0, 0, 0], [N, 1, H]),
+          [N, H],
+        ) as tf.Tensor2D;
+        const pooled = tf.tanh(
+          linear(first, this.p("bert.pooler.dense.weight"), this.p("bert.pooler.dense.bias")),
+        );
+        if (this.task === "base") {
+          return { lastHiddenState: tf.reshape(hidden, [...shape, H]), poolerOutput: pooled };
+        }
+        const rate = cfg.classifier_dropout ?? cfg.hidden_dropout_prob;
+        const logits = linear(
+          drop(pooled, rate, "classifier"),
+          this.p("classifier.weight"),
+          this.p("classifier.bias"),
+        );
+        return { logits: tf.reshape(logits, shape.slice(0, -1)) };
+      }
+      case "qa": {
+        const logits = linear(hidden, this.p("qa_outputs.weight"), this.p("qa_outputs.bias"));
+        const [s, e] = tf.split(logits, 2, 1);
+        return { startLogits: tf.reshape(s, [N, T]), endLogits: tf.reshape(e, [N, T]) };
+      }
+      case "mlm": {
+        let rows: tf.Tensor2D = hidden;
+        if (opts.maskedPositions) {
+          rows = lookupRows(hidden, tf.reshape(opts.maskedPositions, [-1]) as tf.Tensor1D);
+        }
+        const p = "cls.predictions.transform";
+        const t = layerNorm(
+          gelu(linear(rows, this.p(`${p}.dense.weight`), this.p(`${p}.dense.bias`))),
+          this.p(`${p}.LayerNorm.weight`),
+          this.p(`${p}.LayerNorm.bias`),
+          cfg.layer_norm_eps,
+        );
+        const logits = linear(
+          t,
+          this.p("bert.embeddings.word_embeddings.weight"),
+          this.p("cls.predictions.bias"),
+        );
+        if (opts.maskedPositions) return { logits };
+        return { logits: tf.reshape(logits, [...shape, cfg.vocab_size]) };
+      }
+    }
+  }
+
+  /** Embeddings + encoder layers; returns the last hidden state as `[N*T, H]`. */
+  private encode(
+    ids: tf.Tensor1D,
+    types: tf.Tensor1D,
+    mask: tf.Tensor | null,
+    N: number,
+    T: number,
+    training: boolean,
+    seed: number,
+  ): tf.Tensor2D {
+    const cfg = this.config;
+    const H = cfg.hidden_size;
+    const nh = cfg.num_attention_heads;
+    const dh = H / nh;
+    const eps = cfg.layer_norm_eps;
+    const hRate = training ? cfg.hidden_dropout_prob : 0;
+    const aRate = training ? cfg.attention_probs_dropout_prob : 0;
+    const drop = <R extends tf.Rank>(x: tf.Tensor<R>, rate: number, ...tag: (string | number)[]) =>
+      rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
+
+    // nn.Embedding(vocab, hidden, padding_idx=pad_token_id): the pad row is never trained.
+    const words = lookupRows(
+      this.p("bert.embeddings.word_embeddings.weight"),
+      ids,
+      cfg.pad_token_id,
+    );
+    const tt = lookupRows(this.p("bert.embeddings.token_type_embeddings.weight"), types);
+    const pos = tf.slice(this.p("bert.embeddings.position_embeddings.weight"), [0, 0], [T, H]);
+    let emb = tf.add(
+      tf.reshape(tf.add(words, tt), [N, T, H]),
+      tf.reshape(pos, [1, T, H]),
+    );
+    emb = tf.reshape(emb, [N * T, H]);
+    let x = layerNorm(
+      emb as tf.Tensor2D,
+      this.p("bert.embeddings.LayerNorm.weight"),
+      this.p("bert.embeddings.LayerNorm.bias"),
+      eps,
+    );
+    x = drop(x, hRate, "emb");
+    const additiveMask = mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null;
+    const scale = 1 / Math.sqrt(dh);
+
+    for (let l = 0; l < cfg.num_hidden_layers; l++) {
+      const p = `bert.encoder.layer.${l}`;
+      const a = `${p}.attention.self`;
+      // Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a
+      // 5-D transpose) costs more than it saves — tf.split is very slow on cpu, 5-D transposes
+      // on wasm.
+      const heads = (name: string) =>
+        tf.transpose(
+          tf.reshape(
+            linear(x, this.p(`${a}.${name}.weight`), this.p(`${a}.${name}.bias`)),
+            [N, T, nh, dh],
+          ),
+          [0, 2, 1, 3],
+        ); // [N, nh, T, dh]
+      const q = heads("query"), k = heads("key"), v = heads("value");
+      let scores = tf.matMul(tf.mul(q, scale), k, false, true); // [N, nh, T, T]
+      if (additiveMask) scores = tf.add(scores, additiveMask);
+      const probs = drop(tf.softmax(scores, -1), aRate, l, "attn");
+      const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [N * T, H]);
+      const attnOut = drop(
+        linear(
+          ctx as tf.Tensor2D,
+          this.p(`${p}.attention.output.dense.weight`),
+          this.p(`${p}.attention.output.dense.bias`),
+        ),
+        hRate,
+        l,
+        "attn_out",
+      );
+      x = layerNorm(
+        tf.add(attnOut, x),
+        this.p(`${p}.attention.output.LayerNorm.weight`),
+        this.p(`${p}.attention.output.LayerNorm.bias`),
+        eps,
+      );
+      const inter = gelu(
+        linear(x, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`)),
+      );
+      const ffn = drop(
+        linear(inter, this.p(`${p}.output.dense.weight`), this.p(`${p}.output.dense.bias`)),
+        hRate,
+        l,
+        "ffn",
+      );
+      x = layerNorm(
+        tf.add(ffn, x),
+        this.p(`${p}.output.LayerNorm.weight`),
+        this.p(`${p}.output.LayerNorm.bias`),
+        eps,
+      );
+    }
+    return x;
+  }
+
+  /** Number of parameters. */
+  numParameters(): number {
+    let n = 0;
+    for (const v of this.variables.values()) n += v.size;
+    return n;
+  }
+
+  /** Releases every variable. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.variables.values()) v.dispose();
+  }
+}
+
+/**
+ * A model with every weight freshly initialised as Hugging Face does (see {@link initialValues}),
+ * reproducible from `seed` (each parameter draws from `deriveSeed(seed, name)`).
+ */
+export function createFromConfig(config: BertConfig, task: Task, seed: number): BertModel {
+  if (!TASKS.includes(task)) throw new Error(`createFromConfig: unknown task ${task}`);
+  const vars = new Map<string, tf.Variable>();
+  try {
+    for (const spec of parameterSpecs(config, task)) {
+      const values = initialValues(spec, config, deriveSeed(seed, spec.name));
+      vars.set(spec.name, makeVariable(values, spec.shape));
+    }
+  } catch (e) {
+    for (const v of vars.values()) v.dispose();
+    throw e;
+  }
+  return new BertModel(config, task, vars);
+}
+
+/** A trainable float32 variable holding `values` (the temporary tensor is released). */
+export function makeVariable(values: Float32Array, shape: number[]): tf.Variable {
+  const t = tf.tensor(values, shape, "float32");
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}

@@ -1,0 +1,395 @@
+/**
+ * Masked-LM pretraining in the project (Q4 without downloads), with the arguments of Hugging
+ * Face's `run_mlm_no_trainer.py` plus `masking`:
+ *
+ * - `masking: "wwm"` — whole-word masking over jieba words (the "wwm" of
+ *   `chinese-roberta-wwm-ext`, HF `DataCollatorForWholeWordMask`); `"char"` — each token is its
+ *   own word, i.e. plain per-token masking as `bert-base-chinese` was pretrained (HF
+ *   `DataCollatorForLanguageModeling`). Both: `mlm_probability` of the tokens, 80% `[MASK]`,
+ *   10% random, 10% kept.
+ * - Corpus (unlabelled text only): every paragraph of `context_file` (paragraphs of all splits,
+ *   as a real pretraining corpus is raw text that may contain them) and, when `train_file` is
+ *   given, the question strings of that file. Answers, `relevant` labels and validation/test
+ *   questions are never read. Each text is one or more sequences of at most `max_seq_length`
+ *   tokens (`line_by_line` in HF terms; long texts are cut at word boundaries).
+ * - `validation_split_percentage` (default 5, as HF) of the sequences are held out (seeded) and
+ *   scored after every epoch with fixed masks: `loss`, `perplexity`, `accuracy` of the masked
+ *   tokens.
+ * - The model is `BertForMaskedLM` (weights tied to the word embeddings are stored separately
+ *   here: `cls.predictions.decoder` is not a parameter of this implementation, see lib/models);
+ *   `output_dir` receives it with its tokenizer in Hugging Face layout, so `loadPretrained(dir,
+ *   "mc" | "qa")` starts a downstream task from it (the MLM head is dropped, task heads are new).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { loadContexts, loadExamples } from "../data/mod.ts";
+import type { BertModel } from "../models/mod.ts";
+import {
+  collateMlmBatch,
+  loadSegmenter,
+  type MlmBatch,
+  type MlmFeature,
+  NO_WORD,
+  prepareMlmFeatures,
+  type WordSegmenter,
+} from "../pretraining/mod.ts";
+import type { BertTokenizer } from "../tokenization/mod.ts";
+import {
+  countCorrect,
+  mlmLoss,
+  type SchedulerType,
+  train,
+  type TrainingArgs,
+} from "../training/mod.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
+import { createRng, deriveSeed } from "../util/random.ts";
+import {
+  loadModelAndTokenizer,
+  loadWeightsInto,
+  type ModelSourceArgs,
+  saveModelAndTokenizer,
+} from "./setup.ts";
+import type { RunnerOptions, TaskTrainResult } from "./train.ts";
+
+/** Masking schemes: whole words (jieba) or single tokens. */
+export type MaskingKind = "wwm" | "char";
+
+/** Arguments of {@link pretrainMaskedLm} (names of `run_mlm_no_trainer.py`). */
+export interface PretrainArgs extends ModelSourceArgs {
+  /** Paragraphs (context.json); all of them are corpus text. */
+  context_file: string;
+  /** Optional ADL questions file whose question strings are added to the corpus. */
+  train_file?: string;
+  /** Only "bert" exists here (HF `--model_type`, used when training from scratch). */
+  model_type?: string;
+  masking?: MaskingKind;
+  max_seq_length?: number;
+  mlm_probability?: number;
+  validation_split_percentage?: number;
+  pad_to_max_length?: boolean;
+  per_device_train_batch_size?: number;
+  per_device_eval_batch_size?: number;
+  learning_rate?: number;
+  weight_decay?: number;
+  num_train_epochs?: number;
+  max_train_steps?: number;
+  gradient_accumulation_steps?: number;
+  lr_scheduler_type?: SchedulerType;
+  num_warmup_steps?: number;
+  max_grad_norm?: number;
+  output_dir?: string;
+  checkpointing_steps?: string | number;
+  resume_from_checkpoint?: string;
+  /** Use only the first N corpus sequences for training (after the validation split). */
+  max_train_samples?: number;
+}
+
+/** Defaults (those of `run_mlm_no_trainer.py`, seed 42 and masking "wwm" added). */
+export const MLM_DEFAULTS: {
+  model_type: string;
+  masking: MaskingKind;
+  max_seq_length: number;
+  mlm_probability: number;
+  validation_split_percentage: number;
+  pad_to_max_length: boolean;
+  per_device_train_batch_size: number;
+  per_device_eval_batch_size: number;
+  learning_rate: number;
+  weight_decay: number;
+  num_train_epochs: number;
+  gradient_accumulation_steps: number;
+  lr_scheduler_type: SchedulerType;
+  num_warmup_steps: number;
+  seed: number;
+} = {
+  model_type: "bert",
+  masking: "wwm",
+  max_seq_length: 128,
+  mlm_probability: 0.15,
+  validation_split_percentage: 5,
+  pad_to_max_length: false,
+  per_device_train_batch_size: 8,
+  per_device_eval_batch_size: 8,
+  learning_rate: 5e-5,
+  weight_decay: 0,
+  num_train_epochs: 3,
+  gradient_accumulation_steps: 1,
+  lr_scheduler_type: "linear",
+  num_warmup_steps: 0,
+  seed: 42,
+};
+
+/** What the pretraining corpus is made of (logged and written to `corpus.json`). */
+export interface CorpusInfo {
+  paragraphs: number;
+  questions: number;
+  sequences: { train: number; validation: number };
+  tokens: { train: number; validation: number };
+  segmenter: string;
+}
+
+/** Result of {@link pretrainMaskedLm}. */
+export interface PretrainResult extends TaskTrainResult {
+  corpus: CorpusInfo;
+}
+
+/** Gives every token its own word id (plain per-token masking). */
+export function perTokenWords(f: MlmFeature): MlmFeature {
+  let w = 0;
+  return { ...f, wordIds: f.wordIds.map((x) => (x === NO_WORD ? NO_WORD : w++)) };
+}
+
+/** The corpus texts: all paragraphs, then the questions of `train_file` when given. */
+export async function loadMlmCorpus(
+  contextFile: string,
+  trainFile?: string,
+): Promise<{ texts: string[]; paragraphs: number; questions: number }> {
+  const contexts = await loadContexts(contextFile);
+  const texts = [...contexts];
+  let questions = 0;
+  if (trainFile) {
+    const ex = await loadExamples(trainFile, contexts, { split: "train" });
+    for (const e of ex) texts.push(e.question);
+    questions = ex.length;
+  }
+  return { texts, paragraphs: contexts.length, questions };
+}
+
+function fill<T extends object, D extends object>(args: T, defaults: D): T & D {
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
+  return out as T & D;
+}
+
+function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
+  const t = "pretrain-mlm";
+  for (
+    const k of [
+      "max_seq_length",
+      "per_device_train_batch_size",
+      "per_device_eval_batch_size",
+      "num_train_epochs",
+      "gradient_accumulation_steps",
+    ] as const
+  ) {
+    if (!(Number.isInteger(a[k]) && a[k] > 0)) {
+      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(a[k])}`);
+    }
+  }
+  for (const k of ["max_train_steps", "max_train_samples"] as const) {
+    const v = a[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (!(a.mlm_probability > 0 && a.mlm_probability < 1)) {
+    throw new Error(`${t}: mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
+  }
+  const v = a.validation_split_percentage;
+  if (!(v >= 0 && v < 100)) {
+    throw new Error(`${t}: validation_split_percentage must be in [0, 100), got ${v}`);
+  }
+  if (a.masking !== "wwm" && a.masking !== "char") {
+    throw new Error(`${t}: masking must be "wwm" or "char", got ${JSON.stringify(a.masking)}`);
+  }
+  if (a.model_type !== "bert") {
+    throw new Error(`${t}: model_type must be "bert" (the only architecture here)`);
+  }
+  if (!a.context_file) throw new Error(`${t}: context_file is required`);
+  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
+    throw new Error(`${t}: checkpointing_steps / resume_from_checkpoint need output_dir`);
+  }
+}
+
+function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v === "epoch") return "epoch";
+  const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new Error(`checkpointing_steps must be "epoch" or a positive integer, got ${v}`);
+  }
+  return n;
+}
+
+/** Forward + masked-LM loss and masked-token accuracy of one collated batch. */
+function mlmStep(model: BertModel, b: MlmBatch, training: boolean, seed: number) {
+  const out = model.forward({
+    inputIds: tf.tensor2d(b.inputIds, undefined, "int32"),
+    tokenTypeIds: tf.tensor2d(b.tokenTypeIds, undefined, "int32"),
+    attentionMask: tf.tensor2d(b.attentionMask, undefined, "int32"),
+  }, { training, seed, maskedPositions: tf.tensor1d(b.maskedPositions, "int32") });
+  const labels = tf.tensor1d(b.maskedLabels, "int32");
+  const { correct, count } = countCorrect(out.logits!, labels);
+  return { loss: mlmLoss(out.logits!, labels), correct, count };
+}
+
+/**
+ * Pretrains a BERT masked-LM on the project's own text (see the module documentation) and, with
+ * `output_dir`, saves it in Hugging Face layout with its tokenizer, `training_args.json`,
+ * `corpus.json`, `all_results.json` and the loop's logs.
+ */
+export async function pretrainMaskedLm(
+  args: PretrainArgs,
+  opts: RunnerOptions & { segmenter?: WordSegmenter } = {},
+): Promise<PretrainResult> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const a = fill(args, MLM_DEFAULTS);
+  validate(a);
+  checkpointing(a.checkpointing_steps);
+  const corpus = await loadMlmCorpus(a.context_file, a.train_file);
+  const segmenter = opts.segmenter ??
+    await loadSegmenter({ kind: a.masking === "wwm" ? "jieba" : "char" });
+  if (a.masking === "wwm" && segmenter.kind !== "jieba") {
+    log(`pretrain-mlm: whole-word masking without jieba: ${segmenter.reason ?? "char words"}`);
+  }
+  const loaded = await loadModelAndTokenizer(a, "mlm", log);
+  const { model, tokenizer } = loaded;
+  try {
+    const limit = Math.min(model.config.max_position_embeddings, tokenizer.modelMaxLength);
+    if (a.max_seq_length > limit) {
+      throw new Error(
+        `max_seq_length ${a.max_seq_length} is larger than the model takes (${limit})`,
+      );
+    }
+    let features = prepareMlmFeatures(corpus.texts, tokenizer, segmenter, {
+      maxSeqLength: a.max_seq_length,
+    });
+    if (a.masking === "char") features = features.map(perTokenWords);
+    // Seeded hold-out split of sequences (HF: the first/last validation_split_percentage %).
+    const order = createRng(deriveSeed(a.seed, "mlm-split")).shuffle(
+      features.map((_, i) => i),
+    );
+    const nVal = Math.floor(features.length * a.validation_split_percentage / 100);
+    const valFeatures = order.slice(0, nVal).sort((x, y) => x - y).map((i) => features[i]);
+    let trainFeatures = order.slice(nVal).sort((x, y) => x - y).map((i) => features[i]);
+    if (a.max_train_samples !== undefined) {
+      trainFeatures = trainFeatures.slice(0, a.max_train_samples);
+    }
+    const count = (fs: MlmFeature[]) => fs.reduce((s, f) => s + f.inputIds.length, 0);
+    const info: CorpusInfo = {
+      paragraphs: corpus.paragraphs,
+      questions: corpus.questions,
+      sequences: { train: trainFeatures.length, validation: valFeatures.length },
+      tokens: { train: count(trainFeatures), validation: count(valFeatures) },
+      segmenter: segmenter.kind === "jieba" ? "jieba" : `char (${segmenter.reason ?? ""})`,
+    };
+    log(
+      `pretrain-mlm: ${info.paragraphs} paragraphs + ${info.questions} questions -> ` +
+        `${info.sequences.train} training sequences (${info.tokens.train} tokens), ` +
+        `${info.sequences.validation} held out; masking ${a.masking}, words: ${info.segmenter}`,
+    );
+    log(
+      `${loaded.fromScratch ? "new" : "pretrained"} ${model.architecture}: ` +
+        `${model.numParameters().toLocaleString("en-US")} parameters, ` +
+        `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
+    );
+    const collate = (fs: MlmFeature[], seed: number) =>
+      collateMlmBatch(fs, {
+        seed,
+        maskTokenId: tokenizer.maskTokenId,
+        padTokenId: tokenizer.padTokenId,
+        vocabSize: tokenizer.vocabSize,
+        mlmProbability: a.mlm_probability,
+        padToLength: a.pad_to_max_length ? a.max_seq_length : undefined,
+      });
+    // Fixed evaluation masks: the same held-out batches every epoch.
+    const evalBatches: MlmBatch[] = [];
+    for (let i = 0; i < valFeatures.length; i += a.per_device_eval_batch_size) {
+      const fs = valFeatures.slice(i, i + a.per_device_eval_batch_size);
+      evalBatches.push(collate(fs, deriveSeed(a.seed, "mlm-eval", i)));
+    }
+    const evaluate = async () => {
+      let lossSum = 0, correct = 0, n = 0;
+      for (const b of evalBatches) {
+        const r = tf.tidy(() => {
+          const s = mlmStep(model, b, false, 0);
+          return [tf.mul(s.loss, s.count as tf.Scalar), s.correct as tf.Scalar, s.count];
+        });
+        const [l, c, k] = await Promise.all(r.map((t) => (t as tf.Tensor).data()));
+        tf.dispose(r);
+        lossSum += l[0];
+        correct += c[0];
+        n += k[0];
+      }
+      const loss = n ? lossSum / n : NaN;
+      return { loss, perplexity: Math.exp(loss), accuracy: n ? correct / n : NaN };
+    };
+    const loopArgs: TrainingArgs = {
+      numTrainEpochs: a.num_train_epochs,
+      maxTrainSteps: a.max_train_steps,
+      perDeviceTrainBatchSize: a.per_device_train_batch_size,
+      gradientAccumulationSteps: a.gradient_accumulation_steps,
+      learningRate: a.learning_rate,
+      weightDecay: a.weight_decay,
+      lrSchedulerType: a.lr_scheduler_type,
+      numWarmupSteps: a.num_warmup_steps,
+      maxGradNorm: a.max_grad_norm,
+      seed: a.seed,
+      checkpointingSteps: checkpointing(a.checkpointing_steps),
+      resumeFromCheckpoint: a.resume_from_checkpoint,
+      outputDir: a.output_dir,
+    };
+    const save = async (dir: string) => {
+      await saveModelAndTokenizer(model, tokenizer as BertTokenizer, dir);
+      await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(a, null, 2) + "\n");
+    };
+    const t0 = performance.now();
+    const result = await train<MlmBatch>({
+      variables: model.variables,
+      numExamples: trainFeatures.length,
+      // The masks depend on the batch's rows and on a seed derived from them, so a resumed run
+      // sees exactly the masks of an uninterrupted one, and every epoch re-masks (the rows come
+      // in another order and combination).
+      makeBatch: (idx) =>
+        collate(idx.map((i) => trainFeatures[i]), deriveSeed(a.seed, "mlm-mask", ...idx)),
+      disposeBatch: () => {},
+      lossFn: (b, ctx) => mlmStep(model, b, ctx.training, ctx.seed),
+      args: loopArgs,
+      metricName: "accuracy",
+      evaluate: evalBatches.length ? evaluate : undefined,
+      bestMetric: evalBatches.length && a.output_dir ? "loss" : undefined,
+      greaterIsBetter: false,
+      saveModel: save,
+      loadModel: (dir) => loadWeightsInto(model, dir),
+      progress: opts.progress,
+      label: "pretrain-mlm",
+      onStep: opts.onStep,
+      log: opts.log,
+    });
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const last = result.evalLog.at(-1);
+    const evalMetrics: Record<string, number> = last
+      ? {
+        loss: last.loss as number,
+        perplexity: last.perplexity as number,
+        accuracy: last.accuracy as number,
+      }
+      : {};
+    if (a.output_dir) {
+      const results: Record<string, number> = {};
+      for (const [k, v] of Object.entries(evalMetrics)) results[`eval_${k}`] = v;
+      results.train_seconds = trainSeconds;
+      results.train_tokens_per_second = info.tokens.train *
+        (result.completedSteps / Math.max(
+          1,
+          Math.ceil(
+            trainFeatures.length / a.per_device_train_batch_size / a.gradient_accumulation_steps,
+          ),
+        )) / trainSeconds;
+      await writeJsonAtomic(`${a.output_dir}/all_results.json`, results);
+      await writeJsonAtomic(`${a.output_dir}/corpus.json`, info);
+    }
+    return {
+      model,
+      tokenizer: tokenizer as BertTokenizer,
+      args: a as unknown as TaskTrainResult["args"],
+      train: result,
+      eval: evalMetrics,
+      trainSeconds,
+      corpus: info,
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

@@ -84,7 +84,10 @@ export async function benchFusedOps(backend: "wasm" | "cpu", reps: number): Prom
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { backends: { type: "string", default: "wasm,cpu" }, reps: { type: "string", default: "10" } },
+    options: {
+      backends: { type: "string", default: "wasm,cpu" },
+      reps: { type: "string", default: "10" },
+    },
   });
   const all: string[][] = [["backend", "op", "composed ms", "fused ms"]];
   for (const b of values.backends!.split(",")) {

@@ -122,7 +122,8 @@ function fmt(x: number | undefined, digits = 0): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)]
     .join("\n");
 }
@@ -173,7 +174,9 @@ function parseOptions(argv: string[]): Options | null {
     throw new Error(`--steps: expected a positive integer, got '${values.steps}'`);
   }
   const quick = values.quick!;
-  const budgetS = values["budget-s"] === undefined ? (quick ? 30 : 120) : Number(values["budget-s"]);
+  const budgetS = values["budget-s"] === undefined
+    ? (quick ? 30 : 120)
+    : Number(values["budget-s"]);
   if (!(budgetS > 0)) throw new Error(`--budget-s: expected a positive number`);
   return {
     configs,
@@ -202,8 +205,9 @@ export async function main(argv: string[]): Promise<void> {
     const c = CONFIGS[name];
     const steps = opts.steps ?? (opts.quick ? (name === "S" ? 20 : 5) : (name === "S" ? 200 : 20));
     if (c.train && opts.torch) {
-      log(`${name}: PyTorch peer (${steps} steps)`);
-      torch[name] = await runTorch(opts.python, name, Math.min(steps, 30), opts.budgetS / 2);
+      const torchSteps = Math.min(steps, 30);
+      log(`${name}: PyTorch peer (${torchSteps} steps)`);
+      torch[name] = await runTorch(opts.python, name, torchSteps, opts.budgetS / 2);
       if (!torch[name].ok) log(`${name}: PyTorch failed: ${torch[name].error}`);
     }
     for (const backend of opts.backends) {
@@ -289,7 +293,11 @@ export async function main(argv: string[]): Promise<void> {
   console.log(table(rows));
   for (const r of results.filter((x) => x.ok && x.train)) {
     if (r.train!.numTensorsBefore !== r.train!.numTensorsAfter) {
-      console.log(`LEAK: ${r.config}/${r.backend}: numTensors ${r.train!.numTensorsBefore} → ${r.train!.numTensorsAfter}`);
+      console.log(
+        `LEAK: ${r.config}/${r.backend}: numTensors ${r.train!.numTensorsBefore} → ${
+          r.train!.numTensorsAfter
+        }`,
+      );
     }
   }
   const skipped = results.filter((r) => !r.ok);
@@ -301,7 +309,9 @@ export async function main(argv: string[]): Promise<void> {
   const loadEnd = loadAverage();
   const cores = navigator.hardwareConcurrency;
   console.log(
-    `load average (1 min): ${fmt(loadStart, 2)} at start, ${fmt(loadEnd, 2)} at end, ${cores} cores` +
+    `load average (1 min): ${fmt(loadStart, 2)} at start, ${
+      fmt(loadEnd, 2)
+    } at end, ${cores} cores` +
       (Math.max(loadStart ?? 0, loadEnd ?? 0) > cores
         ? " — the machine was shared; absolute numbers are noisy, compare the ratios"
         : ""),

@@ -49,7 +49,9 @@ export function wrapKernels(backendName: string, trace?: string): {
         const r = k.kernelFunc(args);
         const ms = performance.now() - t0;
         add(byKernel, k.kernelName, ms);
-        const shapes = Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo | undefined)?.shape}]`);
+        const shapes = Object.values(args.inputs).map((t) =>
+          `[${(t as tf.TensorInfo | undefined)?.shape}]`
+        );
         const a = args.attrs as Record<string, unknown> | undefined;
         const flags = a && ("transposeA" in a)
           ? ` tA=${a.transposeA ? 1 : 0} tB=${a.transposeB ? 1 : 0}`
@@ -149,9 +151,9 @@ if (import.meta.main) {
     const rows = [...m.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
     for (const [k, t] of rows) {
       console.log(
-        `${(t.ms / steps).toFixed(1).padStart(8)} ms ${(100 * t.ms / steps / wall).toFixed(1).padStart(5)}% ${
-          String(t.calls / steps).padStart(4)
-        }x  ${k}`,
+        `${(t.ms / steps).toFixed(1).padStart(8)} ms ${
+          (100 * t.ms / steps / wall).toFixed(1).padStart(5)
+        }% ${String(t.calls / steps).padStart(4)}x  ${k}`,
       );
     }
   };

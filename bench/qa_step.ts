@@ -6,7 +6,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BertConfig, type BertModel, createFromConfig, makeBertConfig } from "../lib/models/mod.ts";
+import {
+  type BertConfig,
+  type BertModel,
+  createFromConfig,
+  makeBertConfig,
+} from "../lib/models/mod.ts";
 import { AdamW, qaLoss } from "../lib/training/mod.ts";
 import { createRng, deriveSeed } from "../lib/util/random.ts";
 
@@ -27,9 +32,39 @@ export interface BenchConfig {
 
 /** The fixed configurations of issue 7 (vocabulary 21128, the real Chinese BERT size). */
 export const CONFIGS: Record<string, BenchConfig> = {
-  S: { name: "S", layers: 2, hidden: 128, heads: 2, inter: 512, seq: 128, batches: [16], train: true, vocab: 21128 },
-  M: { name: "M", layers: 4, hidden: 256, heads: 4, inter: 1024, seq: 256, batches: [8], train: true, vocab: 21128 },
-  B: { name: "B", layers: 12, hidden: 768, heads: 12, inter: 3072, seq: 384, batches: [1, 8], train: false, vocab: 21128 },
+  S: {
+    name: "S",
+    layers: 2,
+    hidden: 128,
+    heads: 2,
+    inter: 512,
+    seq: 128,
+    batches: [16],
+    train: true,
+    vocab: 21128,
+  },
+  M: {
+    name: "M",
+    layers: 4,
+    hidden: 256,
+    heads: 4,
+    inter: 1024,
+    seq: 256,
+    batches: [8],
+    train: true,
+    vocab: 21128,
+  },
+  B: {
+    name: "B",
+    layers: 12,
+    hidden: 768,
+    heads: 12,
+    inter: 3072,
+    seq: 384,
+    batches: [1, 8],
+    train: false,
+    vocab: 21128,
+  },
 };
 
 /** The Hugging Face config of a benchmark configuration. */
@@ -105,7 +140,12 @@ export function createQaTrainer(c: BenchConfig, seed: number): QaTrainer {
     async trainStep(batch, step) {
       const { value, grads } = tf.variableGrads(() => {
         const out = model.forward(batch, { training: true, seed: deriveSeed(seed, "step", step) });
-        const loss = qaLoss(out.startLogits!, out.endLogits!, batch.startPositions, batch.endPositions);
+        const loss = qaLoss(
+          out.startLogits!,
+          out.endLogits!,
+          batch.startPositions,
+          batch.endPositions,
+        );
         tf.dispose([out.startLogits!, out.endLogits!]);
         return loss;
       }, varList);

@@ -64,15 +64,17 @@ Deno.test("GELU: value and gradient match the composed ops on cpu (fused cpu ker
   const xs = randn(64 * 96, 1, 2.5);
   const ws = randn(64 * 96, 2);
   await useBackend("cpu");
-  const ref = await values(tf.tidy(() =>
-    valueAndGrads((x) => geluComposite(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))
-  ));
+  const ref = await values(
+    tf.tidy(() =>
+      valueAndGrads((x) => geluComposite(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))
+    ),
+  );
   for (const backend of ["cpu", "wasm"] as const) {
     await useBackend(backend);
     const before = tf.memory().numTensors;
-    const got = await values(tf.tidy(() =>
-      valueAndGrads((x) => gelu(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))
-    ));
+    const got = await values(
+      tf.tidy(() => valueAndGrads((x) => gelu(x), [tf.tensor(xs, shape)], tf.tensor(ws, shape))),
+    );
     assert.equal(tf.memory().numTensors, before);
     for (let k = 0; k < 2; k++) {
       const err = maxRelErr(got[k], ref[k]);
@@ -90,7 +92,10 @@ Deno.test("fused GELU (cpu kernel) keeps relative accuracy in the negative tail"
   // x·Φ(x) from tabulated Φ: Φ(-3)=1.3498980316e-3, Φ(-5)=2.8665157187e-7, Φ(-7)=1.2798125438e-12
   const want = [-3 * 1.3498980316301e-3, -5 * 2.866515718791939e-7, -7 * 1.279812543885835e-12];
   for (let i = 0; i < 3; i++) {
-    assert.ok(Math.abs(got[i] - want[i]) / Math.abs(want[i]) < 1e-6, `gelu tail ${got[i]} vs ${want[i]}`);
+    assert.ok(
+      Math.abs(got[i] - want[i]) / Math.abs(want[i]) < 1e-6,
+      `gelu tail ${got[i]} vs ${want[i]}`,
+    );
   }
 });
 

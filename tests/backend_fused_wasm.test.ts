@@ -65,7 +65,14 @@ Deno.test("sumLeadingRows and sliceBlocks: small hand-checked cases", () => {
 Deno.test("fast wasm kernels are registered by useBackend", async () => {
   await useBackend("wasm");
   assert.equal(registerFastWasmKernels(), true);
-  assert.deepEqual(fastWasmKernelNames().sort(), ["Cast", "GatherV2", "Identity", "Slice", "SplitV", "Sum"]);
+  assert.deepEqual(fastWasmKernelNames().sort(), [
+    "Cast",
+    "GatherV2",
+    "Identity",
+    "Slice",
+    "SplitV",
+    "Sum",
+  ]);
 });
 
 Deno.test("Sum on wasm matches cpu for leading, trailing and mixed axes", async () => {
@@ -121,7 +128,9 @@ Deno.test("GatherV2 on wasm matches cpu on every axis, and rejects out-of-range 
   const xs = randn(5 * 4 * 18, 12);
   for (const axis of [0, 1, 2]) {
     const ids = Int32Array.from({ length: 7 }, () => rng.int(shape[axis]));
-    const r = await onBoth(() => tf.gather(tf.tensor(xs, shape), tf.tensor(ids, [7], "int32"), axis));
+    const r = await onBoth(() =>
+      tf.gather(tf.tensor(xs, shape), tf.tensor(ids, [7], "int32"), axis)
+    );
     assert.deepEqual(r.wasm[0], r.cpu[0], `axis ${axis}`);
   }
   // 2-D indices, int32 table (embedding-style lookup of a [B, T] id matrix).

@@ -111,6 +111,17 @@ Deno.test("sample statistics: small inventory, short paragraphs, some long ones,
   assert.ok(answers.filter((a) => /[A-Za-z]/.test(a)).length > 100, "latin answers");
   assert.ok(answers.filter((a) => /[0-9]/.test(a)).length > 500, "answers with digits");
   assert.ok(answers.filter((a) => /^[\u4e00-\u9fff]+$/.test(a)).length > 500, "CJK answers");
+  // Distractors: hard ones (same type, same fact: only the name differs) and easier ones.
+  assert.ok(s.distractors.hard >= 0.15 && s.distractors.hard <= 0.3, JSON.stringify(s.distractors));
+  assert.ok(s.distractors.questionsWithHard >= 0.4, JSON.stringify(s.distractors));
+  for (const e of ds.train) {
+    const k = ds.info.get(e.id)!;
+    for (const p of e.paragraphs) {
+      const d = ds.paragraphInfo[p];
+      if (p === e.relevant) assert.ok(d.name === k.name && d.fields.includes(k.field));
+      else assert.notEqual(d.name, k.name);
+    }
+  }
   // Answers in long paragraphs lie beyond the first 128-token window too.
   const late = [...ds.train, ...ds.valid].filter((e) => e.answer!.start > 300).length;
   assert.ok(late >= 10, `${late} answers start after character 300`);

@@ -33,11 +33,13 @@ export function erfc(z: number): number {
   const r = t * Math.exp(
     -a * a - 1.26551223 +
       t * (1.00002368 +
-        t * (0.37409196 +
-          t * (0.09678418 +
-            t * (-0.18628806 +
-              t * (0.27886807 +
-                t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+          t * (0.37409196 +
+              t * (0.09678418 +
+                  t * (-0.18628806 +
+                      t * (0.27886807 +
+                          t *
+                            (-1.13520398 +
+                              t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
   );
   return z >= 0 ? r : 2 - r;
 }
@@ -52,7 +54,11 @@ export function geluValues(x: ArrayLike<number>, y: Float32Array): void {
 }
 
 /** dx = dy·(Φ(x) + x·φ(x)). */
-export function geluGradValues(dy: ArrayLike<number>, x: ArrayLike<number>, dx: Float32Array): void {
+export function geluGradValues(
+  dy: ArrayLike<number>,
+  x: ArrayLike<number>,
+  dx: Float32Array,
+): void {
   const n = dx.length;
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -172,7 +178,13 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
   return {
     ProjectGelu: ({ inputs, backend }) => {
       const x = inputs.x as tf.TensorInfo;
-      return withMemory(backendName, backend, [x], [x.shape], ([xv], [yv]) => geluValues(xv, yv))[0];
+      return withMemory(
+        backendName,
+        backend,
+        [x],
+        [x.shape],
+        ([xv], [yv]) => geluValues(xv, yv),
+      )[0];
     },
     ProjectGeluGrad: ({ inputs, backend }) => {
       const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };

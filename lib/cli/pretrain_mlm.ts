@@ -48,6 +48,12 @@ function pretrainFlags(): Record<string, FlagSpec> {
       default: MLM_DEFAULTS.validation_split_percentage,
       help: "Percent of the sequences held out to score the masked-LM after each epoch",
     },
+    line_by_line: {
+      type: "boolean",
+      default: false,
+      help: "One sequence per text (default: texts concatenated and cut into max_seq_length " +
+        "blocks, as HF group_texts)",
+    },
   };
   for (const [k, v] of Object.entries(base)) {
     if (k in out || k === "validation_file" || k === "max_eval_samples") continue;

@@ -46,6 +46,7 @@ export {
   DEFAULT_SAMPLE_SIZES,
   type EntityType,
   generateSampleDataset,
+  type ParagraphInfo,
   type QuestionInfo,
   type SampleDataset,
   type SampleOptions,

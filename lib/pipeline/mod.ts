@@ -57,6 +57,7 @@ export {
   loadMlmCorpus,
   type MaskingKind,
   MLM_DEFAULTS,
+  packMlmFeatures,
   perTokenWords,
   type PretrainArgs,
   pretrainMaskedLm,

@@ -10,13 +10,13 @@
  * - Corpus (unlabelled text only): every paragraph of `context_file` (paragraphs of all splits,
  *   as a real pretraining corpus is raw text that may contain them) and, when `train_file` is
  *   given, the question strings of that file. Answers, `relevant` labels and validation/test
- *   questions are never read. Each text is one or more sequences of at most `max_seq_length`
- *   tokens (`line_by_line` in HF terms; long texts are cut at word boundaries).
+ *   questions are never read. Each text becomes `[CLS] text [SEP]` (long texts cut at word
+ *   boundaries); then, as HF's default, the sequences are concatenated and cut into blocks of
+ *   `max_seq_length` tokens (`line_by_line: true` keeps one sequence per text, padded).
  * - `validation_split_percentage` (default 5, as HF) of the sequences are held out (seeded) and
  *   scored after every epoch with fixed masks: `loss`, `perplexity`, `accuracy` of the masked
  *   tokens.
- * - The model is `BertForMaskedLM` (weights tied to the word embeddings are stored separately
- *   here: `cls.predictions.decoder` is not a parameter of this implementation, see lib/models);
+ * - The model is `BertForMaskedLM` (decoder tied to the word embeddings, as HF);
  *   `output_dir` receives it with its tokenizer in Hugging Face layout, so `loadPretrained(dir,
  *   "mc" | "qa")` starts a downstream task from it (the MLM head is dropped, task heads are new).
  * @module
@@ -66,6 +66,9 @@ export interface PretrainArgs extends ModelSourceArgs {
   max_seq_length?: number;
   mlm_probability?: number;
   validation_split_percentage?: number;
+  /** One sequence per text (true) or texts concatenated and cut into `max_seq_length` blocks
+   *  (false, HF's default `group_texts`). */
+  line_by_line?: boolean;
   pad_to_max_length?: boolean;
   per_device_train_batch_size?: number;
   per_device_eval_batch_size?: number;
@@ -91,6 +94,7 @@ export const MLM_DEFAULTS: {
   max_seq_length: number;
   mlm_probability: number;
   validation_split_percentage: number;
+  line_by_line: boolean;
   pad_to_max_length: boolean;
   per_device_train_batch_size: number;
   per_device_eval_batch_size: number;
@@ -107,6 +111,7 @@ export const MLM_DEFAULTS: {
   max_seq_length: 128,
   mlm_probability: 0.15,
   validation_split_percentage: 5,
+  line_by_line: false,
   pad_to_max_length: false,
   per_device_train_batch_size: 8,
   per_device_eval_batch_size: 8,
@@ -137,6 +142,40 @@ export interface PretrainResult extends TaskTrainResult {
 export function perTokenWords(f: MlmFeature): MlmFeature {
   let w = 0;
   return { ...f, wordIds: f.wordIds.map((x) => (x === NO_WORD ? NO_WORD : w++)) };
+}
+
+/**
+ * HF `group_texts`: concatenates the sequences (each `[CLS] text [SEP]`) and cuts the stream into
+ * blocks of `blockSize` tokens, so no batch carries padding. Word ids are renumbered to stay
+ * distinct across texts; a word cut by a block boundary is masked independently in each block.
+ * Deviation: HF drops the last partial block, here it is kept (a short corpus loses nothing).
+ */
+export function packMlmFeatures(features: readonly MlmFeature[], blockSize: number): MlmFeature[] {
+  const ids: number[] = [];
+  const words: number[] = [];
+  let offset = 0;
+  for (const f of features) {
+    let maxWord = -1;
+    f.inputIds.forEach((id, i) => {
+      ids.push(id);
+      const w = f.wordIds[i];
+      words.push(w === NO_WORD ? NO_WORD : w + offset);
+      if (w > maxWord) maxWord = w;
+    });
+    offset += maxWord + 1;
+  }
+  const out: MlmFeature[] = [];
+  for (let s = 0; s < ids.length; s += blockSize) {
+    const n = Math.min(blockSize, ids.length - s);
+    out.push({
+      textIndex: out.length,
+      inputIds: ids.slice(s, s + n),
+      tokenTypeIds: new Array(n).fill(0),
+      attentionMask: new Array(n).fill(1),
+      wordIds: words.slice(s, s + n),
+    });
+  }
+  return out;
 }
 
 /** The corpus texts: all paragraphs, then the questions of `train_file` when given. */
@@ -255,6 +294,7 @@ export async function pretrainMaskedLm(
       maxSeqLength: a.max_seq_length,
     });
     if (a.masking === "char") features = features.map(perTokenWords);
+    if (!a.line_by_line) features = packMlmFeatures(features, a.max_seq_length);
     // Seeded hold-out split of sequences (HF: the first/last validation_split_percentage %).
     const order = createRng(deriveSeed(a.seed, "mlm-split")).shuffle(
       features.map((_, i) => i),

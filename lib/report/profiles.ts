@@ -98,6 +98,8 @@ export interface StudyProfile {
   q4: Q4Spec;
   /** Inference batch size of the two-stage pipeline (validation and prediction.csv). */
   pipelineBatchSize: number;
+  /** Validation questions of the pipeline evaluation: the first N (all when absent). */
+  evalSamples?: number;
   /** Expected wall time of the whole report on the reference machine (documentation only). */
   budget: string;
 }
@@ -257,6 +259,7 @@ function smokeProfile(): StudyProfile {
     qa: { ...common, max_seq_length: 64, doc_stride: 24 },
     q4: { task: "qa", variant: "bert-char" },
     pipelineBatchSize: 64,
+    evalSamples: 16,
     budget: "well under a minute of training",
   };
 }

@@ -49,8 +49,11 @@ export interface SampleStats {
   answerRelativeStart: { p25: number; p50: number; p75: number };
   /** Questions per entity type and asked field. */
   askedFields: Record<string, number>;
-  /** Fraction of distractors about an entity of the question's type. */
-  sameTypeDistractors: number;
+  /**
+   * Fractions of distractors: same type stating the asked fact (`hard`), same type without it,
+   * other type; and the fraction of questions with at least one hard distractor.
+   */
+  distractors: { hard: number; sameType: number; otherType: number; questionsWithHard: number };
   /** Bytes per file (README excluded). */
   fileBytes: Record<string, number>;
 }
@@ -85,23 +88,24 @@ export function sampleStats(ds: SampleDataset, files: Record<string, string> = {
   for (const c of ds.contexts) for (const ch of c) chars.add(ch);
   for (const e of all) for (const ch of e.question) chars.add(ch);
   const asked: Record<string, number> = {};
-  let same = 0;
-  let total = 0;
-  const typeOfContext = new Map<number, string>();
-  for (const e of all) typeOfContext.set(e.relevant!, ds.info.get(e.id)!.type);
+  const kinds = { hard: 0, sameType: 0, otherType: 0 };
+  let withHard = 0;
   for (const e of all) {
     const k = ds.info.get(e.id)!;
     const key = `${k.type}.${k.field}`;
     asked[key] = (asked[key] ?? 0) + 1;
+    let hard = 0;
     for (const p of e.paragraphs) {
       if (p === e.relevant) continue;
-      const t = typeOfContext.get(p);
-      if (t !== undefined) {
-        total++;
-        if (t === k.type) same++;
-      }
+      const d = ds.paragraphInfo[p];
+      if (d.type !== k.type) kinds.otherType++;
+      else if (d.fields.includes(k.field)) hard++;
+      else kinds.sameType++;
     }
+    kinds.hard += hard;
+    if (hard > 0) withHard++;
   }
+  const nd = Math.max(1, 3 * all.length);
   const q = (a: number[], f: number) => a[Math.min(a.length - 1, Math.floor(f * a.length))];
   const fileBytes: Record<string, number> = {};
   for (const [name, text] of Object.entries(files)) {
@@ -137,7 +141,12 @@ export function sampleStats(ds: SampleDataset, files: Record<string, string> = {
       p75: round2(q(rel, 0.75)),
     },
     askedFields: Object.fromEntries(Object.entries(asked).sort(([a], [b]) => (a < b ? -1 : 1))),
-    sameTypeDistractors: round2(same / Math.max(total, 1)),
+    distractors: {
+      hard: round2(kinds.hard / nd),
+      sameType: round2(kinds.sameType / nd),
+      otherType: round2(kinds.otherType / nd),
+      questionsWithHard: round2(withHard / all.length),
+    },
     fileBytes,
   };
 }
@@ -192,9 +201,11 @@ export function sampleReadme(s: SampleStats): string {
     "  phrasings, sometimes filler sentences that carry other years, places and numbers.",
     "  Later sentences refer to the entity as 他/她/該市/該公司..., sometimes by name again.",
     "- A question names its entity, which appears in the relevant paragraph and in none of",
-    "  the 3 distractors. The distractors are other paragraphs of the same split, mostly about",
-    "  entities of the same type (same templates and vocabulary), whose names share at most",
-    "  one character with the asked name. The relevant paragraph is at a random position.",
+    "  the 3 distractors. The distractors are other paragraphs of the same split whose entity",
+    '  names share at most one character with the asked name: "hard" ones about an entity of',
+    "  the same type that also state the asked fact (only the name tells them apart), others of",
+    "  the same type without that fact (same templates and vocabulary), others of another",
+    "  type. The relevant paragraph is at a random position among the 4.",
     "- Answers are spans: names, years, dates, numbers with units, latin words and product names.",
     "  A paragraph holds several values of the same kind (two years, two places...), so the",
     "  question's wording decides which is asked.",
@@ -213,7 +224,9 @@ export function sampleReadme(s: SampleStats): string {
     ` ${pw.over128} over 128, ${pw.over192} over 192`,
     `- answer start / paragraph length: quartiles ${s.answerRelativeStart.p25},` +
     ` ${s.answerRelativeStart.p50}, ${s.answerRelativeStart.p75}`,
-    `- distractors about an entity of the question's type: ${s.sameTypeDistractors}`,
+    `- distractors: ${s.distractors.hard} same type stating the asked fact (hard), ` +
+    `${s.distractors.sameType} same type without it, ${s.distractors.otherType} other type; ` +
+    `${s.distractors.questionsWithHard} of the questions have a hard distractor`,
     "- questions by entity type and asked field:",
     "",
     "| field | questions |",

@@ -8,9 +8,11 @@
  *   random order drawn from several phrasings, sometimes filler sentences that carry other
  *   years, places and numbers; about 3% are long (400+ characters) so windowing is exercised.
  * - A question names its paragraph's entity (names are unique), so the relevant paragraph is
- *   lexically tied to it; the 3 distractors are other paragraphs of the same split, mostly
- *   about entities of the same type (same templates and vocabulary) whose names share at most
- *   one character with the asked name, and which never contain the asked name.
+ *   lexically tied to it; the 3 distractors are other paragraphs of the same split whose
+ *   entity names share at most one character with the asked name and which never contain it:
+ *   "hard" ones about an entity of the same type that state the asked fact too (only the name
+ *   tells them apart), others of the same type without that fact (same templates and
+ *   vocabulary), and others about another type (see `distractorMix`).
  * - Answers are spans: names, years, dates, numbers with units, latin words and product names.
  *   A paragraph holds several values of the same kind (two years, two places, ...), so the
  *   question's wording decides which one is asked.
@@ -39,8 +41,14 @@ export const DEFAULT_SAMPLE_SIZES: SampleSizes = { train: 2000, valid: 300, test
 /** Options of `generateSampleDataset`. */
 export interface SampleOptions {
   sizes?: SampleSizes;
-  /** Probability that a distractor is about an entity of the question's type. Default 0.75. */
-  sameTypeDistractorRate?: number;
+  /**
+   * Mix of distractor kinds, as probabilities per distractor: `hard` = same entity type and
+   * states the asked fact (only the name tells it apart), `sameType` = same entity type
+   * without the asked fact, the rest = another entity type. Default `{hard: 0.2,
+   * sameType: 0.4}`: about half of the questions have a hard distractor, so a model must match
+   * the asked name (not only the topic and the asked fact) to pass ~0.75 accuracy.
+   */
+  distractorMix?: { hard: number; sameType: number };
   /** Fraction of long (400+ character) paragraphs. Default 0.03. */
   longParagraphRate?: number;
   /** Minimum frequency for a multi-character word to be a whole token in the vocab. Default 3. */
@@ -57,6 +65,8 @@ export interface SampleDataset {
   vocab: string[];
   /** Per question id: the asked entity's type and name, and the asked field (for statistics and tests). */
   info: Map<string, QuestionInfo>;
+  /** Per context index: the paragraph's entity type and name, and the facts it states. */
+  paragraphInfo: ParagraphInfo[];
 }
 
 /** What a generated question asks. */
@@ -65,6 +75,14 @@ export interface QuestionInfo {
   /** The entity's name, which the question and the relevant paragraph contain. */
   name: string;
   field: string;
+}
+
+/** What a generated paragraph is about. */
+export interface ParagraphInfo {
+  type: EntityType;
+  name: string;
+  /** Fields (facts) stated in the paragraph. */
+  fields: string[];
 }
 
 interface Entity {
@@ -93,7 +111,7 @@ export function generateSampleDataset(
   opts: SampleOptions = {},
 ): SampleDataset {
   const sizes = opts.sizes ?? DEFAULT_SAMPLE_SIZES;
-  const sameRate = opts.sameTypeDistractorRate ?? 0.75;
+  const mix = opts.distractorMix ?? { hard: 0.2, sameType: 0.4 };
   const longRate = opts.longParagraphRate ?? 0.03;
   const world = buildWorld(createRng(deriveSeed(seed, "world")), sizes);
 
@@ -131,8 +149,11 @@ export function generateSampleDataset(
   const all = order.flatMap((s) => perSplit[s]);
   const perm = createRng(deriveSeed(seed, "context-order")).shuffle(all.map((_, i) => i));
   const indexOf = new Map<Paragraph, number>();
+  const paragraphInfo: ParagraphInfo[] = [];
   perm.forEach((src, dst) => {
     contexts[dst] = all[src].text;
+    const e = all[src].entity;
+    paragraphInfo[dst] = { type: e.type, name: e.name, fields: [...all[src].fields.keys()].sort() };
     indexOf.set(all[src], dst);
   });
 
@@ -151,17 +172,28 @@ export function generateSampleDataset(
       const id = `${split}-${String(qi).padStart(4, "0")}`;
       const question = fill(q.tpl, { ...ent.values, N: ent.name });
       const chosen: number[] = [];
+      const ok = (i: number) =>
+        i !== q.p && !chosen.includes(i) && !paras[i].text.includes(ent.name) &&
+        sharedChars(paras[i].entity.core, ent.core) <= 1;
+      const hasFact = (i: number) => paras[i].fields.has(q.field);
+      const same = byType.get(ent.type)!;
+      const pools = {
+        hard: same.filter((i) => hasFact(i)),
+        sameType: same.filter((i) => !hasFact(i)),
+        other: paras.map((_, i) => i).filter((i) => paras[i].entity.type !== ent.type),
+      };
       let guard = 0;
       while (chosen.length < 3) {
         if (++guard > 10000) throw new Error("sample: cannot find distractors");
-        const pool = rng.next() < sameRate
-          ? byType.get(ent.type)!
-          : paras.map((_, i) => i).filter((i) => paras[i].entity.type !== ent.type);
+        const r = rng.next();
+        const pool = r < mix.hard
+          ? pools.hard
+          : r < mix.hard + mix.sameType
+          ? pools.sameType
+          : pools.other;
+        if (pool.length === 0) continue;
         const cand = rng.pick(pool);
-        const d = paras[cand];
-        if (cand === q.p || chosen.includes(cand)) continue;
-        if (d.text.includes(ent.name) || sharedChars(d.entity.core, ent.core) > 1) continue;
-        chosen.push(cand);
+        if (ok(cand)) chosen.push(cand);
       }
       const pos = rng.int(4);
       chosen.splice(pos, 0, q.p);
@@ -190,6 +222,7 @@ export function generateSampleDataset(
     test: splits.test,
     vocab,
     info,
+    paragraphInfo,
   };
 }
 
@@ -357,7 +390,7 @@ function renderParagraph(ent: Entity, rng: Rng, world: World, long: boolean): Pa
   const sentences: string[] = [rng.pick(spec.intro)];
   for (const g of groups.slice(0, nFacts)) sentences.push(rng.pick(spec.facts[g]));
   const fillers = rng.shuffle(FILLERS[ent.type].slice());
-  const nFill = long ? fillers.length : (rng.next() < 0.5 ? 1 + rng.int(2) : 0);
+  const nFill = long ? fillers.length : (rng.next() < 0.3 ? 1 + rng.int(2) : 0);
   const addFiller = (k: number) => {
     const at = 1 + rng.int(sentences.length); // never before the intro
     sentences.splice(at, 0, fillers[k % fillers.length]);
@@ -367,7 +400,7 @@ function renderParagraph(ent: Entity, rng: Rng, world: World, long: boolean): Pa
   const render = (): Seg[] => {
     const segs: Seg[] = [];
     sentences.forEach((tpl, si) => {
-      const subject = si === 0 || rng.next() < 0.35 ? ent.name : ent.ref;
+      const subject = si === 0 || rng.next() < 0.5 ? ent.name : ent.ref;
       segs.push(...renderSegments(tpl, ent, subject, fillerValues(rng, world, taken)));
     });
     return segs;

@@ -9,6 +9,7 @@ import { loadContexts, loadExamples } from "../lib/data/mod.ts";
 import { readPredictionCsv } from "../lib/features/mod.ts";
 import { findChromium } from "../lib/plotting/mod.ts";
 import {
+  getProfile,
   pythonPath,
   Q2_SUBSECTIONS,
   readSectionMetrics,
@@ -124,8 +125,9 @@ Deno.test({
       assert.deepEqual(rows.map((r) => r.id), test.map((t) => t.id), "one row per test id");
       assert.equal(q2.metrics?.prediction_csv_rows, test.length);
 
-      // Figures named by Q3/Q4 exist (HTML always; PNG where a browser is installed).
-      const png = findChromium() !== null;
+      // Figures named by Q3/Q4 exist (HTML always; PNG if the profile renders them and a browser
+      // is installed).
+      const png = getProfile("smoke").figurePng && findChromium() !== null;
       let figures = 0;
       for (const s of SECTIONS) {
         const m = await readSectionMetrics(out, s);

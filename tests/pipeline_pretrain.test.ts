@@ -4,13 +4,19 @@
 // contains answers.
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend/mod.ts";
 import { loadPretrained } from "../lib/models/mod.ts";
-import { loadMlmCorpus, perTokenWords, pretrainMaskedLm } from "../lib/pipeline/mod.ts";
+import {
+  loadMlmCorpus,
+  packMlmFeatures,
+  perTokenWords,
+  pretrainMaskedLm,
+} from "../lib/pipeline/mod.ts";
 import { charSegmenter, NO_WORD } from "../lib/pretraining/mod.ts";
 import { parseFlags, UsageError } from "../lib/cli/args.ts";
 import * as pretrainCmd from "../lib/cli/pretrain_mlm.ts";
 
-await tf.setBackend("cpu");
+await initBackend();
 
 const S = new URL("../data/sample/", import.meta.url).pathname;
 const TINY = "num_hidden_layers=1,hidden_size=32,num_attention_heads=2,intermediate_size=64," +
@@ -55,6 +61,27 @@ Deno.test("pretrain: per-token masking gives every token its own word", () => {
     wordIds: [NO_WORD, 0, 0, 1, NO_WORD],
   };
   assert.deepEqual(perTokenWords(f).wordIds, [NO_WORD, 0, 1, 2, NO_WORD]);
+});
+
+Deno.test("pretrain: packing concatenates texts into blocks with distinct word ids", () => {
+  const mk = (ids: number[], words: number[]) => ({
+    textIndex: 0,
+    inputIds: ids,
+    tokenTypeIds: ids.map(() => 0),
+    attentionMask: ids.map(() => 1),
+    wordIds: words,
+  });
+  const packed = packMlmFeatures([
+    mk([2, 10, 11, 3], [NO_WORD, 0, 0, NO_WORD]),
+    mk([2, 12, 13, 14, 3], [NO_WORD, 0, 1, 1, NO_WORD]),
+  ], 4);
+  assert.deepEqual(packed.map((f) => f.inputIds), [[2, 10, 11, 3], [2, 12, 13, 14], [3]]);
+  assert.deepEqual(packed.map((f) => f.wordIds), [
+    [NO_WORD, 0, 0, NO_WORD],
+    [NO_WORD, 1, 2, 2],
+    [NO_WORD],
+  ]);
+  assert.deepEqual(packed[2].attentionMask, [1]);
 });
 
 Deno.test("pretrain: loss goes down, folder loads for mc/qa, deterministic by seed", async () => {

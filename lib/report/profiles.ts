@@ -98,6 +98,11 @@ export interface StudyProfile {
   q4: Q4Spec;
   /** Inference batch size of the two-stage pipeline (validation and prediction.csv). */
   pipelineBatchSize: number;
+  /**
+   * Render figures to PNG with headless Chromium besides the interactive HTML (about 3 s per
+   * figure here; off in `smoke`, where the PNG path is covered by the plotting tests).
+   */
+  figurePng: boolean;
   /** Validation questions of the pipeline evaluation: the first N (all when absent). */
   evalSamples?: number;
   /** Expected wall time of the whole report on the reference machine (documentation only). */
@@ -204,6 +209,7 @@ function defaultProfile(): StudyProfile {
     },
     q4: { task: "qa", variant: "bert-char" },
     pipelineBatchSize: 32,
+    figurePng: true,
     budget: "<= 15 minutes on 2 CPU cores",
   };
 }
@@ -259,6 +265,7 @@ function smokeProfile(): StudyProfile {
     qa: { ...common, max_seq_length: 64, doc_stride: 24 },
     q4: { task: "qa", variant: "bert-char" },
     pipelineBatchSize: 64,
+    figurePng: false,
     evalSamples: 16,
     budget: "well under a minute of training",
   };
@@ -321,6 +328,7 @@ function fullProfile(): StudyProfile {
     // bert-base-chinese's config from scratch vs pretrained, on QA.
     q4: { task: "qa", variant: "bert-base-chinese" },
     pipelineBatchSize: 16,
+    figurePng: true,
     budget: "hours on one GPU",
   };
 }

@@ -21,7 +21,7 @@ function pretrainFlags(): Record<string, FlagSpec> {
     train_file: {
       type: "string",
       help: "ADL questions file whose question strings are added to the corpus (answers and " +
-        "labels are not read)",
+        "labels are not used)",
     },
     model_type: {
       type: "string",

@@ -10,9 +10,10 @@
  * - Corpus (unlabelled text only): every paragraph of `context_file` (paragraphs of all splits,
  *   as a real pretraining corpus is raw text that may contain them) and, when `train_file` is
  *   given, the question strings of that file. Answers, `relevant` labels and validation/test
- *   questions are never read. Each text becomes `[CLS] text [SEP]` (long texts cut at word
- *   boundaries); then, as HF's default, the sequences are concatenated and cut into blocks of
- *   `max_seq_length` tokens (`line_by_line: true` keeps one sequence per text, padded).
+ *   questions never enter the corpus (the file is parsed and validated, only `question` is
+ *   used). Each text becomes `[CLS] text [SEP]` (long texts cut at word boundaries); then, as
+ *   HF's default, the sequences are concatenated and cut into blocks of `max_seq_length` tokens
+ *   (`line_by_line: true` keeps one sequence per text, padded).
  * - `validation_split_percentage` (default 5, as HF) of the sequences are held out (seeded) and
  *   scored after every epoch with fixed masks: `loss`, `perplexity`, `accuracy` of the masked
  *   tokens.

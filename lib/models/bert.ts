@@ -5,6 +5,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRng, deriveSeed } from "../util/random.ts";
+// One forward and one backward kernel each on cpu/wasm once the backend registered them
+// (initBackend/useBackend); tfjs ops otherwise. ~12% off an M-size training step on wasm.
+import { gelu, layerNorm } from "../backend/fused_ops.ts";
 import type { BertConfig } from "./config.ts";
 
 /** Which head sits on the encoder. */
@@ -183,14 +186,6 @@ function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
 }
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(
-    tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g),
-    b,
-  ) as tf.Tensor2D;
-}
-
 /**
  * Inverted dropout like `torch.nn.Dropout` in training: each element is kept with probability
  * `1 - rate` and scaled by `1 / (1 - rate)`. The mask is drawn from `createRng(seed)` straight
@@ -205,11 +200,6 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): 
   const rng = createRng(seed);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? scale : 0;
   return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
-}
-
-/** Exact GELU: `x * (1 + erf(x / sqrt 2)) / 2` (HF "gelu"). */
-function gelu(x: tf.Tensor): tf.Tensor2D {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as tf.Tensor2D;
 }
 
 /** BERT encoder plus one task head. Parameters live in `variables`, keyed by HF names. */
@@ -358,8 +348,6 @@ export class BertModel {
   ): tf.Tensor2D {
     const cfg = this.config;
     const H = cfg.hidden_size;
-    const nh = cfg.num_attention_heads;
-    const dh = H / nh;
     const eps = cfg.layer_norm_eps;
     const hRate = training ? cfg.hidden_dropout_prob : 0;
     const aRate = training ? cfg.attention_probs_dropout_prob : 0;
@@ -387,9 +375,36 @@ export class BertModel {
     );
     x = drop(x, hRate, "emb");
     const additiveMask = mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null;
-    const scale = 1 / Math.sqrt(dh);
 
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
+      // One tidy per layer: a layer's temporaries are released as soon as it is done (what the
+      // backward pass needs is kept by the gradient tape). With a single tidy around the whole
+      // forward, bert-base at batch 8 × 384 outgrew the 4 GB wasm heap.
+      x = tf.tidy(() => this.layer(l, x, additiveMask, N, T, hRate, aRate, seed));
+    }
+    return x;
+  }
+
+  private layer(
+    l: number,
+    input: tf.Tensor2D,
+    additiveMask: tf.Tensor | null,
+    N: number,
+    T: number,
+    hRate: number,
+    aRate: number,
+    seed: number,
+  ): tf.Tensor2D {
+    const cfg = this.config;
+    const H = cfg.hidden_size;
+    const nh = cfg.num_attention_heads;
+    const dh = H / nh;
+    const eps = cfg.layer_norm_eps;
+    const scale = 1 / Math.sqrt(dh);
+    const drop = <R extends tf.Rank>(x: tf.Tensor<R>, rate: number, ...tag: (string | number)[]) =>
+      rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
+    let x = input;
+    {
       const p = `bert.encoder.layer.${l}`;
       const a = `${p}.attention.self`;
       // Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a

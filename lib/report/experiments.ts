@@ -362,7 +362,7 @@ export async function runScratchComparison(
   const scratch = await trainOrReuse(
     task,
     "scratch",
-    `from scratch (${getVariant(profile, variant).analogueOf} config)`,
+    `from scratch (${getVariant(profile, variant).label}'s config)`,
     runDir(opts.outputDir, profile, "scratch", task),
     { ...dataArgs(profile, task), config_name: src.dir, tokenizer_name: src.dir },
     opts,

@@ -50,13 +50,13 @@ import {
   type ModelSourceArgs,
   saveModelAndTokenizer,
 } from "./setup.ts";
-import type { RunnerOptions, TaskTrainResult } from "./train.ts";
+import type { OptimizationArgs, RunnerOptions, TaskTrainResult } from "./train.ts";
 
 /** Masking schemes: whole words (jieba) or single tokens. */
 export type MaskingKind = "wwm" | "char";
 
 /** Arguments of {@link pretrainMaskedLm} (names of `run_mlm_no_trainer.py`). */
-export interface PretrainArgs extends ModelSourceArgs {
+export interface PretrainArgs extends ModelSourceArgs, OptimizationArgs {
   /** Paragraphs (context.json); all of them are corpus text. */
   context_file: string;
   /** Optional ADL questions file whose question strings are added to the corpus. */
@@ -71,19 +71,6 @@ export interface PretrainArgs extends ModelSourceArgs {
    *  (false, HF's default `group_texts`). */
   line_by_line?: boolean;
   pad_to_max_length?: boolean;
-  per_device_train_batch_size?: number;
-  per_device_eval_batch_size?: number;
-  learning_rate?: number;
-  weight_decay?: number;
-  num_train_epochs?: number;
-  max_train_steps?: number;
-  gradient_accumulation_steps?: number;
-  lr_scheduler_type?: SchedulerType;
-  num_warmup_steps?: number;
-  max_grad_norm?: number;
-  output_dir?: string;
-  checkpointing_steps?: string | number;
-  resume_from_checkpoint?: string;
   /** Use only the first N corpus sequences for training (after the validation split). */
   max_train_samples?: number;
 }

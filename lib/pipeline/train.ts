@@ -44,13 +44,8 @@ import {
   saveModelAndTokenizer,
 } from "./setup.ts";
 
-/** Arguments shared by both tasks (Hugging Face flag names). */
-export interface TaskTrainArgs extends ModelSourceArgs {
-  train_file: string;
-  validation_file?: string;
-  context_file: string;
-  max_seq_length?: number;
-  pad_to_max_length?: boolean;
+/** Optimisation, schedule and checkpoint arguments of every training run (HF flag names). */
+export interface OptimizationArgs {
   per_device_train_batch_size?: number;
   per_device_eval_batch_size?: number;
   learning_rate?: number;
@@ -65,6 +60,15 @@ export interface TaskTrainArgs extends ModelSourceArgs {
   /** "epoch" or a number of updates (a numeric string is accepted, as on the command line). */
   checkpointing_steps?: string | number;
   resume_from_checkpoint?: string;
+}
+
+/** Arguments shared by both tasks (Hugging Face flag names). */
+export interface TaskTrainArgs extends ModelSourceArgs, OptimizationArgs {
+  train_file: string;
+  validation_file?: string;
+  context_file: string;
+  max_seq_length?: number;
+  pad_to_max_length?: boolean;
   /** Truncate the training / validation sets (HF debugging flags). */
   max_train_samples?: number;
   max_eval_samples?: number;

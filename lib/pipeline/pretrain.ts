@@ -35,13 +35,7 @@ import {
   type WordSegmenter,
 } from "../pretraining/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
-import {
-  countCorrect,
-  mlmLoss,
-  type SchedulerType,
-  train,
-  type TrainingArgs,
-} from "../training/mod.ts";
+import { countCorrect, mlmLoss, type SchedulerType, train } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import {
@@ -50,7 +44,13 @@ import {
   type ModelSourceArgs,
   saveModelAndTokenizer,
 } from "./setup.ts";
-import type { OptimizationArgs, RunnerOptions, TaskTrainResult } from "./train.ts";
+import {
+  checkpointing,
+  type OptimizationArgs,
+  type RunnerOptions,
+  type TaskTrainResult,
+  toLoopArgs,
+} from "./train.ts";
 
 /** Masking schemes: whole words (jieba) or single tokens. */
 export type MaskingKind = "wwm" | "char";
@@ -228,16 +228,6 @@ function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   }
 }
 
-function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
-  if (v === undefined || v === "") return undefined;
-  if (v === "epoch") return "epoch";
-  const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(Number.isInteger(n) && n > 0)) {
-    throw new Error(`checkpointing_steps must be "epoch" or a positive integer, got ${v}`);
-  }
-  return n;
-}
-
 /** Forward + masked-LM loss and masked-token accuracy of one collated batch. */
 function mlmStep(model: BertModel, b: MlmBatch, training: boolean, seed: number) {
   const out = model.forward({
@@ -342,21 +332,7 @@ export async function pretrainMaskedLm(
       const loss = n ? lossSum / n : NaN;
       return { loss, perplexity: Math.exp(loss), accuracy: n ? correct / n : NaN };
     };
-    const loopArgs: TrainingArgs = {
-      numTrainEpochs: a.num_train_epochs,
-      maxTrainSteps: a.max_train_steps,
-      perDeviceTrainBatchSize: a.per_device_train_batch_size,
-      gradientAccumulationSteps: a.gradient_accumulation_steps,
-      learningRate: a.learning_rate,
-      weightDecay: a.weight_decay,
-      lrSchedulerType: a.lr_scheduler_type,
-      numWarmupSteps: a.num_warmup_steps,
-      maxGradNorm: a.max_grad_norm,
-      seed: a.seed,
-      checkpointingSteps: checkpointing(a.checkpointing_steps),
-      resumeFromCheckpoint: a.resume_from_checkpoint,
-      outputDir: a.output_dir,
-    };
+    const loopArgs = toLoopArgs(a);
     const save = async (dir: string) => {
       await saveModelAndTokenizer(model, tokenizer as BertTokenizer, dir);
       await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(a, null, 2) + "\n");

@@ -24,6 +24,8 @@ import type { BertModel, Task } from "../models/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
 import {
   countCorrect,
+  type LossContext,
+  type LossResult,
   mcLoss,
   type ProgressMode,
   qaExactPositions,
@@ -151,7 +153,8 @@ function fill<T extends object, D extends object>(args: T, defaults: D): T & D {
   return out as T & D;
 }
 
-function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
+/** Parses `--checkpointing_steps` ("epoch", a positive integer, or nothing). */
+export function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
   if (v === undefined || v === "") return undefined;
   if (v === "epoch") return "epoch";
   const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
@@ -199,7 +202,8 @@ function validate(args: object, task: string): void {
   }
 }
 
-function toLoopArgs(a: TaskTrainArgs & typeof MC_DEFAULTS): TrainingArgs {
+/** Maps Hugging Face flag names to the training loop's arguments. */
+export function toLoopArgs(a: OptimizationArgs & { seed?: number }): TrainingArgs {
   return {
     numTrainEpochs: a.num_train_epochs,
     maxTrainSteps: a.max_train_steps,
@@ -250,6 +254,56 @@ async function prepareModel(
       `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
   );
   return loaded;
+}
+
+/** What both fine-tuning runners hand to {@link fineTune}. */
+interface FineTuneSpec<B> {
+  label: "train-mc" | "train-qa";
+  model: BertModel;
+  tokenizer: BertTokenizer;
+  a: TaskTrainArgs & typeof MC_DEFAULTS;
+  opts: RunnerOptions;
+  numExamples: number;
+  makeBatch(indices: number[]): B;
+  lossFn(batch: B, ctx: LossContext): LossResult;
+  metricName: "accuracy" | "exact_match";
+  evaluate?: () => Promise<Record<string, number>>;
+  /** Keys of the last validation record that go to all_results.json and the result. */
+  resultKeys: string[];
+}
+
+/**
+ * The part of fine-tuning both tasks share: the training loop with validation after each epoch,
+ * `best/` by the task's metric, checkpoints in Hugging Face layout, and all_results.json.
+ */
+async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
+  const { model, tokenizer, a, opts } = s;
+  const t0 = performance.now();
+  const result = await train({
+    variables: model.variables,
+    numExamples: s.numExamples,
+    makeBatch: s.makeBatch,
+    disposeBatch: () => {},
+    lossFn: s.lossFn,
+    args: toLoopArgs(a),
+    metricName: s.metricName,
+    evaluate: s.evaluate,
+    bestMetric: s.evaluate && a.output_dir ? s.metricName : undefined,
+    saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
+    loadModel: (dir) => loadWeightsInto(model, dir),
+    progress: opts.progress,
+    label: s.label,
+    onStep: opts.onStep,
+    // While the bar runs, messages go through it (a redrawn terminal line stays intact).
+    log: opts.log,
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const last = result.evalLog.at(-1);
+  const evalMetrics: Record<string, number> = last
+    ? Object.fromEntries(s.resultKeys.map((k) => [k, last[k] as number]))
+    : {};
+  await writeResults(a.output_dir, evalMetrics);
+  return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
 }
 
 /** Model + tokenizer in HF layout, plus the run's arguments (read back by `predict`). */
@@ -306,15 +360,17 @@ export async function trainMultipleChoice(
       }, validFeatures);
       return mcMetrics(validEx, preds);
     };
-    const t0 = performance.now();
-    const result = await train({
-      variables: model.variables,
+    return await fineTune({
+      label: "train-mc",
+      model,
+      tokenizer,
+      a,
+      opts,
       numExamples: trainFeatures.length,
       makeBatch: (idx) =>
         collateMc(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
           padToLength: pad,
         }),
-      disposeBatch: () => {},
       lossFn: (b, ctx) => {
         const out = model.forward({
           inputIds: toTensor(b.inputIds),
@@ -325,25 +381,10 @@ export async function trainMultipleChoice(
         const { correct, count } = countCorrect(out.logits!, labels);
         return { loss: mcLoss(out.logits!, labels), correct, count };
       },
-      args: toLoopArgs(a),
       metricName: "accuracy",
       evaluate: validEx.length ? evaluate : undefined,
-      bestMetric: validEx.length && a.output_dir ? "accuracy" : undefined,
-      saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
-      loadModel: (dir) => loadWeightsInto(model, dir),
-      progress: opts.progress,
-      label: "train-mc",
-      onStep: opts.onStep,
-      // While the bar runs, messages go through it (a redrawn terminal line stays intact).
-      log: opts.log,
+      resultKeys: ["accuracy", "loss"],
     });
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const last = result.evalLog.at(-1);
-    const evalMetrics: Record<string, number> = last
-      ? { accuracy: last.accuracy as number, loss: last.loss as number }
-      : {};
-    await writeResults(a.output_dir, evalMetrics);
-    return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
   } catch (e) {
     model.dispose();
     throw e;
@@ -400,15 +441,17 @@ export async function trainQuestionAnswering(
       }, validFeatures);
       return qaMetrics(validInputs, res);
     };
-    const t0 = performance.now();
-    const result = await train({
-      variables: model.variables,
+    return await fineTune({
+      label: "train-qa",
+      model,
+      tokenizer,
+      a,
+      opts,
       numExamples: trainFeatures.length,
       makeBatch: (idx) =>
         collateQa(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
           padToLength: pad,
         }),
-      disposeBatch: () => {},
       lossFn: (b, ctx) => {
         const out = model.forward({
           inputIds: toTensor(b.inputIds),
@@ -420,29 +463,10 @@ export async function trainQuestionAnswering(
         const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);
         return { loss: qaLoss(out.startLogits!, out.endLogits!, sp, ep), correct, count };
       },
-      args: toLoopArgs(a),
       metricName: "exact_match",
       evaluate: validEx.length ? evaluate : undefined,
-      bestMetric: validEx.length && a.output_dir ? "exact_match" : undefined,
-      saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
-      loadModel: (dir) => loadWeightsInto(model, dir),
-      progress: opts.progress,
-      label: "train-qa",
-      onStep: opts.onStep,
-      // While the bar runs, messages go through it (a redrawn terminal line stays intact).
-      log: opts.log,
+      resultKeys: ["exact_match", "f1", "loss"],
     });
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const last = result.evalLog.at(-1);
-    const evalMetrics: Record<string, number> = last
-      ? {
-        exact_match: last.exact_match as number,
-        f1: last.f1 as number,
-        loss: last.loss as number,
-      }
-      : {};
-    await writeResults(a.output_dir, evalMetrics);
-    return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
   } catch (e) {
     model.dispose();
     throw e;

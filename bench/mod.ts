@@ -67,7 +67,16 @@ interface TorchResult {
 async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   const script = new URL("./worker.ts", import.meta.url).pathname;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-webgpu", script, JSON.stringify(task)],
+    // --expose-gc: the worker collects garbage before each memory sample, so the RSS series shows
+    // live memory rather than V8's lazily collected garbage.
+    args: [
+      "run",
+      "-A",
+      "--unstable-webgpu",
+      "--v8-flags=--expose-gc",
+      script,
+      JSON.stringify(task),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();

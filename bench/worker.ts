@@ -87,6 +87,12 @@ function median(xs: number[]): number {
 
 const MB = 1024 * 1024;
 
+/** Resident memory after a full garbage collection when `--expose-gc` is on (bench/mod.ts sets it). */
+function liveRssMb(): number {
+  (globalThis as unknown as { gc?: () => void }).gc?.();
+  return Deno.memoryUsage().rss / MB;
+}
+
 /** Peak resident set size from /proc (Linux); falls back to the current RSS. */
 export function peakRssMb(): number {
   try {
@@ -148,8 +154,8 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
           const t0 = performance.now();
           lastLoss = await trainer.trainStep(batch, task.warmup + i);
           times.push(performance.now() - t0);
-          if (i === 0) rssFirst = Deno.memoryUsage().rss / MB;
-          if (i % every === every - 1) series.push(Math.round(Deno.memoryUsage().rss / MB));
+          if (i === 0) rssFirst = liveRssMb();
+          if (i % every === every - 1) series.push(Math.round(liveRssMb()));
           if (
             task.budgetS > 0 && times.length >= 3 &&
             performance.now() - began > task.budgetS * 1000
@@ -168,7 +174,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
           numTensorsBefore: before,
           numTensorsAfter: after,
           rssFirstMb: rssFirst,
-          rssLastMb: Deno.memoryUsage().rss / MB,
+          rssLastMb: liveRssMb(),
           rssSeriesMb: series,
         };
         disposeBatch(batch);

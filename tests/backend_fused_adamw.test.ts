@@ -8,17 +8,7 @@ import {
   useBackend,
 } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
-
-function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const denom = Math.max(1e-2 * scale, Math.abs(b[i]), 1e-30);
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
-  }
-  return worst;
-}
+import { maxRelErr } from "./numeric_util.ts";
 
 /** Runs `steps` updates from the same start with `update`; returns final p, m, v as arrays. */
 async function run(

@@ -9,19 +9,7 @@ import {
 } from "../lib/backend/mod.ts";
 import { erfc } from "../lib/backend/fused_ops.ts";
 import { createRng } from "../lib/util/random.ts";
-
-/** Largest |a − b| / |b|, |b| floored at 1% of b's largest magnitude. */
-function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const denom = Math.max(1e-2 * scale, Math.abs(b[i]), 1e-30);
-    worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
-  }
-  return worst;
-}
+import { maxRelErr } from "./numeric_util.ts";
 
 function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
   const rng = createRng(seed);

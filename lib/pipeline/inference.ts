@@ -63,6 +63,26 @@ export function toTensor(d: IntTensorData): tf.Tensor {
   return tf.tensor(d.data, d.shape, "int32");
 }
 
+/** The three model inputs of a collated MC or QA batch. */
+export interface CollatedInputs {
+  inputIds: IntTensorData;
+  tokenTypeIds: IntTensorData;
+  attentionMask: IntTensorData;
+}
+
+/** Runs the model on a collated batch (call inside `tf.tidy` or a loss function). */
+export function forwardCollated(
+  model: ForwardModel,
+  batch: CollatedInputs,
+  opts: ForwardOptions = {},
+): ModelOutput {
+  return model.forward({
+    inputIds: toTensor(batch.inputIds),
+    tokenTypeIds: toTensor(batch.tokenTypeIds),
+    attentionMask: toTensor(batch.attentionMask),
+  }, opts);
+}
+
 function fillOnce<T>(slots: (T | undefined)[], i: number, value: T, what: string) {
   if (slots[i] !== undefined) throw new Error(`${what}: feature ${i} was computed twice`);
   slots[i] = value;
@@ -90,11 +110,7 @@ export async function mcLogits(
   for (const ids of batches) {
     const batch = collateMc(ids.map((i) => features[i]), padId, { padToLength: opts.padToLength });
     const logits = tf.tidy(() => {
-      const out = model.forward({
-        inputIds: toTensor(batch.inputIds),
-        tokenTypeIds: toTensor(batch.tokenTypeIds),
-        attentionMask: toTensor(batch.attentionMask),
-      }, { training: false });
+      const out = forwardCollated(model, batch, { training: false });
       if (!out.logits) throw new Error("mcLogits: the model returned no logits (not an MC head?)");
       return out.logits;
     });
@@ -133,11 +149,7 @@ export async function qaLogits(
     const feats = ids.map((i) => features[i]);
     const batch = collateQa(feats, padId, { padToLength: opts.padToLength });
     const [s, e] = tf.tidy(() => {
-      const out = model.forward({
-        inputIds: toTensor(batch.inputIds),
-        tokenTypeIds: toTensor(batch.tokenTypeIds),
-        attentionMask: toTensor(batch.attentionMask),
-      }, { training: false });
+      const out = forwardCollated(model, batch, { training: false });
       if (!out.startLogits || !out.endLogits) {
         throw new Error("qaLogits: the model returned no start/end logits (not a QA head?)");
       }

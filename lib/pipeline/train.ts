@@ -36,7 +36,7 @@ import {
   type TrainResult,
 } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
-import { toTensor } from "./inference.ts";
+import { forwardCollated, toTensor } from "./inference.ts";
 import { mcMetrics, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics } from "./qa.ts";
 import {
@@ -372,11 +372,7 @@ export async function trainMultipleChoice(
           padToLength: pad,
         }),
       lossFn: (b, ctx) => {
-        const out = model.forward({
-          inputIds: toTensor(b.inputIds),
-          tokenTypeIds: toTensor(b.tokenTypeIds),
-          attentionMask: toTensor(b.attentionMask),
-        }, { training: ctx.training, seed: ctx.seed });
+        const out = forwardCollated(model, b, { training: ctx.training, seed: ctx.seed });
         const labels = toTensor(b.labels!);
         const { correct, count } = countCorrect(out.logits!, labels);
         return { loss: mcLoss(out.logits!, labels), correct, count };
@@ -453,11 +449,7 @@ export async function trainQuestionAnswering(
           padToLength: pad,
         }),
       lossFn: (b, ctx) => {
-        const out = model.forward({
-          inputIds: toTensor(b.inputIds),
-          tokenTypeIds: toTensor(b.tokenTypeIds),
-          attentionMask: toTensor(b.attentionMask),
-        }, { training: ctx.training, seed: ctx.seed });
+        const out = forwardCollated(model, b, { training: ctx.training, seed: ctx.seed });
         const sp = toTensor(b.startPositions!);
         const ep = toTensor(b.endPositions!);
         const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);

@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -187,15 +188,6 @@ interface MatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
   activation?: string;
-}
-
-interface CpuBackendLike {
-  data: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 function makeKernel(

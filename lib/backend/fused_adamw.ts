@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
 
 /** Hyper-parameters of one update. `step` is the parameter's own 1-based step count. */
 export interface AdamWUpdateAttrs {
@@ -58,15 +59,6 @@ export function adamwValues(
     outV[i] = vi;
     outP[i] = p[i] * keep - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
   }
-}
-
-interface CpuBackendLike {
-  data: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 type Inputs = { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo };

@@ -14,6 +14,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
 
 /** Kernel names registered for cpu and wasm. */
 export const FUSED_OP_KERNELS = [
@@ -141,15 +142,6 @@ export function layerNormGradValues(
 }
 
 // ---- kernels over the backends' memory -------------------------------------------------------
-
-interface CpuBackendLike {
-  data: { get(id: tf.DataId): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
 
 /**
  * Allocates float32 outputs of `shapes`, then calls `body` with views of the inputs and outputs

@@ -1,0 +1,17 @@
+import assert from "node:assert/strict";
+
+/**
+ * Largest |a − b| / |b|, with |b| floored at 1% of b's largest magnitude: entries that cancel to
+ * near zero would otherwise turn float32 rounding into huge relative errors.
+ */
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const denom = Math.max(1e-2 * scale, Math.abs(b[i]), 1e-30);
+    worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
+  }
+  return worst;
+}

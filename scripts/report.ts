@@ -1,5 +1,6 @@
 /**
- * `deno task report [--profile default|full|smoke]`: regenerates the whole study — executes
+ * `deno task report [--profile default|full|smoke] [--data DIR] [--seeds N]`: regenerates the
+ * whole study — checks the data, executes
  * notebooks/q1…q4 in order on the Deno Jupyter kernel (installing the kernelspec if missing),
  * stopping at the first failing cell, and assembles outputs/report.md and outputs/report.html.
  * @module
@@ -21,11 +22,24 @@ export const spec: CommandSpec = {
         "full: the study's scale (GPU host, downloaded checkpoint)",
     },
     seed: { type: "int", default: 42, help: "Seed passed to the notebooks (REPORT_SEED)" },
+    seeds: {
+      type: "int",
+      default: 1,
+      min: 1,
+      help: "Run Q2 and Q4 with N seeds (seed, seed+1, ...) and report each number's spread",
+    },
+    data: {
+      type: "string",
+      help: "An ADL folder (context.json, train.json, valid.json, test.json[, test_gold.json]) " +
+        "to run the profile's recipe on instead of its own data; checked before anything trains",
+    },
     notebooks_dir: { type: "string", default: "notebooks", help: "Directory of the notebooks" },
     output_dir: { type: "string", default: "outputs", help: "Where everything is written" },
   },
-  epilog: "Notebooks read REPORT_PROFILE, REPORT_OUTPUT_DIR and REPORT_SEED in their parameter " +
-    "cell and write <output_dir>/metrics/<q>.json, from which the report is assembled.",
+  epilog: "Notebooks read REPORT_PROFILE, REPORT_OUTPUT_DIR, REPORT_SEED (and REPORT_DATA_DIR " +
+    "for --data) in their parameter cell and write <output_dir>/metrics/<q>.json, from which the " +
+    "report is assembled. The report also writes <output_dir>/readme_numbers.md, which " +
+    "`deno task readme-numbers` copies into README.md.",
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -50,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
       seed: flags.seed as number,
       notebooksDir: flags.notebooks_dir as string,
       outputDir: flags.output_dir as string,
+      seeds: flags.seeds as number,
+      dataDir: flags.data as string | undefined,
     });
     return 0;
   } catch (e) {

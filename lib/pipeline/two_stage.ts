@@ -145,6 +145,8 @@ export interface PipelineEvaluation {
    *  gold-paragraph answer; 0 unless something is inconsistent. */
   inconsistent: number;
   rows: PipelineRow[];
+  /** Per question (input order): the answer QA gave with the gold paragraph. */
+  qaGoldAnswers: string[];
 }
 
 /**
@@ -198,6 +200,7 @@ export async function evaluatePipeline(
     endToEnd,
     inconsistent,
     rows: e2e.rows,
+    qaGoldAnswers: goldRes.predictions.map((p) => p.text),
   };
   if (opts.csvPath) {
     await writePipelineCsv(opts.csvPath, e2e.rows);

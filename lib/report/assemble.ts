@@ -42,6 +42,8 @@ export interface RunInfo {
   finishedAt: string;
   notebooks: NotebookRunInfo[];
   denoVersion?: string;
+  /** Blocks shown first, before the run table (the summary, lib/report/summary.ts). */
+  summary?: ReportBlock[];
 }
 
 /** Figure files present for a figure block (paths relative to the output dir). */
@@ -131,6 +133,7 @@ export function renderReportMarkdown(
   outputDir: string,
 ): string {
   const out: string[] = ["# Study report", ""];
+  for (const b of run.summary ?? []) out.push(mdBlock(b, outputDir, "summary"), "");
   out.push(
     mdTable(["", ""], [
       ["profile", run.profile],
@@ -254,6 +257,7 @@ export function renderReportHtml(
     '<html><head><meta charset="utf-8"><title>Study report</title>',
     `<style>${CSS}</style></head><body>`,
     "<h1>Study report</h1>",
+    ...(run.summary ?? []).map((b) => htmlBlock(b, outputDir, "summary")),
     htmlTable(["", ""], [
       ["profile", run.profile],
       ["started", run.startedAt],

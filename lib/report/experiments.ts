@@ -24,6 +24,7 @@ import {
   MLM_DEFAULTS,
   type PipelineEvaluation,
   type PipelineOptions,
+  predictAnswers,
   type PretrainArgs,
   pretrainMaskedLm,
   QA_DEFAULTS,
@@ -36,10 +37,11 @@ import {
   writePipelineCsv,
 } from "../pipeline/mod.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
-import { computeQaMetrics, readPredictionCsv } from "../features/mod.ts";
+import { computeQaMetrics, examplesToQaInputs, readPredictionCsv } from "../features/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 import { getVariant, runDir, type StudyProfile } from "./profiles.ts";
+import { answerScores, pipelineScores, type QuestionScores } from "./scores.ts";
 
 /** What a run trains. */
 export type RunTask = "pretrain" | "mc" | "qa";
@@ -456,6 +458,46 @@ export async function evaluateVariant(
   );
 }
 
+/** {@link evaluateVariant} with the per-question scores (percent) of every metric. */
+export async function evaluateVariantScored(
+  profile: StudyProfile,
+  runs: VariantRuns,
+): Promise<{ evaluation: PipelineEvaluation; scores: QuestionScores }> {
+  const { examples } = await validationExamples(profile);
+  const evaluation = await evaluateVariant(profile, runs);
+  return { evaluation, scores: pipelineScores(examples, evaluation) };
+}
+
+/**
+ * Per-question EM / F1 (percent) of a QA run given the gold paragraph, on the profile's
+ * validation questions (the ones Q2's pipeline evaluation scores), with the lengths the run was
+ * trained with. Q4 scores its pretrained and scratch runs with it, so they compare pairwise.
+ */
+export async function scoreQaRun(profile: StudyProfile, run: StudyRun): Promise<QuestionScores> {
+  if (run.task !== "qa") throw new Error(`${run.dir}: not a QA run`);
+  const { contexts, examples } = await validationExamples(profile);
+  const stage = await loadRunModel(run);
+  try {
+    const num = (k: string) => Number(run.args[k]);
+    const res = await predictAnswers(
+      stage.model,
+      stage.tokenizer,
+      examplesToQaInputs(examples, contexts),
+      {
+        batchSize: profile.pipelineBatchSize,
+        maxSeqLength: num("max_seq_length"),
+        docStride: num("doc_stride"),
+        nBestSize: num("n_best_size"),
+        maxAnswerLength: num("max_answer_length"),
+      },
+    );
+    const s = answerScores(examples, res.predictions.map((p) => p.text));
+    return { ids: examples.map((e) => e.id), scores: { exact_match: s.exact_match, f1: s.f1 } };
+  } finally {
+    stage.dispose();
+  }
+}
+
 /** What {@link predictTest} wrote. */
 export interface TestPrediction {
   /** The CSV written. */
@@ -466,6 +508,8 @@ export interface TestPrediction {
   variant: string;
   /** End-to-end EM / F1 of the CSV read back, against the test gold when the profile has it. */
   score?: { exact_match: number; f1: number };
+  /** The same, per test question (percent). */
+  scores?: QuestionScores;
 }
 
 /**
@@ -508,6 +552,9 @@ export async function predictTest(
       return { id: r.id, text: g };
     });
     out.score = computeQaMetrics(back.map((r) => ({ id: r.id, text: r.answer })), golds);
+    const goldOf = new Map(gold.map((g) => [g.id, g]));
+    const s = answerScores(back.map((r) => goldOf.get(r.id)!), back.map((r) => r.answer));
+    out.scores = { ids: back.map((r) => r.id), scores: s };
   }
   return out;
 }

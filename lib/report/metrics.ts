@@ -44,6 +44,26 @@ export interface SectionMetrics {
   /** Blocks shown after the headline numbers. */
   blocks?: ReportBlock[];
   subsections?: Subsection[];
+  /**
+   * Per-question scores (percent) by system, e.g. `bert-char` → {ids, scores: {mc_accuracy:
+   * [100, 0, ...], ...}}, from which the section's intervals and comparisons are computed
+   * (lib/report/scores.ts).
+   */
+  scores?: Record<string, { ids: string[]; scores: Record<string, number[]> }>;
+  /** Means with 95% bootstrap intervals, by `<system>_<metric>`. */
+  intervals?: Record<string, { value: number; low: number; high: number; n: number }>;
+  /** Paired comparisons (lib/report/scores.ts `Comparison`), for the report's summary. */
+  comparisons?: {
+    what: string;
+    metric: string;
+    a: string;
+    b: string;
+    diff: { value: number; low: number; high: number; n: number };
+    better: "a" | "b" | "none";
+    sentence: string;
+  }[];
+  /** Facts for the report's summary (model size, data counts, backend, ...). */
+  facts?: Record<string, number | string>;
 }
 
 function fail(source: string, what: string): never {
@@ -100,6 +120,22 @@ export function validateSectionMetrics(value: unknown, source: string): SectionM
     }
   }
   if (v.blocks !== undefined) checkBlocks(v.blocks, source, "blocks");
+  if (v.scores !== undefined) {
+    if (v.scores === null || typeof v.scores !== "object" || Array.isArray(v.scores)) {
+      fail(source, "'scores' must be an object of {ids, scores}");
+    }
+    for (const [sys, x] of Object.entries(v.scores as Record<string, unknown>)) {
+      const q = x as { ids?: unknown; scores?: unknown };
+      if (!Array.isArray(q?.ids) || !q.scores || typeof q.scores !== "object") {
+        fail(source, `scores.${sys} needs 'ids' and 'scores'`);
+      }
+      for (const [k, arr] of Object.entries(q.scores as Record<string, unknown>)) {
+        if (!Array.isArray(arr) || arr.length !== (q.ids as unknown[]).length) {
+          fail(source, `scores.${sys}.scores.${k} must have one number per id`);
+        }
+      }
+    }
+  }
   if (v.subsections !== undefined) {
     if (!Array.isArray(v.subsections)) fail(source, "'subsections' must be an array");
     v.subsections.forEach((s, i) => {

@@ -41,6 +41,7 @@ export {
 } from "./runner.ts";
 export {
   evaluateVariant,
+  evaluateVariantScored,
   type ExperimentOptions,
   filledArgs,
   type LoadedStage,
@@ -53,6 +54,7 @@ export {
   type RunTask,
   runTask,
   runVariant,
+  scoreQaRun,
   type ScratchComparison,
   type StudyRun,
   type TestPrediction,
@@ -61,6 +63,9 @@ export {
   type VariantRuns,
 } from "./experiments.ts";
 export {
+  BERT_BASE_CHINESE_VOCAB,
+  dataFiles,
+  dataOverride,
   getProfile,
   getVariant,
   type Masking,
@@ -72,6 +77,7 @@ export {
   runDir,
   type StudyData,
   type StudyProfile,
+  tokenizerSettings,
 } from "./profiles.ts";
 export {
   argsBlocks,
@@ -85,7 +91,11 @@ export {
   lossOptimizerBlocks,
   modelBlocks,
   performanceBlocks,
+  q2Comparisons,
+  q2Intervals,
   q2Metrics,
+  q4Comparisons,
+  q4PairedBlocks,
   tableHtml,
   type VariantEvaluation,
 } from "./views.ts";
@@ -96,3 +106,28 @@ export {
   type StudyNotebook,
   type StudyOptions,
 } from "./study.ts";
+export {
+  answerScores,
+  BOOTSTRAP,
+  compare,
+  type Comparison,
+  COMPARISON_COLUMNS,
+  comparisonRows,
+  intervalsOf,
+  METRIC_NAMES,
+  pipelineScores,
+  type QuestionScores,
+} from "./scores.ts";
+export {
+  bootstrapMean,
+  type BootstrapOptions,
+  compareSentence,
+  fmt,
+  formatInterval,
+  type Interval,
+  pairedBootstrap,
+  quantile,
+  seedSpread,
+  type Spread,
+  verdict,
+} from "./stats.ts";

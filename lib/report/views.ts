@@ -13,6 +13,17 @@ import { AdamW } from "../training/mod.ts";
 import type { ScratchComparison, StudyRun, TestPrediction, VariantRuns } from "./experiments.ts";
 import type { Cell, ReportBlock } from "./metrics.ts";
 import { markdownToHtml } from "./assemble.ts";
+import {
+  BOOTSTRAP,
+  compare,
+  type Comparison,
+  COMPARISON_COLUMNS,
+  comparisonRows,
+  intervalsOf,
+  METRIC_NAMES,
+  type QuestionScores,
+} from "./scores.ts";
+import { bootstrapMean, formatInterval, type Interval } from "./stats.ts";
 
 // ---------------------------------------------------------------- display
 
@@ -176,40 +187,79 @@ export function modelBlocks(variants: readonly VariantRuns[]): ReportBlock[] {
 export interface VariantEvaluation {
   runs: VariantRuns;
   evaluation: PipelineEvaluation;
+  /** Per-question scores (percent) of the same evaluation (lib/report/scores.ts). */
+  scores: QuestionScores;
 }
 
-/** Q2 "Performance": MC accuracy, QA EM/F1/loss (gold paragraph) and end to end, per variant. */
+const PERF_KEYS = [
+  "mc_accuracy",
+  "qa_exact_match",
+  "qa_f1",
+  "end_to_end_exact_match",
+  "end_to_end_f1",
+] as const;
+
+/** Q2's paired comparisons: A vs B on every metric, then gold paragraph vs end to end. */
+export function q2Comparisons(evals: readonly VariantEvaluation[]): Comparison[] {
+  const out: Comparison[] = [];
+  if (evals.length >= 2) {
+    const [a, b] = evals;
+    const na = a.runs.label.split(":")[0], nb = b.runs.label.split(":")[0];
+    for (const k of PERF_KEYS) {
+      out.push(
+        compare("A vs B", k, { name: na, scores: a.scores }, { name: nb, scores: b.scores }),
+      );
+    }
+  }
+  for (const e of evals) {
+    const n = e.runs.label.split(":")[0];
+    for (const m of ["exact_match", "f1"]) {
+      out.push(compare(`${n}: gold paragraph vs end to end`, m, {
+        name: "end to end",
+        scores: e.scores,
+        key: `end_to_end_${m}`,
+      }, { name: "gold paragraph", scores: e.scores, key: `qa_${m}` }));
+    }
+  }
+  return out;
+}
+
+/**
+ * Q2 "Performance": MC accuracy, QA EM/F1/loss (gold paragraph) and end to end, per variant,
+ * each with its 95% bootstrap interval over questions; then the paired comparisons.
+ */
 export function performanceBlocks(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
 ): ReportBlock[] {
-  const rows: Cell[][] = evals.map(({ runs, evaluation: e }) => [
-    runs.label,
-    pct(e.mc.accuracy),
-    r4(e.mc.loss),
-    r2(e.qaGoldParagraph.exact_match),
-    r2(e.qaGoldParagraph.f1),
-    r4(e.qaGoldParagraph.loss),
-    r2(e.endToEnd.exact_match),
-    r2(e.endToEnd.f1),
-    runs.mc.trainSeconds + runs.qa.trainSeconds > 0
-      ? Math.round(runs.mc.trainSeconds + runs.qa.trainSeconds)
-      : null,
-  ]);
+  const rows: Cell[][] = evals.map(({ runs, evaluation: e, scores }) => {
+    const iv = intervalsOf(scores);
+    return [
+      runs.label,
+      ...PERF_KEYS.map((k) => formatInterval(iv[k])),
+      r4(e.mc.loss),
+      r4(e.qaGoldParagraph.loss),
+      runs.mc.trainSeconds + runs.qa.trainSeconds > 0
+        ? Math.round(runs.mc.trainSeconds + runs.qa.trainSeconds)
+        : null,
+    ];
+  });
   const n = evals[0]?.evaluation.n ?? 0;
+  const comparisons = q2Comparisons(evals);
   const blocks: ReportBlock[] = [
     {
       kind: "table",
-      title: `Validation (${n} questions), through the MC → QA pipeline`,
+      title: `Validation (${n} questions), through the MC → QA pipeline; percent, with 95% ` +
+        `bootstrap intervals over questions`,
       columns: [
         "variant",
-        "MC accuracy %",
-        "MC loss",
+        "MC accuracy",
         "QA EM (gold paragraph)",
         "QA F1 (gold paragraph)",
-        "QA loss",
         "end-to-end EM",
         "end-to-end F1",
+        "MC loss",
+        "QA loss",
         "training s (MC+QA)",
       ],
       rows,
@@ -218,18 +268,27 @@ export function performanceBlocks(
       kind: "markdown",
       text:
         "QA columns use the gold paragraph (the QA model alone); end to end uses the paragraph " +
-        "the MC model chose, as `prediction.csv` does. Inconsistent rows (MC right but an answer " +
-        `different from the gold-paragraph answer): ${
+        "the MC model chose, as `prediction.csv` does. Intervals: percentile bootstrap, " +
+        `${BOOTSTRAP.samples} resamples of the ${n} questions. Inconsistent rows (MC right but ` +
+        `an answer different from the gold-paragraph answer): ${
           evals.map((e) => `${e.runs.label} ${e.evaluation.inconsistent}`).join(", ")
         }.`,
     },
+    {
+      kind: "table",
+      title: "Paired comparisons on the same questions (paired bootstrap of the difference)",
+      columns: COMPARISON_COLUMNS,
+      rows: comparisonRows(comparisons),
+    },
   ];
   if (test) {
-    const score = test.score
-      ? ` Scored against the test gold: EM ${r2(test.score.exact_match)}, F1 ${
-        r2(test.score.f1)
+    const score = test.scores
+      ? ` Scored against the held-out test answers (\`test_gold.json\`): EM ${
+        formatInterval(bootstrapMean(test.scores.scores.exact_match, BOOTSTRAP))
+      }, F1 ${
+        formatInterval(bootstrapMean(test.scores.scores.f1, BOOTSTRAP))
       } (compare with the end-to-end validation numbers above).`
-      : "";
+      : " The data have no test answers, so the file is not scored.";
     blocks.push({
       kind: "markdown",
       text: `\`prediction.csv\`: ${test.ids.length} rows, one per test id in the test file's ` +
@@ -441,6 +500,34 @@ function mainMetric(task: "mc" | "qa"): { key: string; name: string; scale: numb
     : { key: "eval_exact_match", name: "validation EM", scale: 1 };
 }
 
+/**
+ * Q4's paired comparisons (scratch = A, pretrained = B) of QA on the same validation questions,
+ * from {@link scoreQaRun}'s per-question scores.
+ */
+export function q4Comparisons(
+  scores: { pretrained: QuestionScores; scratch: QuestionScores },
+): Comparison[] {
+  return ["exact_match", "f1"].map((m) =>
+    compare("pretrained vs scratch", m, { name: "from scratch", scores: scores.scratch }, {
+      name: "pretrained",
+      scores: scores.pretrained,
+    })
+  );
+}
+
+/** Q4 table of the paired comparisons. */
+export function q4PairedBlocks(paired: readonly Comparison[]): ReportBlock[] {
+  if (paired.length === 0) return [];
+  return [{
+    kind: "table",
+    title: `QA with the gold paragraph on the same ${
+      paired[0].diff.n
+    } validation questions: percent, 95% bootstrap intervals, paired difference`,
+    columns: COMPARISON_COLUMNS,
+    rows: comparisonRows(paired),
+  }];
+}
+
 /** Q4 table: pretrained vs from scratch, same config and arguments. */
 export function comparisonBlocks(c: ScratchComparison): ReportBlock[] {
   const rows: Cell[][] = [c.pretrained, c.scratch].map((r) => {
@@ -502,6 +589,7 @@ export function comparisonArgsDiff(c: ScratchComparison): string[] {
 export function conclusionBlock(
   c: ScratchComparison,
   logs: { pretrained: TrainingLog; scratch: TrainingLog },
+  paired: readonly Comparison[] = [],
 ): ReportBlock {
   const m = mainMetric(c.task);
   const p = c.pretrained.results[m.key] * m.scale;
@@ -533,6 +621,13 @@ export function conclusionBlock(
       }.`,
     );
   }
+  if (paired.length > 0) {
+    lines.push(
+      `Scored again on the same ${paired[0].diff.n} validation questions (gold paragraph), ` +
+        paired.map((p) => `${METRIC_NAMES[p.metric] ?? p.metric}: ${p.sentence}`).join("; ") +
+        ".",
+    );
+  }
   lines.push(
     differs.length === 0
       ? "The two runs' saved arguments and configs differ only in where the weights come from."
@@ -541,27 +636,47 @@ export function conclusionBlock(
   return { kind: "markdown", text: lines.join(" ") };
 }
 
-/** Q2 headline numbers for the report: per variant, validation side by side; the test CSV. */
+/**
+ * Q2 headline numbers for the report (percent, 2 decimals): per variant, validation side by side;
+ * the test CSV and its score. Their intervals are in {@link q2Intervals}.
+ */
 export function q2Metrics(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
 ): Record<string, number | string> {
   const out: Record<string, number | string> = {};
-  for (const { runs, evaluation: e } of evals) {
+  for (const { runs, evaluation: e, scores } of evals) {
     const p = runs.variant;
-    out[`${p}_mc_accuracy`] = r4(e.mc.accuracy);
-    out[`${p}_qa_exact_match`] = r2(e.qaGoldParagraph.exact_match);
-    out[`${p}_qa_f1`] = r2(e.qaGoldParagraph.f1);
+    const iv = intervalsOf(scores);
+    for (const k of PERF_KEYS) out[`${p}_${k}`] = r2(iv[k].value);
+    out[`${p}_mc_loss`] = r4(e.mc.loss);
     out[`${p}_qa_loss`] = r4(e.qaGoldParagraph.loss);
-    out[`${p}_end_to_end_exact_match`] = r2(e.endToEnd.exact_match);
-    out[`${p}_end_to_end_f1`] = r2(e.endToEnd.f1);
   }
   if (test) {
     out.prediction_csv_rows = test.ids.length;
     out.prediction_csv_variant = test.variant;
-    if (test.score) {
-      out.test_end_to_end_exact_match = r2(test.score.exact_match);
-      out.test_end_to_end_f1 = r2(test.score.f1);
+    if (test.scores) {
+      for (const k of ["exact_match", "f1"]) {
+        const iv = bootstrapMean(test.scores.scores[k], BOOTSTRAP);
+        out[`test_end_to_end_${k}`] = r2(iv.value);
+      }
+    }
+  }
+  return out;
+}
+
+/** Intervals of every Q2 metric by `<variant>_<metric>` (and `test_end_to_end_*`). */
+export function q2Intervals(
+  evals: readonly VariantEvaluation[],
+  test?: TestPrediction,
+): Record<string, Interval> {
+  const out: Record<string, Interval> = {};
+  for (const { runs, scores } of evals) {
+    for (const [k, iv] of Object.entries(intervalsOf(scores))) out[`${runs.variant}_${k}`] = iv;
+  }
+  if (test?.scores) {
+    for (const k of ["exact_match", "f1"]) {
+      out[`test_end_to_end_${k}`] = bootstrapMean(test.scores.scores[k], BOOTSTRAP);
     }
   }
   return out;

@@ -92,10 +92,18 @@ Deno.test({
         const errors = code.flatMap((c: NbCell) => c.outputs ?? [])
           .filter((o: { output_type: string }) => o.output_type === "error");
         assert.equal(errors.length, 0, `${n.file}: error outputs`);
+        // No stray Out[] values (a cell's last expression, e.g. a loop's last number).
+        const results = code.flatMap((c: NbCell) => c.outputs ?? [])
+          .filter((o: { output_type: string }) => o.output_type === "execute_result");
+        assert.equal(results.length, 0, `${n.file}: Out[] values ${JSON.stringify(results)}`);
       }
 
       // The report has the study's sections and Q2's subsections, all provided.
       const md = await Deno.readTextFile(`${out}/report.md`);
+      // The report opens with the summary; every Q2 number has its interval.
+      assert.ok(md.startsWith("# Study report\n\n## Summary\n"), md.slice(0, 200));
+      assert.match(md, /\*\*Findings\.\*\*/);
+      assert.match(md, /Paired comparisons on the same questions/);
       for (
         const h of [
           "## Q1 Data processing",

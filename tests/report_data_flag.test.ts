@@ -1,7 +1,8 @@
 /**
  * `deno task report --data DIR`: the default recipe's code path on any ADL folder. A missing or
  * bad folder fails with the data layer's error before anything trains; a small folder made here
- * (a subset of data/sample, without test answers) runs end to end with the smoke-sized settings.
+ * (a subset of data/sample, without test answers) runs end to end with the smoke-sized settings,
+ * with `--seeds 2`.
  */
 import assert from "node:assert/strict";
 import { readPredictionCsv } from "../lib/features/mod.ts";
@@ -75,7 +76,7 @@ Deno.test({
       await take("train.json", 40);
       await take("valid.json", 20);
       const test = await take("test.json", 12); // no test_gold.json: not scored
-      const r = await report(["--data", data, "--output_dir", `${out}/o`]);
+      const r = await report(["--data", data, "--output_dir", `${out}/o`, "--seeds", "2"]);
       assert.equal(r.code, 0, r.log.slice(-4000));
       const csv = await readPredictionCsv(`${out}/o/prediction.csv`);
       assert.deepEqual(csv.map((x) => x.id), test.map((t) => t.id), "one row per test id");
@@ -88,6 +89,11 @@ Deno.test({
       assert.match(md, /## Summary/);
       assert.ok(md.includes(data), "the summary names the data folder");
       assert.match(md, /no test answers, so the file is not scored/);
+      // --seeds 2: Q2 and Q4 retrained with seed 43, the spread of each number reported.
+      const q2b = await readSectionMetrics(`${out}/o/seeds/seed-43`, "q2");
+      assert.equal(q2b.facts?.train_questions_in_file, 40);
+      assert.match(md, /Spread over 2 seeds \(42, 43\)/);
+      assert.match(md, /\| bert-char mc accuracy \| /);
     } finally {
       await Deno.remove(out, { recursive: true }).catch(() => {});
     }

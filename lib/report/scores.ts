@@ -154,7 +154,7 @@ export const METRIC_NAMES: Record<string, string> = {
   f1: "F1",
 };
 
-/** Table rows of comparisons: what, metric, A, B, B − A [interval], verdict sentence. */
+/** Table rows of comparisons: what, metric, A, B, B − A [interval], short verdict. */
 export function comparisonRows(cs: readonly Comparison[]): (string | number)[][] {
   return cs.map((c) => [
     c.what,
@@ -162,7 +162,11 @@ export function comparisonRows(cs: readonly Comparison[]): (string | number)[][]
     `${c.a}: ${formatInterval(c.aValue)}`,
     `${c.b}: ${formatInterval(c.bValue)}`,
     formatInterval(c.diff),
-    c.sentence,
+    c.better === "b"
+      ? `${c.b} better`
+      : c.better === "a"
+      ? `${c.a} better`
+      : "no difference at this scale",
   ]);
 }
 

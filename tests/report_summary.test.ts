@@ -35,7 +35,13 @@ function q2(better: boolean): SectionMetrics {
   return {
     section: "q2",
     metrics: { prediction_csv_variant: "bert-char" },
-    facts: { validation_questions: 300, layers: 2, hidden_size: 64, vocab_size: 21128 },
+    facts: {
+      validation_questions: 300,
+      layers: 2,
+      hidden_size: 64,
+      vocab_size: 21128,
+      mc_choices: 4,
+    },
     intervals: {
       "bert-char_mc_accuracy": iv(61.3, 57.5, 65.1),
       "bert-char_qa_exact_match": iv(12.0, 8.4, 15.9),
@@ -55,6 +61,7 @@ Deno.test("findings follow the paired interval: a winner only when it excludes 0
   assert.match(yes, /61\.3 \[57\.5, 65\.1\]/);
   assert.match(yes, /held-out test answers: EM 10\.1 \[7\.2, 13\.0\]/);
   assert.match(yes, /These scores are low/);
+  assert.match(yes, /Against chance \(25\.0% with 4 candidates\), MC accuracy is A above chance\./);
   const no = findings(p, q2(false), undefined).join(" ");
   assert.match(no, /no difference at this scale/);
   assert.doesNotMatch(no, /better by/);

@@ -89,6 +89,25 @@ export function findings(
       ).join("; ") + " (percent, 95% bootstrap intervals).",
     );
   }
+  const choices = num(q2?.facts?.mc_choices);
+  if (choices && q2?.intervals) {
+    const chance = 100 / choices;
+    const where = names.map((v) => {
+      const i = iv(q2, `${v.id}_mc_accuracy`);
+      if (!i) return undefined;
+      const rel = i.high < chance ? "below" : i.low > chance ? "above" : "not distinguishable from";
+      return `${v.short} ${rel}`;
+    }).filter((x) => x !== undefined);
+    out.push(
+      `Against chance (${fmt(chance)}% with ${choices} candidates), MC accuracy is ${
+        where.join(", ")
+      } chance${
+        where.every((w) => !w.endsWith("above"))
+          ? ": the MC models did not learn to pick the paragraph at this budget"
+          : ""
+      }.`,
+    );
+  }
   const cmp = q2?.comparisons ?? [];
   const ab = cmp.filter((c) => c.what === "A vs B");
   if (ab.length > 0) {
@@ -181,6 +200,14 @@ export function summaryBlocks(
         `and ${f.qa_updates} QA updates (windows of ${f.qa_max_seq_length} tokens, doc_stride ${f.qa_doc_stride}).`,
     );
   }
+  const runs = (k: string) => (num(q2?.facts?.[k]) ?? 0) + (num(q4?.facts?.[k]) ?? 0);
+  const reuse = runs("runs_reused") > 0
+    ? ` (${runs("runs_trained")} runs trained, ${
+      runs("runs_reused")
+    } reused from an earlier identical run: inference and figures only for those)`
+    : runs("runs_trained") > 0
+    ? ` (all ${runs("runs_trained")} runs trained in this report)`
+    : "";
   const load = machine.loadStart !== undefined
     ? `; load average ${fmt(machine.loadStart, 2)} at the start, ${
       fmt(machine.loadEnd ?? NaN, 2)
@@ -194,7 +221,7 @@ export function summaryBlocks(
         timing.cpuSeconds !== undefined
           ? `, ${Math.round(timing.cpuSeconds)} s CPU (this process and its waited-for children)`
           : ""
-      }${load}. Another CPU (or another thread count) gives other numbers, within the ` +
+      }${reuse}${load}. Another CPU (or another thread count) gives other numbers, within the ` +
       `intervals below.`,
   );
   if (profile.name !== "full") {
@@ -279,6 +306,9 @@ export function readmeNumbers(
     } UTC, ` +
     `${machine.cpu}, ${machine.cores} cores: ${Math.round(timing.seconds)} s wall` +
     (timing.cpuSeconds !== undefined ? `, ${Math.round(timing.cpuSeconds)} s CPU` : "") +
+    ((num(q2?.facts?.runs_reused) ?? 0) + (num(q4?.facts?.runs_reused) ?? 0) > 0
+      ? "; training runs reused from an earlier identical run"
+      : "") +
     `). Validation, ${n} questions of \`${
       profile.data.dir.split("/").slice(-2).join("/")
     }\`; percent with ` +

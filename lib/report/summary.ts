@@ -7,6 +7,7 @@
  */
 import type { Cell, ReportBlock, SectionMetrics } from "./metrics.ts";
 import type { StudyProfile } from "./profiles.ts";
+import { METRIC_NAMES } from "./scores.ts";
 import { fmt, formatInterval, type Interval, type Spread } from "./stats.ts";
 
 /** The machine the report ran on. */
@@ -119,7 +120,9 @@ export function findings(
         `${e2e ? e2e.sentence : "n/a"}; MC accuracy ${mc ? mc.sentence : "n/a"}` +
         (differ.length === 0
           ? "; no metric separates the two variants at this scale."
-          : `; ${differ.length} of ${ab.length} metrics separate them.`),
+          : `; of the ${ab.length} metrics compared, ${
+            differ.map((c) => `${METRIC_NAMES[c.metric] ?? c.metric}: ${c.sentence}`).join("; ")
+          }.`),
     );
   }
   const gold = cmp.filter((c) =>

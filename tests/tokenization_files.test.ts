@@ -220,7 +220,10 @@ Deno.test("deno task cli tokenize --model_name_or_path DIR (folder with just the
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(bad.code, 1);
-    assert.match(new TextDecoder().decode(bad.stderr), /missing: no tokenizer\.json or vocab\.txt/);
+    assert.equal(bad.code, 2);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /missing: not found: models are local folders/,
+    );
   });
 });

@@ -4,7 +4,13 @@
  * jieba words, as `chinese-roberta-wwm-ext`; or per-token masking, as `bert-base-chinese`).
  * @module
  */
-import { type CommandSpec, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import {
+  checkPath,
+  type CommandSpec,
+  type FlagSpec,
+  type ParsedFlags,
+  UsageError,
+} from "./args.ts";
 import { summary, trainingFlags } from "./train_flags.ts";
 import { initBackend } from "../backend/mod.ts";
 import { MC_DEFAULTS, MLM_DEFAULTS, type PretrainArgs, pretrainMaskedLm } from "../pipeline/mod.ts";
@@ -90,12 +96,8 @@ export const spec: CommandSpec = {
   ].join("\n"),
 };
 
-async function exists(path: string, flag: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: not found`);
-  }
+function exists(path: string, flag: string): Promise<void> {
+  return checkPath(path, flag, "any");
 }
 
 /** Runs `pretrain-mlm`. */

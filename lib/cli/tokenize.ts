@@ -5,7 +5,7 @@
  * tokenizers do (a character outside the Basic Multilingual Plane, such as 𫖮 U+2B5AE, is one).
  * @module
  */
-import type { CommandSpec, ParsedFlags } from "./args.ts";
+import { checkPath, type CommandSpec, type ParsedFlags } from "./args.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { spansToCodePoints } from "../data/mod.ts";
 
@@ -58,6 +58,7 @@ export async function tokenizeStream(
 
 /** Runs the command. */
 export async function run(flags: ParsedFlags): Promise<void> {
+  await checkPath(String(flags.model_name_or_path), "model_name_or_path", "dir");
   const tokenizer = await BertTokenizer.fromPretrained(String(flags.model_name_or_path));
   const enc = new TextEncoder();
   const writer = Deno.stdout.writable.getWriter();

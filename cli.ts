@@ -70,11 +70,17 @@ export function usage(): string {
     "Commands:",
     ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].about}`),
     "",
-    "Run 'deno task cli <command> --help' for a command's flags.",
+    "Run 'deno task cli <command> --help' for a command's flags. With any command, --verbose",
+    "(or env DEBUG=1) explains the backend choice and prints stack traces of errors.",
   ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `--verbose` works with every command: the same as DEBUG=1 (reasons behind choices, stacks).
+  if (argv.includes("--verbose")) {
+    argv = argv.filter((a) => a !== "--verbose");
+    Deno.env.set("DEBUG", "1");
+  }
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());

@@ -74,8 +74,15 @@ Deno.test("without a browser the HTML is still written and the PNG is skipped wi
     const b = await saveFigure(fig, "b", { dir });
     assert.equal(a.png, undefined);
     assert.match(a.pngSkipped ?? "", /no headless browser/);
-    assert.ok((await Deno.stat(a.html)).size > 1_000_000);
-    assert.ok((await Deno.stat(b.html)).isFile);
+    // One plotly.js bundle for the folder, loaded by each (small) figure file.
+    const bundle = await Deno.stat(`${dir}/plotly.min.js`);
+    assert.ok(bundle.size > 1_000_000);
+    assert.ok((await Deno.stat(a.html)).size < 100_000);
+    assert.match(await Deno.readTextFile(b.html), /<script src="plotly\.min\.js">/);
+    assert.equal(
+      (await Deno.stat(`${dir}/plotly.min.js`)).mtime?.getTime(),
+      bundle.mtime?.getTime(),
+    );
     await assert.rejects(Deno.stat(`${dir}/a.png`));
     assert.ok(warnings.length <= 1, "one message per process");
   } finally {

@@ -65,7 +65,11 @@ function baseLayout(title: string, height: number): Record<string, unknown> {
     height,
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
-    font: { family: "Arial, Helvetica, sans-serif", size: 13 },
+    // Chinese text (titles, run names) needs a CJK font: Noto CJK (Debian fonts-noto-cjk).
+    font: {
+      family: "Arial, Helvetica, 'Noto Sans CJK TC', 'Noto Sans CJK SC', sans-serif",
+      size: 13,
+    },
     legend: { orientation: "h", x: 0, y: -0.16 },
     margin: { l: 70, r: 70, t: 60, b: 90 },
   };

@@ -229,7 +229,9 @@ Deno.test("predict and evaluate commands: one CSV row per id in order; three num
     await evaluateCmd.run(ef);
     const m = JSON.parse(await Deno.readTextFile(`${root}/eval.json`));
     assert.equal(m.n, 10);
-    assert.ok(m.mc.accuracy >= 0 && m.mc.accuracy <= 1);
+    // Percent (0–100), the project's one scale for accuracy.
+    assert.ok(m.mc.accuracy >= 0 && m.mc.accuracy <= 100);
+    assert.ok(Number.isInteger(m.mc.accuracy * 10) || m.mc.accuracy > 1);
     assert.ok("exact_match" in m.qaGoldParagraph && "exact_match" in m.endToEnd);
     assert.deepEqual(m.endToEndFromCsv, m.endToEnd);
     assert.equal(m.inconsistent, 0);

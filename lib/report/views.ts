@@ -87,7 +87,7 @@ export async function displayBlocks(blocks: readonly ReportBlock[]): Promise<voi
 
 // ---------------------------------------------------------------- helpers
 
-const pct = (x: number) => Math.round(x * 10000) / 100; // 0..1 -> 0..100, 2 decimals
+const pct = (x: number) => Math.round(x * 100) / 100; // a percent (0..100), 2 decimals
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
@@ -408,8 +408,8 @@ export function configBlocks(a: VariantRuns, b: VariantRuns): ReportBlock[] {
     {
       kind: "table",
       title: "config.json of the fine-tuned QA models",
-      columns: ["", "key", a.label, b.label],
-      rows: keys.map((k) => [differing.has(k) ? "◆" : "", k, show(ca[k]), show(cb[k])]),
+      columns: ["key", a.label, b.label],
+      rows: keys.map((k) => [differing.has(k) ? `${k} ◆` : k, show(ca[k]), show(cb[k])]),
     },
   ];
 }
@@ -437,7 +437,7 @@ export function logSummary(log: TrainingLog): Record<string, number> {
 
 function mainMetric(task: "mc" | "qa"): { key: string; name: string; scale: number } {
   return task === "mc"
-    ? { key: "eval_accuracy", name: "validation accuracy", scale: 100 }
+    ? { key: "eval_accuracy", name: "validation accuracy", scale: 1 }
     : { key: "eval_exact_match", name: "validation EM", scale: 1 };
 }
 
@@ -528,9 +528,9 @@ export function conclusionBlock(
   const rm = c.task === "mc" ? "final_running_accuracy" : "final_running_em";
   if (lp[rm] !== undefined && ls[rm] !== undefined) {
     lines.push(
-      `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${r4(lp[rm])} vs ${
-        r4(ls[rm])
-      }.`,
+      `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${pct(lp[rm])} vs ${
+        pct(ls[rm])
+      } (%).`,
     );
   }
   lines.push(
@@ -549,7 +549,7 @@ export function q2Metrics(
   const out: Record<string, number | string> = {};
   for (const { runs, evaluation: e } of evals) {
     const p = runs.variant;
-    out[`${p}_mc_accuracy`] = r4(e.mc.accuracy);
+    out[`${p}_mc_accuracy`] = pct(e.mc.accuracy);
     out[`${p}_qa_exact_match`] = r2(e.qaGoldParagraph.exact_match);
     out[`${p}_qa_f1`] = r2(e.qaGoldParagraph.f1);
     out[`${p}_qa_loss`] = r4(e.qaGoldParagraph.loss);

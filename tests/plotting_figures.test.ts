@@ -144,7 +144,7 @@ Deno.test("comparisonFigure overlays runs with one colour each; bar and table vi
   assert.deepEqual(bar.data.map((t) => t.y), [[61.25, 70.5], [12, 20.125]]);
   const table = metricsTableFigure(rows);
   const cells = (table.data[0].cells as { values: string[][] }).values;
-  assert.deepEqual(cells, [["pretrained", "scratch"], ["61.25", "12"], ["70.50", "20.13"]]);
+  assert.deepEqual(cells, [["pretrained", "scratch"], ["61.25", "12.00"], ["70.50", "20.13"]]);
 });
 
 Deno.test("figureToHtml: plotly.js inlined or loaded from a relative file; fills the window", () => {

@@ -34,7 +34,7 @@ function sections(): SectionMetrics[] {
     },
     {
       section: "q2",
-      metrics: { mc_accuracy: 0.8125, qa_exact_match: 61.5, qa_f1: 70.25 },
+      metrics: { mc_accuracy: 81.25, qa_exact_match: 61.5, qa_f1: 70.25 },
       subsections: [
         {
           title: "Performance",
@@ -82,7 +82,10 @@ Deno.test("writeReport: sections Q1-Q4 from metrics files, tables, configs, figu
       md,
       /\[q1_data_processing\.ipynb\]\(notebooks\/q1_data_processing\.ipynb\) \| 4 \| 3\.2 \|/,
     );
-    assert.match(md, /\| mc accuracy \| 0\.8125 \|/);
+    assert.match(md, /\| mc accuracy \| 81\.25 \|/);
+    // Percents keep 2 decimals even when whole (never "55" beside "9.50").
+    assert.match(md, /\| pretrained exact match \| 55\.00 \|/);
+    assert.match(md, /\| scratch exact match \| 9\.50 \|/);
     assert.match(md, /\| qa f1 \| 70\.25 \|/);
     assert.match(md, /\| bert \\\| base \| 61\.50 \|/);
     assert.ok(md.includes('```json\n{\n  "learning_rate": 0.00003\n}\n```'));

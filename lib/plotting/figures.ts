@@ -415,7 +415,7 @@ export function finalMetricsBarFigure(
     name: r.name,
     x: keys.map((k) => METRIC_LABEL[k] ?? k),
     y: keys.map((k) => r.metrics[k] ?? null),
-    text: keys.map((k) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k]))),
+    text: keys.map((k) => (r.metrics[k] === undefined ? "" : formatMetric(k, r.metrics[k]))),
     textposition: "outside",
     marker: { color: PALETTE[i % PALETTE.length] },
   }));
@@ -434,7 +434,7 @@ export function metricsTableFigure(
   const keys = metricKeys(rows);
   const columns = [rows.map((r) => r.name)].concat(
     keys.map((k) =>
-      rows.map((r) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k])))
+      rows.map((r) => (r.metrics[k] === undefined ? "" : formatMetric(k, r.metrics[k])))
     ),
   );
   const data = [{
@@ -453,6 +453,11 @@ export function metricsTableFigure(
   );
   layout.margin = { l: 20, r: 20, t: 50, b: 10 };
   return { data, layout };
+}
+
+/** A metric's label: percents (accuracy, EM, F1) with 2 decimals, others {@link formatNumber}. */
+export function formatMetric(key: string, v: number): string {
+  return PERCENT_KEYS.has(key) && Number.isFinite(v) ? v.toFixed(2) : formatNumber(v);
 }
 
 /** Formats a metric for labels: up to 4 significant decimals, no trailing zeros. */

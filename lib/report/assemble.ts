@@ -73,6 +73,21 @@ function figureFiles(outputDir: string, name: string, source: string): FigureFil
   return out;
 }
 
+/** Columns whose numbers are percents (accuracy, EM, F1, `%`): always shown with 2 decimals. */
+const PERCENT_HEADER = /accuracy|exact match|exact_match|\bEM\b|\bF1\b|%|percent/i;
+
+/** Headline-number keys that are percents. */
+const PERCENT_KEY = /accuracy|exact_match|(^|_)f1($|_)|(^|_)em$|_pct$/;
+
+/** Cells of a row as shown: numbers in percent columns with 2 decimals (never "54" for 54.00). */
+function shownRow(columns: readonly string[], row: readonly Cell[]): Cell[] {
+  return row.map((c, i) =>
+    typeof c === "number" && Number.isFinite(c) && PERCENT_HEADER.test(columns[i] ?? "")
+      ? c.toFixed(2)
+      : c
+  );
+}
+
 function cellText(c: Cell): string {
   if (c === null) return "";
   if (typeof c === "number") return formatNumber(c);
@@ -144,7 +159,7 @@ function mdTable(columns: readonly string[], rows: readonly Cell[][]): string {
   return [
     `| ${columns.map(mdCell).join(" | ")} |`,
     `| ${columns.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    ...rows.map((r) => `| ${shownRow(columns, r).map(mdCell).join(" | ")} |`),
   ].join("\n");
 }
 
@@ -170,7 +185,12 @@ function mdBlock(b: ReportBlock, outputDir: string, source: string): string {
 }
 
 function metricsRows(m: SectionMetrics): Cell[][] {
-  return Object.entries(m.metrics ?? {}).map(([k, v]) => [humanKey(k), v]);
+  return Object.entries(m.metrics ?? {}).map((
+    [k, v],
+  ) => [
+    humanKey(k),
+    PERCENT_KEY.test(k) && typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : v,
+  ]);
 }
 
 function missingQ2(m: SectionMetrics): string[] {
@@ -267,8 +287,8 @@ function htmlTable(columns: readonly string[], rows: readonly Cell[][], title?: 
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows.map((r) =>
     `<tr>${
-      r.map((c) =>
-        `<td${typeof c === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
+      shownRow(columns, r).map((c, i) =>
+        `<td${typeof r[i] === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
       ).join("")
     }</tr>`
   ).join("\n");

@@ -79,7 +79,13 @@ export async function displayBlocks(blocks: readonly ReportBlock[]): Promise<voi
         (b.title ? `${b.title}\n` : "") + mdTable(b.columns, b.rows),
       );
     } else if (b.kind === "json") {
-      const text = (b.title ? `${b.title}\n` : "") + JSON.stringify(b.value, null, 2);
+      // Non-integer numbers to 4 significant digits, as in the report (no 16-digit floats).
+      const json = JSON.stringify(
+        b.value,
+        (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v),
+        2,
+      );
+      const text = (b.title ? `${b.title}\n` : "") + json;
       await displayHtml(`<pre>${escapeHtml(text)}</pre>`, text);
     }
   }

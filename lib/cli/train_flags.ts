@@ -220,7 +220,10 @@ export function summary(
   r: { eval: Record<string, number>; trainSeconds: number; train: { completedSteps: number } },
   outputDir?: string,
 ): string {
-  const ev = Object.entries(r.eval).map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(" ");
+  // Percents (accuracy, exact_match, f1) with 2 decimals; losses and the like with 4.
+  const ev = Object.entries(r.eval).map(([k, v]) =>
+    `${k}=${/accuracy|exact_match|(^|_)f1$/.test(k) ? v.toFixed(2) : Number(v.toFixed(4))}`
+  ).join(" ");
   return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
 }

@@ -207,3 +207,13 @@ Deno.test("a data error from check-data names only flags that check-data has", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task report --help names every environment variable the profiles read", async () => {
+  const { spec: report } = await import("../scripts/report.ts");
+  const help = formatHelp(report, 100);
+  const source = await Deno.readTextFile(new URL("../lib/report/profiles.ts", import.meta.url));
+  const names = [...source.matchAll(/env\("([A-Z_]+)"\)/g)].map((m) => m[1]);
+  assert.ok(names.includes("ADL_DATA_DIR") && names.includes("BERT_BASE_CHINESE_DIR"));
+  for (const n of names) assert.ok(help.includes(n), `${n} missing from deno task report --help`);
+  assert.ok(help.includes("ROBERTA_WWM_EXT_DIR"));
+});

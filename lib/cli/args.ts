@@ -70,7 +70,7 @@ export function wrapText(text: string, width: number): string[] {
 
 /** The default part of a flag's help line: stated once, whatever the help text already says. */
 function defaultNote(f: FlagSpec): string {
-  if (/\(default[: ]/.test(f.help)) return "";
+  if (/\(default:/.test(f.help)) return "";
   if (f.required) return " (required)";
   if (f.default === undefined) return " (default: none)";
   return ` (default: ${f.default})`;
@@ -101,7 +101,13 @@ export function formatHelp(spec: CommandSpec, width = Math.min(terminalWidth(100
     lines.push(`  ${l.padEnd(left)}  ${wrapped[0] ?? ""}`);
     for (const w of wrapped.slice(1)) lines.push(indent + w);
   }
-  if (spec.epilog) lines.push("", spec.epilog);
+  if (spec.epilog) {
+    lines.push("");
+    // Long prose lines are wrapped; indented lines (commands) stay as written.
+    for (const l of spec.epilog.split("\n")) {
+      lines.push(...(l.length > width && !/^\s/.test(l) ? wrapText(l, width) : [l]));
+    }
+  }
   return lines.join("\n");
 }
 

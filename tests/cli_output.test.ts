@@ -1,6 +1,6 @@
 /** What the command line prints about itself: the backend line. */
 import assert from "node:assert/strict";
-import { backendLine } from "../lib/backend/mod.ts";
+import { backendLine } from "../lib/cli/backend_line.ts";
 
 Deno.test("backendLine: one short line; every reason only when verbose", () => {
   const c = {

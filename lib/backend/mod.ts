@@ -174,29 +174,12 @@ function muteCpuBanner(): void {
 }
 
 /**
- * The line that announces the backend: one short line (the choice and the matMul route), or with
- * `verbose` (`--verbose`, env `DEBUG`) every reason, including the candidates left out.
- */
-export function backendLine(
-  c: { name: string; reason: string; blas: { enabled: boolean; reason: string } },
-  verbose: boolean,
-): string {
-  const cpuSide = c.name !== "tensorflow" && c.name !== "webgpu";
-  if (verbose) {
-    return `[backend] ${c.name}: ${c.reason}${cpuSide ? `; matMul: ${c.blas.reason}` : ""}`;
-  }
-  const why = c.reason.split("; skipped:")[0];
-  const matMul = cpuSide ? `; matMul: ${c.blas.enabled ? "OpenBLAS" : "tfjs (no OpenBLAS)"}` : "";
-  return `[backend] ${c.name}: ${why}${matMul} (--verbose or DEBUG=1 for why)`;
-}
-
-/**
  * Initialises TensorFlow.js once and returns the chosen backend. Later calls return the first
  * choice. `opts.backend` (or env `TFJS_BACKEND`) forces one. Prints the choice once unless
  * `opts.quiet`.
  */
 export async function initBackend(
-  opts: { backend?: string; quiet?: boolean; verbose?: boolean } = {},
+  opts: { backend?: string; quiet?: boolean } = {},
 ): Promise<BackendChoice> {
   const forced = opts.backend ?? Deno.env.get("TFJS_BACKEND") ?? undefined;
   if (chosen && (!forced || forced === chosen.name)) return chosen;
@@ -255,7 +238,10 @@ export async function initBackend(
   await tf.ready();
   chosen = { ...choice, blas };
   if (!opts.quiet) {
-    console.error(backendLine(chosen, opts.verbose ?? Boolean(Deno.env.get("DEBUG"))));
+    const note = chosen.name === "tensorflow" || chosen.name === "webgpu"
+      ? ""
+      : `; matMul: ${blas.reason}`;
+    console.error(`[backend] ${chosen.name}: ${chosen.reason}${note}`);
   }
   return chosen;
 }

@@ -12,7 +12,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { summary, trainingFlags } from "./train_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { MC_DEFAULTS, MLM_DEFAULTS, type PretrainArgs, pretrainMaskedLm } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
@@ -130,8 +130,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   if ((cs !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
     throw new UsageError("--checkpointing_steps / --resume_from_checkpoint need --output_dir");
   }
-  const backend = await initBackend();
-  console.log(`backend: ${backend.name}`);
+  await announceBackend();
   const r = await pretrainMaskedLm(a, { progress: flags.progress as ProgressMode });
   r.model.dispose();
   console.log(summary("pretrain-mlm", r, a.output_dir));

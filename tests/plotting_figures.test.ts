@@ -17,6 +17,7 @@ import {
   type TrainingLog,
   validationFigure,
 } from "../lib/plotting/mod.ts";
+import { sizeFromHtml } from "../scripts/export_png.ts";
 
 /** A 3-epoch MC log with 4 steps per epoch; running accuracy = cumulative mean of 0/1 hits. */
 function mcLog(): TrainingLog {
@@ -155,6 +156,8 @@ Deno.test("figureToHtml: plotly.js inlined or loaded from a relative file; fills
   assert.match(shared, /responsive: true/);
   assert.match(shared, /#plot\{width:100vw;height:100vh\}/);
   assert.match(shared, /"autosize":true/);
+  // The PNG size stays readable from the page (scripts/export_png.ts).
+  assert.deepEqual(sizeFromHtml(shared), { width: 900, height: 780 });
   assert.doesNotMatch(shared, /"(width|height)":(900|600|840)\b/);
   const html = figureToHtml(fig);
   assert.ok(html.length > 1_000_000, "plotly bundle inlined");

@@ -88,6 +88,7 @@ export interface FigureHtmlOptions {
  */
 export function figureToHtml(fig: PlotlyFigure, opts: FigureHtmlOptions = {}): string {
   // Width and height come from the window, not from the layout (they are the PNG's size).
+  const size = figureSize(fig);
   const { width: _w, height: _h, ...layout } = fig.layout;
   layout.autosize = true;
   const title = opts.title ??
@@ -103,7 +104,8 @@ export function figureToHtml(fig: PlotlyFigure, opts: FigureHtmlOptions = {}): s
     `<style>html,body{margin:0;padding:0;background:#fff;width:100%;height:100%;overflow:hidden}` +
     `#plot{width:100vw;height:100vh}</style>`,
     bundle,
-    '</head><body><div id="plot"></div>',
+    // The figure's own size (the PNG's), for tools that screenshot the page.
+    `</head><body data-width="${size.width}" data-height="${size.height}"><div id="plot"></div>`,
     "<script>",
     `const fig = ${scriptJson({ data: fig.data, layout })};`,
     // "#static" (used for the PNG export) hides the mode bar.

@@ -126,7 +126,7 @@ function describeSource(v: VariantRuns): string {
     return `pretrained in this run: masked-LM with ${
       a.masking === "wwm" ? "whole-word" : "character"
     } masking, ${v.pretrain.steps} updates (held-out masked-token accuracy ${
-      r.eval_accuracy !== undefined ? formatNumber(r.eval_accuracy) : "n/a"
+      r.eval_accuracy !== undefined ? `${pct(r.eval_accuracy)}%` : "n/a"
     }, perplexity ${r.eval_perplexity !== undefined ? formatNumber(r.eval_perplexity) : "n/a"})`;
   }
   return `Hugging Face checkpoint ${shortPath(v.mc.args.model_name_or_path)}`;

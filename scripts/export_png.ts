@@ -6,9 +6,9 @@
  */
 import { DEFAULT_SIZE, findChromium, renderHtmlToPng } from "../lib/plotting/mod.ts";
 
-/** Width/height from the `const fig = {...}` line `figureToHtml` writes; defaults otherwise. */
+/** Width/height from the `<body data-width data-height>` `figureToHtml` writes; else defaults. */
 export function sizeFromHtml(html: string): { width: number; height: number } {
-  const m = html.match(/#plot\{width:(\d+)px;height:(\d+)px\}/);
+  const m = html.match(/<body data-width="(\d+)" data-height="(\d+)">/);
   return m ? { width: Number(m[1]), height: Number(m[2]) } : { ...DEFAULT_SIZE };
 }
 

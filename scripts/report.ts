@@ -19,7 +19,11 @@ export const spec: CommandSpec = {
       choices: PROFILES,
       default: "default",
       help: "smoke: seconds, for CI; default: this repository only, <= 15 min on 2 CPU cores; " +
-        "full: the study's scale (GPU host, downloaded checkpoint)",
+        "full: the study's scale on a GPU host, reading the environment variables " +
+        "ADL_DATA_DIR (ADL HW2 data; else data/adl), BERT_BASE_CHINESE_DIR (else " +
+        "models/bert-base-chinese) and ROBERTA_WWM_EXT_DIR (else " +
+        "models/chinese-roberta-wwm-ext), local Hugging Face folders. Also read: TFJS_BACKEND " +
+        "(force a backend), REPORT_PYTHON (Python with nbclient), CHROMIUM_PATH (PNG export)",
     },
     seed: { type: "int", default: 42, help: "Seed passed to the notebooks (REPORT_SEED)" },
     seeds: {

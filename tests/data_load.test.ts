@@ -384,3 +384,22 @@ Deno.test("findJsonError agrees with JSON.parse and points at the offending char
     }
   }
 });
+
+Deno.test("astral characters (𫖮 U+2B5AE, 𩅦 U+29166) in question, paragraph and answer: starts in code points", async () => {
+  const ctx = ["𫖮與𩅦是名字，𩅦生於台北。"];
+  const text = "𩅦生於台北";
+  const rec = { id: "x", question: "𫖮的朋友𩅦生於哪裡？", paragraphs: [0], relevant: 0 };
+  // In code points 𩅦生於台北 starts at 7 (the second 𩅦); in UTF-16 units at 9.
+  await withFiles({
+    "q.json": JSON.stringify([{ ...rec, answer: { text, start: 7 } }]),
+  }, async (dir) => {
+    const [ex] = await loadExamples(`${dir}/q.json`, ctx, { split: "train" });
+    assert.equal(ex.question, rec.question);
+    assert.equal(ex.answer!.start, 9);
+    assert.equal(ctx[0].slice(9, 9 + text.length), text);
+    await writeExamples(`${dir}/w.json`, [ex], ctx);
+    const written = JSON.parse(await Deno.readTextFile(`${dir}/w.json`));
+    assert.equal(written[0].answer.start, 7);
+    assert.equal([...ctx[0]].slice(7, 7 + [...text].length).join(""), text);
+  });
+});

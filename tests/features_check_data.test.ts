@@ -64,6 +64,24 @@ Deno.test("answerRoundtrip: exact matches count, each miss has its reason", () =
   );
 });
 
+Deno.test("answerRoundtrip: a miss's goldStart counts code points (astral characters 𫖮 𩅦 before it)", () => {
+  const ctx = "𫖮𩅦甲 2023 乙";
+  const start = ctx.indexOf("023"); // 7 UTF-16 units, 5 code points
+  const inputs: QaInput[] = [
+    { id: "astral", question: "𩅦誰", context: ctx, answer: { text: "023", start } },
+  ];
+  const features = prepareQaFeatures(inputs, tok, {
+    maxSeqLength: 24,
+    docStride: 4,
+    training: true,
+  });
+  const r = answerRoundtrip(inputs, features, tok);
+  assert.equal(r.misses.length, 1);
+  assert.equal(start, 7);
+  assert.equal(r.misses[0].goldStart, 5);
+  assert.equal([...ctx].slice(5, 8).join(""), "023");
+});
+
 Deno.test("windowStatistics: windows per example, multi-window share, answers in no window", () => {
   const long = charContext(100);
   const inputs: QaInput[] = [

@@ -75,3 +75,16 @@ Deno.test("HTML views: token table with highlight and escaping, windows, MC, dec
   assert.equal(inputWithMostWindows([{ windows: 1 }, { windows: 3 }, { windows: 3 }]), 1);
   assert.equal(inputWithMostWindows([]), -1);
 });
+
+Deno.test("featureTableHtml / windowsHtml show offsets in code points (astral 𫖮 𩅦 in question and context)", () => {
+  const context = "𫖮𩅦甲乙丙";
+  const input = { id: "x", question: "𩅦誰", context, answer: { text: "乙", start: 5 } };
+  const [f] = prepareQaFeatures([input], tok, { maxSeqLength: 32, docStride: 8, training: true });
+  const table = featureTableHtml(f, { vocab: tok.vocab, context });
+  // 乙 is UTF-16 [5, 6) but code points [3, 4), as Python slices it.
+  assert.match(table, /\[3, 4\)/);
+  assert.doesNotMatch(table, /\[5, 6\)/);
+  const windows = windowsHtml(input, [f]);
+  assert.match(windows, /\[0, 5\)/);
+  assert.match(windows, /context 5 chars/);
+});

@@ -20,77 +20,107 @@ function inputs2d() {
   };
 }
 
-for (const backend of ["cpu", "wasm"]) {
-  Deno.test(`models: createFromConfig + forward shapes and HF init (${backend})`, async () => {
-    await tf.setBackend(backend);
-    await tf.ready();
-    const before = tf.memory().numTensors;
-    const m = createFromConfig(config, "mlm", 7);
-    const names = [...m.variables.keys()];
-    assert.deepEqual(names, parameterSpecs(config, "mlm").map((s) => s.name));
-    assert.ok(!names.includes("bert.pooler.dense.weight")); // BertForMaskedLM has no pooler
-    const emb = await m.variables.get("bert.embeddings.word_embeddings.weight")!
-      .array() as number[][];
-    assert.ok(emb[0].every((x) => x === 0), "padding row zero");
-    const std = Math.sqrt(emb.slice(1).flat().reduce((a, x) => a + x * x, 0) / (49 * 16));
-    assert.ok(Math.abs(std - 0.02) < 0.003, `std ${std}`);
-    const ln = await m.variables.get("bert.encoder.layer.1.output.LayerNorm.weight")!.data();
-    assert.ok(ln.every((x) => x === 1));
-    const again = createFromConfig(config, "mlm", 7);
-    const e2 = await again.variables.get("bert.embeddings.word_embeddings.weight")!.array();
-    assert.deepEqual(e2, emb, "same seed, same weights");
-    again.dispose();
-
-    const x = inputs2d();
-    const out = m.forward(x);
-    assert.deepEqual(out.logits!.shape, [2, 5, 50]);
-    const pos = tf.tensor1d([1, 7], "int32");
-    const sel = m.forward(x, { maskedPositions: pos });
-    assert.deepEqual(sel.logits!.shape, [2, 50]);
-    const full = await out.logits!.array() as number[][][];
-    const rows = await sel.logits!.array() as number[][];
-    for (let i = 0; i < 50; i++) {
-      assert.ok(Math.abs(rows[0][i] - full[0][1][i]) < 1e-5);
-      assert.ok(Math.abs(rows[1][i] - full[1][2][i]) < 1e-5);
-    }
-    tf.dispose([out.logits!, sel.logits!, pos]);
-
-    const mc = createFromConfig(config, "mc", 1);
-    const mcIds = tf.tensor3d([[[2, 5, 3], [2, 6, 3]], [[2, 7, 3], [2, 8, 3]]], undefined, "int32");
-    const mo = mc.forward({ inputIds: mcIds });
-    assert.deepEqual(mo.logits!.shape, [2, 2]);
-    const qa = createFromConfig(config, "qa", 1);
-    const qo = qa.forward(x);
-    assert.deepEqual(qo.startLogits!.shape, [2, 5]);
-    assert.deepEqual(qo.endLogits!.shape, [2, 5]);
-    const base = createFromConfig(config, "base", 1);
-    const bo = base.forward(x);
-    assert.deepEqual(bo.lastHiddenState!.shape, [2, 5, 16]);
-    assert.deepEqual(bo.poolerOutput!.shape, [2, 16]);
-    // Dropout: deterministic for a seed, different across seeds, off when not training.
-    const run = async (training: boolean, seed: number) => {
-      const o = qa.forward(x, { training, seed });
-      const d = await o.startLogits!.data();
-      tf.dispose([o.startLogits!, o.endLogits!]);
-      return d;
-    };
-    const [d1, d2, d3, n1, n2] = [
-      await run(true, 3),
-      await run(true, 3),
-      await run(true, 4),
-      await run(false, 3),
-      await run(false, 4),
-    ];
-    assert.deepEqual(d1, d2);
-    assert.notDeepEqual(d1, d3);
-    assert.deepEqual(n1, n2);
-    assert.notDeepEqual(d1, n1);
-    tf.dispose([mo.logits!, qo.startLogits!, qo.endLogits!, bo.lastHiddenState!, bo.poolerOutput!]);
-    tf.dispose([mcIds, x.inputIds, x.tokenTypeIds, x.attentionMask]);
-    for (const mm of [m, mc, qa, base]) mm.dispose();
-    assert.equal(tf.memory().numTensors, before);
-  });
+/** Runs `body` on `backend` and checks that it leaves no tensor behind. */
+function modelTest(name: string, body: () => void | Promise<void>) {
+  for (const backend of ["cpu", "wasm"]) {
+    Deno.test(`models: ${name} (${backend})`, async () => {
+      await tf.setBackend(backend);
+      await tf.ready();
+      const before = tf.memory().numTensors;
+      await body();
+      assert.equal(tf.memory().numTensors, before, "tensors leaked");
+    });
+  }
 }
+
+modelTest("createFromConfig names the variables as Hugging Face's BertForMaskedLM", () => {
+  const m = createFromConfig(config, "mlm", 7);
+  const names = [...m.variables.keys()];
+  assert.deepEqual(names, parameterSpecs(config, "mlm").map((s) => s.name));
+  assert.ok(!names.includes("bert.pooler.dense.weight")); // BertForMaskedLM has no pooler
+  m.dispose();
+});
+
+modelTest("initialisation follows HF: normal(0.02), zero padding row, LayerNorm ones", async () => {
+  const m = createFromConfig(config, "mlm", 7);
+  const emb = await m.variables.get("bert.embeddings.word_embeddings.weight")!
+    .array() as number[][];
+  assert.ok(emb[0].every((x) => x === 0), "padding row zero");
+  const std = Math.sqrt(emb.slice(1).flat().reduce((a, x) => a + x * x, 0) / (49 * 16));
+  assert.ok(Math.abs(std - 0.02) < 0.003, `std ${std}`);
+  const ln = await m.variables.get("bert.encoder.layer.1.output.LayerNorm.weight")!.data();
+  assert.ok(ln.every((x) => x === 1));
+  m.dispose();
+});
+
+modelTest("the same seed gives the same weights", async () => {
+  const [a, b] = [createFromConfig(config, "mlm", 7), createFromConfig(config, "mlm", 7)];
+  const name = "bert.embeddings.word_embeddings.weight";
+  assert.deepEqual(await a.variables.get(name)!.array(), await b.variables.get(name)!.array());
+  a.dispose();
+  b.dispose();
+});
+
+modelTest("masked-LM logits at maskedPositions equal the full logits' rows", async () => {
+  const m = createFromConfig(config, "mlm", 7);
+  const x = inputs2d();
+  const out = m.forward(x);
+  assert.deepEqual(out.logits!.shape, [2, 5, 50]); // [B, T, V]
+  const pos = tf.tensor1d([1, 7], "int32"); // flat indices into B*T: (0, 1) and (1, 2)
+  const sel = m.forward(x, { maskedPositions: pos });
+  assert.deepEqual(sel.logits!.shape, [2, 50]); // [N, V]
+  const full = await out.logits!.array() as number[][][];
+  const rows = await sel.logits!.array() as number[][];
+  for (let i = 0; i < 50; i++) {
+    assert.ok(Math.abs(rows[0][i] - full[0][1][i]) < 1e-5);
+    assert.ok(Math.abs(rows[1][i] - full[1][2][i]) < 1e-5);
+  }
+  tf.dispose([out.logits!, sel.logits!, pos, x.inputIds, x.tokenTypeIds, x.attentionMask]);
+  m.dispose();
+});
+
+modelTest("each head returns Hugging Face's output shapes", () => {
+  const x = inputs2d();
+  const mc = createFromConfig(config, "mc", 1);
+  const mcIds = tf.tensor3d([[[2, 5, 3], [2, 6, 3]], [[2, 7, 3], [2, 8, 3]]], undefined, "int32");
+  const mo = mc.forward({ inputIds: mcIds });
+  assert.deepEqual(mo.logits!.shape, [2, 2]); // [B, choices]
+  const qa = createFromConfig(config, "qa", 1);
+  const qo = qa.forward(x);
+  assert.deepEqual(qo.startLogits!.shape, [2, 5]); // [B, T]
+  assert.deepEqual(qo.endLogits!.shape, [2, 5]);
+  const base = createFromConfig(config, "base", 1);
+  const bo = base.forward(x);
+  assert.deepEqual(bo.lastHiddenState!.shape, [2, 5, 16]); // [B, T, H]
+  assert.deepEqual(bo.poolerOutput!.shape, [2, 16]); // [B, H]
+  tf.dispose([mo.logits!, qo.startLogits!, qo.endLogits!, bo.lastHiddenState!, bo.poolerOutput!]);
+  tf.dispose([mcIds, x.inputIds, x.tokenTypeIds, x.attentionMask]);
+  for (const m of [mc, qa, base]) m.dispose();
+});
+
+modelTest("dropout is seeded in training and off in evaluation", async () => {
+  const x = inputs2d();
+  const qa = createFromConfig(config, "qa", 1);
+  const run = async (training: boolean, seed: number) => {
+    const o = qa.forward(x, { training, seed });
+    const d = await o.startLogits!.data();
+    tf.dispose([o.startLogits!, o.endLogits!]);
+    return d;
+  };
+  const [d1, d2, d3, n1, n2] = [
+    await run(true, 3),
+    await run(true, 3),
+    await run(true, 4),
+    await run(false, 3),
+    await run(false, 4),
+  ];
+  assert.deepEqual(d1, d2, "same seed, same masks");
+  assert.notDeepEqual(d1, d3, "another seed, other masks");
+  assert.deepEqual(n1, n2, "no dropout in evaluation");
+  assert.notDeepEqual(d1, n1);
+  tf.dispose([x.inputIds, x.tokenTypeIds, x.attentionMask]);
+  qa.dispose();
+});
 
 for (const backend of ["cpu", "wasm"]) {
   Deno.test(`models: 50 training steps leak no tensor and reduce the loss (${backend})`, async () => {

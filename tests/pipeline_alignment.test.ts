@@ -128,18 +128,18 @@ Deno.test("evaluate: MC accuracy, gold-paragraph QA and end to end agree with th
   const e = await evaluatePipeline(valid, contexts, mc, qa, base);
   const direct = directMcChoices(valid);
   const mcRight = valid.map((ex, i) => direct[i] === ex.relevant);
-  const acc = mcRight.filter(Boolean).length / valid.length;
+  const acc = (100 * mcRight.filter(Boolean).length) / valid.length; // percent
   assert.equal(e.mc.accuracy, acc, "MC accuracy equals the unbatched oracle's");
-  assert.ok(acc > 0.8, `oracle MC accuracy ${acc}`);
-  assert.ok(acc < 1, "some MC mistakes exist, so end to end must differ from gold paragraph");
+  assert.ok(acc > 80, `oracle MC accuracy ${acc}`);
+  assert.ok(acc < 100, "some MC mistakes exist, so end to end must differ from gold paragraph");
   assert.ok(
     e.qaGoldParagraph.exact_match >= 90,
     `gold-paragraph EM ${e.qaGoldParagraph.exact_match}`,
   );
   // A question whose paragraph the MC got wrong cannot be answered by the oracle (its answer
   // tokens are not in that paragraph), so end-to-end EM is at most the share of MC-right rows.
-  assert.ok(e.endToEnd.exact_match <= 100 * acc + 1e-9);
-  assert.ok(e.endToEnd.exact_match >= e.qaGoldParagraph.exact_match - 100 * (1 - acc) - 1e-9);
+  assert.ok(e.endToEnd.exact_match <= acc + 1e-9);
+  assert.ok(e.endToEnd.exact_match >= e.qaGoldParagraph.exact_match - (100 - acc) - 1e-9);
   assert.equal(e.inconsistent, 0);
   valid.forEach((ex, i) => {
     assert.equal(e.rows[i].id, ex.id);

@@ -3,6 +3,7 @@ import {
   comparisonFigure,
   cumulativeMean,
   epochBoundaries,
+  exponentialMovingAverage,
   figureMimeBundle,
   figureToHtml,
   finalMetricsBarFigure,
@@ -16,6 +17,7 @@ import {
   type TrainingLog,
   validationFigure,
 } from "../lib/plotting/mod.ts";
+import { sizeFromHtml } from "../scripts/export_png.ts";
 
 /** A 3-epoch MC log with 4 steps per epoch; running accuracy = cumulative mean of 0/1 hits. */
 function mcLog(): TrainingLog {
@@ -24,8 +26,9 @@ function mcLog(): TrainingLog {
     step: i + 1,
     epoch: Math.floor(i / 4),
     loss: 1.4 - 0.1 * i,
-    lr: 3e-5,
-    running_accuracy: cumulativeMean(hits.slice(0, i + 1))[i],
+    lr: 3e-5 * (1 - i / 12),
+    grad_norm: 2 + Math.sin(i),
+    running_accuracy: 100 * cumulativeMean(hits.slice(0, i + 1))[i],
   }));
   for (let e = 0; e < 3; e++) {
     records.push({ epoch: e, accuracy: 0.5 + 0.1 * e, eval_loss: 1 - e * 0.2 });
@@ -62,20 +65,50 @@ Deno.test("log parsing: JSONL and CSV, step vs eval records, errors name the sou
   assert.throws(() => recordsToLog([{ type: "step", step: 1, loss: 1 }], "x.jsonl"), /'epoch'/);
 });
 
-Deno.test("trainingCurvesFigure: loss, its cumulative average, running metric, epoch lines", () => {
+Deno.test("exponentialMovingAverage: bias-corrected, starts at the first value, follows a step", () => {
+  assert.deepEqual(exponentialMovingAverage([5, 5, 5], 0.9), [5, 5, 5]);
+  const ema = exponentialMovingAverage([0, 0, 0, 0, 10, 10, 10, 10], 0.5);
+  assert.equal(ema[0], 0);
+  assert.ok(ema[4] > 4 && ema[4] < 6, String(ema[4]));
+  assert.ok(ema[7] > 9, String(ema[7])); // the cumulative mean is still 5 here
+  assert.throws(() => exponentialMovingAverage([1], 1), /beta must be in \[0, 1\)/);
+});
+
+Deno.test("trainingCurvesFigure: loss, cumulative average, EMA, running metric, lr and grad norm", () => {
   const log = mcLog();
   const fig = trainingCurvesFigure(log, { title: "MC" });
-  assert.equal(fig.data.length, 3);
-  const [raw, avg, acc] = fig.data;
+  assert.deepEqual(fig.data.map((t) => t.name), [
+    "loss (per step)",
+    "loss (cumulative average)",
+    "loss (EMA, β=0.50)",
+    "running accuracy",
+    "learning rate",
+    "gradient norm",
+  ]);
+  const [raw, avg, ema, acc, lr, gn] = fig.data;
   assert.deepEqual(raw.y, log.steps.map((s) => s.loss));
   assert.deepEqual(avg.y, cumulativeMean(log.steps.map((s) => s.loss)));
+  assert.deepEqual(ema.y, exponentialMovingAverage(log.steps.map((s) => s.loss), 0.5));
   assert.equal(acc.yaxis, "y2");
   assert.deepEqual(acc.y, log.steps.map((s) => s.running_accuracy));
+  assert.deepEqual([lr.yaxis, gn.yaxis], ["y3", "y4"]);
+  assert.deepEqual(gn.y, log.steps.map((s) => s.grad_norm));
+  // Axes say what they show, percent metrics with their unit; no fixed width (the window's).
+  const title = (k: string) => ((fig.layout[k] as { title: { text: string } }).title.text);
+  assert.deepEqual(
+    ["yaxis", "yaxis2", "yaxis3", "yaxis4"].map(title),
+    ["loss", "running accuracy (%)", "learning rate", "gradient norm"],
+  );
+  assert.equal(fig.layout.width, undefined);
   const shapes = fig.layout.shapes as { x0: number }[];
   assert.deepEqual(shapes.map((s) => s.x0), [4.5, 8.5]);
   assert.equal((fig.layout.title as { text: string }).text, "MC");
   // JSON-serializable spec
   assert.deepEqual(JSON.parse(JSON.stringify(fig)).data[1].y, avg.y);
+  // Without lr / grad norm logged, no optimizer panel.
+  const bare = recordsToLog(log.steps.map(({ step, epoch, loss }) => ({ step, epoch, loss })));
+  assert.equal(trainingCurvesFigure(bare).data.length, 3);
+  assert.equal(trainingCurvesFigure(bare).layout.yaxis3, undefined);
 });
 
 Deno.test("validationFigure: metrics on the left axis, eval loss on the right", () => {
@@ -112,11 +145,20 @@ Deno.test("comparisonFigure overlays runs with one colour each; bar and table vi
   assert.deepEqual(bar.data.map((t) => t.y), [[61.25, 70.5], [12, 20.125]]);
   const table = metricsTableFigure(rows);
   const cells = (table.data[0].cells as { values: string[][] }).values;
-  assert.deepEqual(cells, [["pretrained", "scratch"], ["61.25", "12"], ["70.50", "20.13"]]);
+  assert.deepEqual(cells, [["pretrained", "scratch"], ["61.25", "12.00"], ["70.50", "20.13"]]);
 });
 
-Deno.test("figureToHtml inlines plotly.js (no CDN) and the figure JSON", () => {
+Deno.test("figureToHtml: plotly.js inlined or loaded from a relative file; fills the window", () => {
   const fig = trainingCurvesFigure(mcLog(), { title: "a </script> title" });
+  const shared = figureToHtml(fig, { bundleSrc: "plotly.min.js" });
+  assert.ok(shared.length < 100_000, `${shared.length} bytes`);
+  assert.match(shared, /<script src="plotly\.min\.js"><\/script>/);
+  assert.match(shared, /responsive: true/);
+  assert.match(shared, /#plot\{width:100vw;height:100vh\}/);
+  assert.match(shared, /"autosize":true/);
+  // The PNG size stays readable from the page (scripts/export_png.ts).
+  assert.deepEqual(sizeFromHtml(shared), { width: 900, height: 780 });
+  assert.doesNotMatch(shared, /"(width|height)":(900|600|840)\b/);
   const html = figureToHtml(fig);
   assert.ok(html.length > 1_000_000, "plotly bundle inlined");
   assert.ok(!/<script[^>]+src=/i.test(html), "no external scripts");

@@ -47,7 +47,10 @@ console.log(JSON.stringify(saved));`,
     const png = atob(String(display.data["image/png"]).replaceAll("\n", ""));
     assert.equal(png.slice(1, 4), "PNG");
     assert.match(String(display.data["text/html"]), /^<img src="data:image\/png;base64,/);
-    assert.ok((await Deno.stat(`${dir}/figs/val.html`)).size > 1_000_000);
+    assert.ok((await Deno.stat(`${dir}/figs/plotly.min.js`)).size > 1_000_000);
+    // The "interactive figure" link is relative (from the notebooks folder beside figs/).
+    assert.match(String(display.data["text/html"]), /<a href="\.\.\/figs\/val\.html">/);
+    assert.doesNotMatch(JSON.stringify(out), new RegExp(`href=\\\\?"${dir}`));
     assert.ok((await Deno.stat(`${dir}/figs/val.png`)).size > 1000);
   } finally {
     await Deno.remove(dir, { recursive: true });

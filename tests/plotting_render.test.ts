@@ -74,8 +74,15 @@ Deno.test("without a browser the HTML is still written and the PNG is skipped wi
     const b = await saveFigure(fig, "b", { dir });
     assert.equal(a.png, undefined);
     assert.match(a.pngSkipped ?? "", /no headless browser/);
-    assert.ok((await Deno.stat(a.html)).size > 1_000_000);
-    assert.ok((await Deno.stat(b.html)).isFile);
+    // One plotly.js bundle for the folder, loaded by each (small) figure file.
+    const bundle = await Deno.stat(`${dir}/plotly.min.js`);
+    assert.ok(bundle.size > 1_000_000);
+    assert.ok((await Deno.stat(a.html)).size < 100_000);
+    assert.match(await Deno.readTextFile(b.html), /<script src="plotly\.min\.js">/);
+    assert.equal(
+      (await Deno.stat(`${dir}/plotly.min.js`)).mtime?.getTime(),
+      bundle.mtime?.getTime(),
+    );
     await assert.rejects(Deno.stat(`${dir}/a.png`));
     assert.ok(warnings.length <= 1, "one message per process");
   } finally {
@@ -84,4 +91,44 @@ Deno.test("without a browser the HTML is still written and the PNG is skipped wi
     else Deno.env.set("CHROMIUM_PATH", prev);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "PNG export draws Chinese glyphs (a CJK font is installed), not boxes",
+  async fn() {
+    assert.ok(findChromium(), "Chromium is required (Debian package chromium)");
+    const dir = await Deno.makeTempDir({ prefix: "plotting-cjk-" });
+    try {
+      // Without a CJK font every character is the same .notdef box, so two different texts give
+      // the same pixels; with one, the glyphs differ.
+      const render = async (text: string, name: string) => {
+        const fig = {
+          data: [],
+          layout: {
+            width: 400,
+            height: 160,
+            title: { text, font: { size: 64 } },
+            xaxis: { visible: false },
+            yaxis: { visible: false },
+          },
+        };
+        const saved = await saveFigure(fig, name, { dir });
+        return decodePng(await Deno.readFile(saved.png!));
+      };
+      const a = await render("問答模型", "a");
+      const b = await render("閱讀理解", "b");
+      assert.ok(nonBackgroundFraction(a) > 0.005, "no text drawn");
+      let differ = 0;
+      for (let i = 0; i < a.pixels.length; i += a.channels) {
+        if (Math.abs(a.pixels[i] - b.pixels[i]) > 64) differ++;
+      }
+      assert.ok(
+        differ > 500,
+        `different Chinese texts render alike (${differ} pixels differ): no CJK font ` +
+          "(install Debian's fonts-noto-cjk)",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

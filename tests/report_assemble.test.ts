@@ -34,7 +34,7 @@ function sections(): SectionMetrics[] {
     },
     {
       section: "q2",
-      metrics: { mc_accuracy: 0.8125, qa_exact_match: 61.5, qa_f1: 70.25 },
+      metrics: { mc_accuracy: 81.25, qa_exact_match: 61.5, qa_f1: 70.25 },
       subsections: [
         {
           title: "Performance",
@@ -76,12 +76,16 @@ Deno.test("writeReport: sections Q1-Q4 from metrics files, tables, configs, figu
       "## Q3 Curves",
       "## Q4 Pretrained vs not pretrained",
     ]);
-    assert.match(md, /\| profile \| smoke \|/);
+    assert.match(md, /\| run \| value \|\n\| --- \| --- \|\n\| profile \| smoke \|/);
+    // No executed notebook here (nbconvert has nothing to render): the .ipynb is linked.
     assert.match(
       md,
       /\[q1_data_processing\.ipynb\]\(notebooks\/q1_data_processing\.ipynb\) \| 4 \| 3\.2 \|/,
     );
-    assert.match(md, /\| mc accuracy \| 0\.8125 \|/);
+    assert.match(md, /\| mc accuracy \| 81\.25 \|/);
+    // Percents keep 2 decimals even when whole (never "55" beside "9.50").
+    assert.match(md, /\| pretrained exact match \| 55\.00 \|/);
+    assert.match(md, /\| scratch exact match \| 9\.50 \|/);
     assert.match(md, /\| qa f1 \| 70\.25 \|/);
     assert.match(md, /\| bert \\\| base \| 61\.50 \|/);
     assert.ok(md.includes('```json\n{\n  "learning_rate": 0.00003\n}\n```'));
@@ -142,4 +146,57 @@ Deno.test("markdownToHtml escapes HTML", () => {
     markdownToHtml("a <b> & `c<d>`"),
     "<p>a &lt;b&gt; &amp; <code>c&lt;d&gt;</code></p>",
   );
+});
+
+Deno.test("report: notebooks linked as nbconvert HTML, labelled tables, wrapping cells, relative links", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "report-assemble-nb-" });
+  try {
+    const s = sections();
+    s[0].metrics = { multi_window_pct: 12.5, answer_roundtrip_em: 1, qa_doc_stride: 128 };
+    const overrides = "num_hidden_layers=2,hidden_size=128,num_attention_heads=2," +
+      "intermediate_size=512,max_position_embeddings=512";
+    s[1].subsections![1].blocks.push(
+      { kind: "table", columns: ["flag", "A"], rows: [["config_overrides", overrides]] },
+      { kind: "json", title: "raw", value: { loss: 1.2762000000000001, steps: 14 } },
+    );
+    for (const m of s) await writeSectionMetrics(dir, m);
+    await Deno.mkdir(`${dir}/figures`);
+    await Deno.writeTextFile(`${dir}/figures/qa_curves.html`, "<html></html>");
+    await Deno.writeTextFile(`${dir}/figures/q4_compare.html`, "<html></html>");
+    await Deno.mkdir(`${dir}/notebooks`);
+    await Deno.writeTextFile(
+      `${dir}/notebooks/q1_data_processing.ipynb`,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [{ id: "a", cell_type: "markdown", metadata: {}, source: "# Q1 資料處理" }],
+      }),
+    );
+    const out = await writeReport(dir, RUN);
+    const md = await Deno.readTextFile(out.markdown);
+    const html = await Deno.readTextFile(out.html);
+    // nbconvert's HTML beside the executed notebook, linked (relatively) from both reports.
+    const nbHtml = await Deno.readTextFile(`${dir}/notebooks/q1_data_processing.html`);
+    assert.match(nbHtml, /<h1[^>]*>Q1 (資料處理|&#36039;&#26009;&#34389;&#29702;)/);
+    assert.doesNotMatch(nbHtml, /(src|href)="file:/);
+    assert.match(md, /\[q1_data_processing\]\(notebooks\/q1_data_processing\.html\)/);
+    assert.match(html, /<a href="notebooks\/q1_data_processing\.html">q1_data_processing<\/a>/);
+    assert.doesNotMatch(html, /href="(\/|file:)/);
+    assert.doesNotMatch(md, /\]\((\/|file:)/);
+    // No empty header cells; the model reported is named.
+    assert.doesNotMatch(html, /<th><\/th>/);
+    assert.doesNotMatch(md, /^\|\s*\|/m);
+    assert.match(md, /\| models evaluated \| the final model of each run/);
+    // Headline numbers carry labels, not raw keys.
+    assert.match(md, /\| questions whose paragraph needs more than one window \(%\) \| 12\.50 \|/);
+    assert.doesNotMatch(md, /answer roundtrip em|multi window pct/);
+    // Long unbroken values get break opportunities; the page CSS wraps cells.
+    assert.match(html, /overflow-wrap:anywhere/);
+    assert.ok(md.includes("hidden_size=128,<wbr>num_attention_heads=2,<wbr>"));
+    // JSON blocks show rounded numbers.
+    assert.match(md, /"loss": 1\.276,\n {2}"steps": 14/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -91,7 +91,9 @@ Deno.test("runStudy: executes notebooks on the Deno kernel, passes the profile, 
     assert.match(outputs, /answer is 42/);
     const md = await Deno.readTextFile(res.markdown);
     assert.match(md, /## Q1 Data processing[\s\S]*\| answer \| 42 \|/);
-    assert.match(md, /\[a\.ipynb\]\(notebooks\/a\.ipynb\) \| 3 \|/);
+    // Linked as nbconvert's HTML, with the executed .ipynb beside it (both relative).
+    assert.match(md, /\[a\]\(notebooks\/a\.html\) \(\[\.ipynb\]\(notebooks\/a\.ipynb\)\) \| 3 \|/);
+    assert.ok((await Deno.stat(`${dir}/out/notebooks/a.html`)).isFile);
     assert.match(await Deno.readTextFile(res.html), /<h2>Q2 Models<\/h2>/);
   } finally {
     await Deno.remove(dir, { recursive: true });

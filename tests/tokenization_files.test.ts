@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { tokenizeStream } from "../lib/cli/tokenize.ts";
+import { spansToCodePoints } from "../lib/data/mod.ts";
 
 const REAL_VOCAB = new URL("../../shared/data/vocab/bert-base-chinese/vocab.txt", import.meta.url);
 const CLI = new URL("../cli.ts", import.meta.url);
@@ -168,6 +169,25 @@ Deno.test("tokenize CLI stream: one JSON line per input line, no special tokens"
   assert.deepEqual(rows[3], { tokens: ["好", "x"], ids: [5, 9], offsets: [[0, 1], [1, 2]] });
 });
 
+Deno.test("tokenize CLI stream: offsets are code points after astral characters (𫖮, 𩅦)", async () => {
+  const tok = BertTokenizer.fromVocab([...SMALL, "𫖮", "𩅦"]);
+  const line = "𫖮好 𩅦x好";
+  const stream = new Blob([new TextEncoder().encode(line + "\n")]).stream();
+  let out = "";
+  await tokenizeStream(tok, stream, (s) => {
+    out += s;
+    return Promise.resolve();
+  });
+  const row = JSON.parse(out);
+  assert.deepEqual(row.tokens, ["𫖮", "好", "𩅦", "x", "好"]);
+  assert.deepEqual(row.offsets, [[0, 1], [1, 2], [3, 4], [4, 5], [5, 6]]);
+  // Slicing the code points (what Python does with these offsets) gives back every token.
+  const chars = [...line];
+  row.offsets.forEach(([s, e]: [number, number], i: number) =>
+    assert.equal(chars.slice(s, e).join(""), row.tokens[i])
+  );
+});
+
 Deno.test("deno task cli tokenize --model_name_or_path DIR (folder with just the real vocab.txt)", async () => {
   await withTempDir(async (dir) => {
     await Deno.copyFile(REAL_VOCAB, `${dir}/vocab.txt`);
@@ -186,7 +206,12 @@ Deno.test("deno task cli tokenize --model_name_or_path DIR (folder with just the
     const rows = new TextDecoder().decode(stdout).trimEnd().split("\n").map((l) => JSON.parse(l));
     const tok = await BertTokenizer.fromPretrained(dir);
     assert.equal(rows.length, 2);
-    lines.forEach((l, i) => assert.deepEqual(rows[i], tok.tokenizeWithOffsets(l)));
+    lines.forEach((l, i) => {
+      const t = tok.tokenizeWithOffsets(l);
+      assert.deepEqual(rows[i], { ...t, offsets: spansToCodePoints(l, t.offsets) });
+    });
+    // 👍 is one code point (two UTF-16 units): its span is [12, 13), as Python gives.
+    assert.deepEqual(rows[0].offsets.at(-1), [12, 13]);
     assert.deepEqual(rows[0].tokens.slice(0, 3), ["今", "天", "天"]);
 
     const bad = await new Deno.Command(Deno.execPath(), {
@@ -195,7 +220,10 @@ Deno.test("deno task cli tokenize --model_name_or_path DIR (folder with just the
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(bad.code, 1);
-    assert.match(new TextDecoder().decode(bad.stderr), /missing: no tokenizer\.json or vocab\.txt/);
+    assert.equal(bad.code, 2);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /missing: not found: models are local folders/,
+    );
   });
 });

@@ -152,3 +152,41 @@ Deno.test("atomic writes: files and directories are replaced whole or not at all
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("progress: a tty line fits the terminal's columns (120, 80, 40), metrics in percent", async () => {
+  for (const columns of [120, 80, 40]) {
+    const clock = fakeClock();
+    let text = "";
+    const bar = new ProgressBar({
+      total: 1000,
+      numEpochs: 6,
+      mode: "tty",
+      label: "train-qa",
+      columns,
+      now: clock.now,
+      write: (t) => (text += t),
+    });
+    for (let s = 1; s <= 20; s++) {
+      clock.advance(300);
+      bar.update({
+        step: s,
+        epoch: 0,
+        loss: 1.23456,
+        lr: 3e-5,
+        examples: s * 8,
+        extra: { running_exact_match: 51.04, running_f1: 66.5 },
+      });
+    }
+    await bar.close();
+    const lines = text.split(/[\r\n]/).filter((l) => l.trim());
+    assert.ok(lines.length > 0);
+    for (const l of lines) assert.ok(l.trimEnd().length < columns, `${columns}: ${l}`);
+    // The always-kept fields survive; a wide terminal keeps the metrics, in percent.
+    if (columns >= 80) assert.match(lines.at(-1)!, /epoch 1\/6 \| loss 1\.2346/);
+    if (columns === 120) assert.match(text, /running_exact_match 51\.04/);
+  }
+  // Without a column limit (lines mode) nothing is dropped.
+  const bar = new ProgressBar({ total: 10, mode: "none" });
+  const full = bar.render({ step: 1, epoch: 0, loss: 1, lr: 1e-3, extra: { accuracy: 82.333 } });
+  assert.match(full, /lr 1\.00e-3 \| accuracy 82\.33/);
+});

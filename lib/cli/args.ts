@@ -45,22 +45,137 @@ export class UsageError extends Error {
   }
 }
 
-/** Formats `--help` text for a command. */
-export function formatHelp(spec: CommandSpec): string {
-  const lines = [`Usage: deno task cli ${spec.name} [flags]`, "", spec.summary, "", "Flags:"];
-  const names = Object.keys(spec.flags);
-  const width = Math.max(...names.map((n) => n.length + 2), 10);
-  for (const name of names) {
-    const f = spec.flags[name];
-    const meta = f.type === "boolean" ? "" : ` <${f.choices ? f.choices.join("|") : f.type}>`;
-    let dflt = "";
-    if (f.required) dflt = " (required)";
-    else if (f.default !== undefined) dflt = ` (default: ${JSON.stringify(f.default)})`;
-    lines.push(`  --${name.padEnd(width)}${meta}  ${f.help}${dflt}`);
+/** Width of the terminal (columns), or `fallback` when stdout is not a terminal. */
+export function terminalWidth(fallback = 80): number {
+  try {
+    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : fallback;
+  } catch {
+    return fallback;
   }
-  lines.push(`  --${"help".padEnd(width)}  Show this help and exit.`);
-  if (spec.epilog) lines.push("", spec.epilog);
+}
+
+/** Word-wraps `text` to lines of at most `width` characters (words longer than that stay whole). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The default part of a flag's help line: stated once, whatever the help text already says. */
+function defaultNote(f: FlagSpec): string {
+  if (/\(default:/.test(f.help)) return "";
+  if (f.required) return " (required)";
+  if (f.default === undefined) return " (default: none)";
+  return ` (default: ${f.default})`;
+}
+
+/**
+ * Formats `--help` text for a command: one entry per flag, the help text aligned in one column
+ * and wrapped to `width` (default: the terminal's width, at most 100 columns).
+ */
+export function formatHelp(spec: CommandSpec, width = Math.min(terminalWidth(100), 100)): string {
+  const lines = [`Usage: deno task cli ${spec.name} [flags]`, ""];
+  lines.push(...wrapText(spec.summary, width), "", "Flags:");
+  const entries: [string, string][] = Object.entries(spec.flags).map(([name, f]) => {
+    const meta = f.type === "boolean" ? "" : ` <${f.choices ? f.choices.join("|") : f.type}>`;
+    return [`--${name}${meta}`, f.help + defaultNote(f)];
+  });
+  entries.push(["--help", "Show this help and exit."]);
+  const left = Math.min(Math.max(...entries.map(([l]) => l.length)), 40);
+  const indent = " ".repeat(2 + left + 2);
+  const helpWidth = Math.max(30, width - indent.length);
+  for (const [l, help] of entries) {
+    const wrapped = wrapText(help, helpWidth);
+    if (l.length > left) {
+      lines.push(`  ${l}`);
+      for (const w of wrapped) lines.push(indent + w);
+      continue;
+    }
+    lines.push(`  ${l.padEnd(left)}  ${wrapped[0] ?? ""}`);
+    for (const w of wrapped.slice(1)) lines.push(indent + w);
+  }
+  if (spec.epilog) {
+    lines.push("");
+    // Long prose lines are wrapped; indented lines (commands) stay as written.
+    for (const l of spec.epilog.split("\n")) {
+      lines.push(...(l.length > width && !/^\s/.test(l) ? wrapText(l, width) : [l]));
+    }
+  }
   return lines.join("\n");
+}
+
+/** Flags whose value is a model folder (a missing one gets the "how to get a model" hint). */
+const MODEL_FLAGS = new Set([
+  "model_name_or_path",
+  "tokenizer_name",
+  "config_name",
+  "mc_model",
+  "qa_model",
+]);
+
+/** What to do when a model folder is missing: models are local folders, never downloaded. */
+export function modelFolderHint(path: string): string {
+  const id = path.replace(/^\.?\/?(models\/)?/, "").replace(/\/+$/, "") || "bert-base-chinese";
+  const name = id.split("/").at(-1);
+  return `models are local folders in Hugging Face layout (config.json, model.safetensors or ` +
+    `pytorch_model.bin, vocab.txt); nothing is downloaded. To get one from the hub: ` +
+    `'huggingface-cli download ${id} --local-dir models/${name}' (pip install huggingface_hub), ` +
+    `or 'git lfs install && git clone https://huggingface.co/${id} models/${name}'; then pass ` +
+    `models/${name}`;
+}
+
+/**
+ * Checks a path given with `--flag` before any work: it must exist and be a file or a folder.
+ * A missing model folder explains where models come from. Throws a {@link UsageError}.
+ */
+export async function checkPath(path: string, flag: string, kind: "file" | "dir" | "any") {
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.stat(path);
+  } catch {
+    const hint = MODEL_FLAGS.has(flag) && kind !== "file" ? `: ${modelFolderHint(path)}` : "";
+    throw new UsageError(`--${flag} ${path}: not found${hint}`);
+  }
+  if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);
+  if (kind === "dir" && !st.isDirectory) throw new UsageError(`--${flag} ${path}: not a folder`);
+}
+
+/** Edit distance between two strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The known name closest to `name` (dashes read as underscores, case ignored), when it is close
+ * enough to be a likely typo; `undefined` otherwise.
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replaceAll("-", "_");
+  const n = norm(name);
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(n, norm(k));
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  const prefix = known.filter((k) => norm(k).startsWith(n) && n.length >= 3);
+  if (bestD <= Math.max(2, Math.floor(n.length / 4))) return best;
+  return prefix.length === 1 ? prefix[0] : undefined;
 }
 
 function convert(name: string, f: FlagSpec, raw: string): string | number | boolean {
@@ -94,7 +209,8 @@ function convert(name: string, f: FlagSpec, raw: string): string | number | bool
     default:
       if (f.choices && !f.choices.includes(raw)) {
         throw new UsageError(
-          `--${name} must be one of ${f.choices.join(", ")}; got ${JSON.stringify(raw)}`,
+          `--${name} must be one of ${f.choices.join(", ")}; got ${JSON.stringify(raw)}` +
+            ((n) => n ? ` (did you mean ${n}?)` : "")(closestName(raw, f.choices)),
         );
       }
       return raw;
@@ -125,11 +241,17 @@ export function parseFlags(
       );
     }
     const eq = arg.indexOf("=");
-    const name = (eq >= 0 ? arg.slice(2, eq) : arg.slice(2)).replaceAll("-", "_");
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     const f = spec.flags[name];
     if (!f) {
+      // Flag names are Hugging Face's, with underscores; `--learning-rate` is not accepted.
+      const near = closestName(name, Object.keys(spec.flags));
+      const underscores = near !== undefined && near === name.replaceAll("-", "_");
+      const hint = near === undefined ? "." : `; did you mean --${near}?` +
+        (underscores ? " Flag names use underscores, as in Hugging Face's scripts." : "");
       throw new UsageError(
-        `unknown flag --${name} for '${spec.name}'. Run 'deno task cli ${spec.name} --help'.`,
+        `unknown flag --${name} for '${spec.name}'${hint} ` +
+          `Run 'deno task cli ${spec.name} --help' for the list.`,
       );
     }
     let raw: string;

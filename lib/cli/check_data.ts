@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
-import { UsageError } from "./args.ts";
+import { checkPath, UsageError } from "./args.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import type { AdlExample, AdlSplit } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
@@ -81,6 +81,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   const nBestSize = flags.n_best_size as number;
   const asJson = flags.json as boolean;
 
+  await checkPath(flags.model_name_or_path as string, "model_name_or_path", "dir");
   const contexts = await loadContexts(contextFile);
   const tokenizer = await BertTokenizer.fromPretrained(flags.model_name_or_path as string);
   console.log(`${contextFile}: ${contexts.length} paragraphs`);

@@ -7,7 +7,7 @@
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { checkPaths, loadPipeline, pipelineFlags } from "./predict_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import { evaluatePipeline, formatEvaluation } from "../pipeline/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
@@ -38,8 +38,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   const log = (m: string) => console.error(m);
   const contexts = await loadContexts(String(flags.context_file));
   const examples = await loadExamples(String(flags.validation_file), contexts, { split: "valid" });
-  const backend = await initBackend();
-  log(`backend: ${backend.name}`);
+  await announceBackend();
   const p = await loadPipeline(flags, log);
   try {
     const e = await evaluatePipeline(examples, contexts, p.mc, p.qa, {

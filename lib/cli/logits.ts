@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CommandSpec, ParsedFlags } from "./args.ts";
+import { checkPath, type CommandSpec, type ParsedFlags } from "./args.ts";
 import { initBackend } from "../backend/mod.ts";
 import { type BertConfig, loadPretrained, type Task, TASKS } from "../models/mod.ts";
 
@@ -167,6 +167,7 @@ export async function computeLogits(
 
 /** Runs the command. */
 export async function run(flags: ParsedFlags): Promise<void> {
+  await checkPath(String(flags.model_name_or_path), "model_name_or_path", "dir");
   await initBackend({ quiet: true });
   const result = await computeLogits(
     String(flags.model_name_or_path),

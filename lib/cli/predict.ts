@@ -6,7 +6,7 @@
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { checkPaths, loadPipeline, pipelineFlags } from "./predict_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import { runPipeline, writePipelineCsv } from "../pipeline/mod.ts";
 
@@ -32,8 +32,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   const log = (m: string) => console.error(m);
   const contexts = await loadContexts(String(flags.context_file));
   const examples = await loadExamples(String(flags.test_file), contexts, { split: "test" });
-  const backend = await initBackend();
-  log(`backend: ${backend.name}`);
+  await announceBackend();
   const p = await loadPipeline(flags, log);
   try {
     const t0 = performance.now();

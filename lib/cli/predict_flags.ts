@@ -4,7 +4,7 @@
  * model folder), else to the Hugging Face script defaults.
  * @module
  */
-import { type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { type BertModel, loadPretrained } from "../models/mod.ts";
 import { type PipelineOptions, readTrainingArgs } from "../pipeline/mod.ts";
@@ -50,16 +50,8 @@ export const pipelineFlags: Record<string, FlagSpec> = {
   },
 };
 
-async function mustExist(path: string, flag: string, dir: boolean) {
-  try {
-    const st = await Deno.stat(path);
-    if (dir ? !st.isDirectory : !st.isFile) {
-      throw new UsageError(`--${flag} ${path}: not a ${dir ? "folder" : "file"}`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`--${flag} ${path}: not found`);
-  }
+function mustExist(path: string, flag: string, dir: boolean) {
+  return checkPath(path, flag, dir ? "dir" : "file");
 }
 
 /** Checks the paths given on the command line (before any loading). */

@@ -4,9 +4,15 @@
  * jieba words, as `chinese-roberta-wwm-ext`; or per-token masking, as `bert-base-chinese`).
  * @module
  */
-import { type CommandSpec, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import {
+  checkPath,
+  type CommandSpec,
+  type FlagSpec,
+  type ParsedFlags,
+  UsageError,
+} from "./args.ts";
 import { summary, trainingFlags } from "./train_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { MC_DEFAULTS, MLM_DEFAULTS, type PretrainArgs, pretrainMaskedLm } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
@@ -90,12 +96,8 @@ export const spec: CommandSpec = {
   ].join("\n"),
 };
 
-async function exists(path: string, flag: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: not found`);
-  }
+function exists(path: string, flag: string): Promise<void> {
+  return checkPath(path, flag, "any");
 }
 
 /** Runs `pretrain-mlm`. */
@@ -128,8 +130,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   if ((cs !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
     throw new UsageError("--checkpointing_steps / --resume_from_checkpoint need --output_dir");
   }
-  const backend = await initBackend();
-  console.log(`backend: ${backend.name}`);
+  await announceBackend();
   const r = await pretrainMaskedLm(a, { progress: flags.progress as ProgressMode });
   r.model.dispose();
   console.log(summary("pretrain-mlm", r, a.output_dir));

@@ -1,12 +1,13 @@
 /**
  * `deno task cli tokenize --model_name_or_path DIR`: reads one text per line on stdin and writes
  * one JSON line per input, `{"tokens": [...], "ids": [...], "offsets": [[s, e], ...]}`, without
- * special tokens. Offsets index the input line in UTF-16 code units (Python counts code points;
- * they differ only after astral-plane characters such as emoji).
+ * special tokens. Offsets count Unicode code points of the input line, as Python and Hugging Face
+ * tokenizers do (a character outside the Basic Multilingual Plane, such as 𫖮 U+2B5AE, is one).
  * @module
  */
-import type { CommandSpec, ParsedFlags } from "./args.ts";
+import { checkPath, type CommandSpec, type ParsedFlags } from "./args.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
+import { spansToCodePoints } from "../data/mod.ts";
 
 /** Flags of the `tokenize` command. */
 export const spec: CommandSpec = {
@@ -19,7 +20,8 @@ export const spec: CommandSpec = {
       help: "Folder with vocab.txt and/or tokenizer.json (+ tokenizer_config.json)",
     },
   },
-  epilog: 'Output per line: {"tokens": [...], "ids": [...], "offsets": [[start, end], ...]}',
+  epilog: 'Output per line: {"tokens": [...], "ids": [...], "offsets": [[start, end], ...]}; ' +
+    "offsets count Unicode code points (as Python and Hugging Face tokenizers).",
 };
 
 /** Writes one JSON line per input line of `input` to `write`. */
@@ -35,7 +37,8 @@ export async function tokenizeStream(
     const out = lines.map((raw) => {
       const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       const t = tokenizer.tokenizeWithOffsets(line);
-      return JSON.stringify({ tokens: t.tokens, ids: t.ids, offsets: t.offsets }) + "\n";
+      const offsets = spansToCodePoints(line, t.offsets);
+      return JSON.stringify({ tokens: t.tokens, ids: t.ids, offsets }) + "\n";
     });
     count += lines.length;
     await write(out.join(""));
@@ -55,6 +58,7 @@ export async function tokenizeStream(
 
 /** Runs the command. */
 export async function run(flags: ParsedFlags): Promise<void> {
+  await checkPath(String(flags.model_name_or_path), "model_name_or_path", "dir");
   const tokenizer = await BertTokenizer.fromPretrained(String(flags.model_name_or_path));
   const enc = new TextEncoder();
   const writer = Deno.stdout.writable.getWriter();

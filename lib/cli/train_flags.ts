@@ -3,7 +3,7 @@
  * `run_swag_no_trainer.py` / `run_qa_no_trainer.py`, and the checks done before any work.
  * @module
  */
-import { type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { SCHEDULER_TYPES } from "../training/mod.ts";
 import type { MC_DEFAULTS, TaskTrainArgs } from "../pipeline/mod.ts";
 
@@ -20,7 +20,7 @@ export function trainingFlags(
     },
     validation_file: {
       type: "string",
-      help: "Validation questions, evaluated after every epoch (optional)",
+      help: "Validation questions, evaluated after every epoch",
     },
     context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
     model_name_or_path: {
@@ -58,7 +58,7 @@ export function trainingFlags(
       pad_to_max_length: {
         type: "boolean",
         default: false,
-        help: "Pad every batch to max_seq_length (default: pad to the longest in the batch)",
+        help: "Pad every batch to max_seq_length (else to the longest in the batch)",
       },
       per_device_train_batch_size: {
         type: "int",
@@ -155,23 +155,11 @@ export function trainingFlags(
     default: "auto",
     help: "Progress display (auto: a redrawn line on a terminal, periodic lines otherwise)",
   };
-  for (const spec of Object.values(f)) {
-    if (spec.default === undefined && !spec.required && !spec.help.includes("default")) {
-      spec.help += " (default: none)";
-    }
-  }
   return f;
 }
 
-async function mustExist(path: string, flag: string, kind: "file" | "dir") {
-  let st: Deno.FileInfo;
-  try {
-    st = await Deno.stat(path);
-  } catch {
-    throw new UsageError(`--${flag} ${path}: not found`);
-  }
-  if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);
-  if (kind === "dir" && !st.isDirectory) throw new UsageError(`--${flag} ${path}: not a folder`);
+function mustExist(path: string, flag: string, kind: "file" | "dir") {
+  return checkPath(path, flag, kind);
 }
 
 /** Converts parsed flags to runner arguments, checking paths and combinations first. */
@@ -232,7 +220,10 @@ export function summary(
   r: { eval: Record<string, number>; trainSeconds: number; train: { completedSteps: number } },
   outputDir?: string,
 ): string {
-  const ev = Object.entries(r.eval).map(([k, v]) => `${k}=${Number(v.toFixed(4))}`).join(" ");
+  // Percents (accuracy, exact_match, f1) with 2 decimals; losses and the like with 4.
+  const ev = Object.entries(r.eval).map(([k, v]) =>
+    `${k}=${/accuracy|exact_match|(^|_)f1$/.test(k) ? v.toFixed(2) : Number(v.toFixed(4))}`
+  ).join(" ");
   return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
 }

@@ -5,7 +5,7 @@
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { summary, toTaskArgs, trainingFlags } from "./train_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { MC_DEFAULTS, trainMultipleChoice } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
@@ -31,8 +31,7 @@ export const spec: CommandSpec = {
 /** Runs `train-mc`. */
 export async function run(flags: ParsedFlags): Promise<void> {
   const args = await toTaskArgs(flags);
-  const backend = await initBackend();
-  console.log(`backend: ${backend.name}`);
+  await announceBackend();
   const r = await trainMultipleChoice(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();
   console.log(summary("train-mc", r, args.output_dir));

@@ -5,7 +5,7 @@
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { summary, toTaskArgs, trainingFlags } from "./train_flags.ts";
-import { initBackend } from "../backend/mod.ts";
+import { announceBackend } from "./backend_line.ts";
 import { QA_DEFAULTS, type QaTrainArgs, trainQuestionAnswering } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
@@ -25,8 +25,7 @@ export const spec: CommandSpec = {
 /** Runs `train-qa`. */
 export async function run(flags: ParsedFlags): Promise<void> {
   const args = await toTaskArgs(flags) as QaTrainArgs;
-  const backend = await initBackend();
-  console.log(`backend: ${backend.name}`);
+  await announceBackend();
   const r = await trainQuestionAnswering(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();
   console.log(summary("train-qa", r, args.output_dir));

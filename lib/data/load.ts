@@ -225,7 +225,7 @@ export function validateExamples(
     throw new DataError(
       problems,
       `${file}: ${problems.length} invalid record(s) of ${data.length}` +
-        " (pass skipInvalid / --skip_invalid to leave them out):",
+        " (fix them; in code, loadExamples' skipInvalid option leaves them out):",
     );
   }
   if (problems.length) {

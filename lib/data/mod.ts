@@ -26,7 +26,13 @@ export {
   validateExamples,
 } from "./load.ts";
 export { dataJson, toFileRecords, writeContexts, writeExamples } from "./write.ts";
-export { codePointToUtf16, hasAstral, utf16ToCodePoint } from "./offsets.ts";
+export {
+  codePointTable,
+  codePointToUtf16,
+  hasAstral,
+  spansToCodePoints,
+  utf16ToCodePoint,
+} from "./offsets.ts";
 export { type ImportedSquad, importSquad, type ImportSquadOptions } from "./squad.ts";
 export {
   basicTokenize,

@@ -156,7 +156,8 @@ export function importSquad(squad: unknown, opts: ImportSquadOptions): ImportedS
   if (problems.length && !opts.skipInvalid) {
     throw new DataError(
       problems,
-      `${file}: ${problems.length} question(s) cannot be imported (skipInvalid leaves them out):`,
+      `${file}: ${problems.length} question(s) cannot be imported ` +
+        "(import-squad --skip_invalid, or the skipInvalid option, leaves them out):",
     );
   }
   if (problems.length) {

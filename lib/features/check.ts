@@ -5,6 +5,7 @@
  * tokenization + windowing + decoding lose before any model is involved; each miss gets a reason.
  * @module
  */
+import { utf16ToCodePoint } from "../data/mod.ts";
 import { postprocessQaPredictions } from "./decode.ts";
 import type { QaInputStats } from "./qa.ts";
 import type { FeatureTokenizer, QaFeature, QaInput } from "./types.ts";
@@ -90,6 +91,7 @@ export function windowStatistics(
 export interface RoundtripMiss {
   id: string;
   gold: string;
+  /** Start of the gold answer in its context, in code points (as in the data files). */
   goldStart: number;
   decoded: string;
   reason: string;
@@ -166,7 +168,7 @@ export function answerRoundtrip(
     misses.push({
       id: inp.id,
       gold: inp.answer.text,
-      goldStart: inp.answer.start,
+      goldStart: utf16ToCodePoint(inp.context, inp.answer.start),
       decoded,
       reason: missReason(inp, byExample.get(i) ?? [], tokenizer.unkTokenId, maxAnswerLength),
     });
@@ -189,7 +191,7 @@ function missReason(
   }
   const f = windows.find((w) => w.startPosition);
   if (!f) {
-    return `answer is not inside any window (context ${inp.context.length} chars, ` +
+    return `answer is not inside any window (context ${[...inp.context].length} chars, ` +
       `${windows.length} window(s))`;
   }
   const s = f.startPosition!;

@@ -149,6 +149,25 @@ export function spanCandidates(
 /**
  * Decodes one answer per input, in input order, from the start/end logits of every feature
  * (`startLogits[i]` belongs to `features[i]`; rows may be longer than the feature, e.g. padded).
+ *
+ * @example Logits that point at 魯迅 give the answer text and its character start
+ * ```ts
+ * import { postprocessQaPredictions } from "./decode.ts";
+ * import { prepareQaFeatures } from "./qa.ts";
+ * import { BertTokenizer } from "../tokenization/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "誰", "寫", "的", "？", "魯", "迅", "了", "書"];
+ * const tokenizer = BertTokenizer.fromVocab(vocab);
+ * const inputs = [{ id: "q1", question: "誰寫的？", context: "書是魯迅寫的" }];
+ * const features = prepareQaFeatures(inputs, tokenizer, { maxSeqLength: 32, docStride: 8 });
+ * // [CLS] 誰 寫 的 ？ [SEP] 書 是 魯 迅 寫 的 [SEP]: 是 is not in the vocabulary, so [UNK]
+ * const start = features[0].inputIds.map((_, i) => (i === 8 ? 5 : 0));
+ * const end = features[0].inputIds.map((_, i) => (i === 9 ? 5 : 0));
+ * const [prediction] = postprocessQaPredictions(inputs, features, [start], [end]);
+ * assert.equal(prediction.text, "魯迅");
+ * assert.equal(prediction.start, 2);
+ * ```
  */
 export function postprocessQaPredictions(
   inputs: readonly QaInput[],

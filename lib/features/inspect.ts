@@ -5,6 +5,7 @@
  * @module
  */
 import { createRng } from "../util/random.ts";
+import { codePointTable } from "../data/mod.ts";
 import { spanCandidates } from "./decode.ts";
 import type { DecodeOptions } from "./decode.ts";
 import type { McFeature, QaFeature, QaInput } from "./types.ts";
@@ -70,6 +71,7 @@ export function featureTableHtml(feature: QaFeature, opts: FeatureTableOptions):
     }
   }
   const rows: { cells: string[]; mark?: boolean }[] = [];
+  const cp = codePointTable(opts.context); // offsets are shown in code points, as Python has them
   let last = -1;
   for (const i of [...shown].sort((a, b) => a - b)) {
     if (i !== last + 1) rows.push({ cells: ["…", "…", "", "", "", "", ""] });
@@ -82,7 +84,7 @@ export function featureTableHtml(feature: QaFeature, opts: FeatureTableOptions):
         String(feature.inputIds[i]),
         String(feature.tokenTypeIds[i]),
         String(feature.attentionMask[i]),
-        off ? `[${off[0]}, ${off[1]})` : "null",
+        off ? `[${cp[off[0]]}, ${cp[off[1]]})` : "null",
         off ? escapeHtml(JSON.stringify(opts.context.slice(off[0], off[1]))) : "",
       ],
       mark: hl !== undefined && i >= hl[0] && i <= hl[1],
@@ -102,6 +104,7 @@ export function featureTableHtml(feature: QaFeature, opts: FeatureTableOptions):
  */
 export function windowsHtml(input: QaInput, windows: readonly QaFeature[]): string {
   const a = input.answer;
+  const cp = codePointTable(input.context); // character positions in code points, as Python
   const rows = windows.map((f, w) => {
     const ctx = f.offsetMapping.filter((o): o is [number, number] => o !== null);
     const from = ctx.length ? ctx[0][0] : 0;
@@ -122,7 +125,7 @@ export function windowsHtml(input: QaInput, windows: readonly QaFeature[]): stri
         String(w),
         String(f.inputIds.length),
         String(ctx.length),
-        `[${from}, ${to})`,
+        `[${cp[from]}, ${cp[to]})`,
         f.startPosition === undefined ? "" : `${f.startPosition} / ${f.endPosition}`,
         `<div style="max-width:640px;white-space:normal">${text}</div>`,
       ],
@@ -132,7 +135,9 @@ export function windowsHtml(input: QaInput, windows: readonly QaFeature[]): stri
   return table(
     ["window", "tokens", "context tokens", "context chars", "start / end position", "text"],
     rows,
-    `${windows.length} window(s) of example ${input.id} (context ${input.context.length} chars)`,
+    `${windows.length} window(s) of example ${input.id} (context ${
+      cp[input.context.length]
+    } chars)`,
   );
 }
 

@@ -32,7 +32,17 @@ export function exactMatchScore(prediction: string, gold: string): number {
   return normalizeAnswer(prediction) === normalizeAnswer(gold) ? 1 : 0;
 }
 
-/** Character-level F1 (0..1) after normalisation. */
+/**
+ * Character-level F1 (0..1) after normalisation.
+ *
+ * @example
+ * ```ts
+ * import { f1Score } from "./metrics.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(f1Score("國立臺灣大學", "臺灣大學"), 0.8); // precision 4/6, recall 4/4
+ * ```
+ */
 export function f1Score(prediction: string, gold: string): number {
   const p = Array.from(normalizeAnswer(prediction));
   const g = Array.from(normalizeAnswer(gold));
@@ -63,6 +73,19 @@ export interface QaMetrics {
  * EM and F1 (0..100) of `predictions` against `golds`, averaged over the golds. A gold without a
  * prediction scores 0 (as in the SQuAD script); predictions for unknown ids and duplicate ids
  * are errors.
+ *
+ * @example Two questions, one exact and one partly right
+ * ```ts
+ * import { computeQaMetrics } from "./metrics.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const m = computeQaMetrics(
+ *   [{ id: "q1", text: "臺北" }, { id: "q2", text: "一八九五年" }],
+ *   [{ id: "q1", text: "臺北。" }, { id: "q2", text: "1895年" }],
+ * );
+ * assert.equal(m.exact_match, 50); // punctuation is ignored, digits are not converted
+ * assert.equal(m.f1, 60); // (1 + 0.2) / 2: only 年 is shared, precision = recall = 1/5
+ * ```
  */
 export function computeQaMetrics(
   predictions: readonly { id: string; text: string }[],

@@ -73,7 +73,10 @@ export async function predictParagraphs(
   });
 }
 
-/** Accuracy and mean cross-entropy of MC predictions against the examples' `relevant`. */
+/**
+ * Accuracy (percent, 0–100, the project's scale) and mean cross-entropy of MC predictions against
+ * the examples' `relevant`.
+ */
 export function mcMetrics(
   examples: readonly AdlExample[],
   predictions: readonly McPrediction[],
@@ -96,5 +99,5 @@ export function mcMetrics(
     loss += -Math.log(Math.max(p.probs[gold], 1e-45));
   });
   const n = Math.max(examples.length, 1);
-  return { accuracy: correct / n, loss: loss / n };
+  return { accuracy: (100 * correct) / n, loss: loss / n };
 }

@@ -330,7 +330,8 @@ export async function pretrainMaskedLm(
         n += k[0];
       }
       const loss = n ? lossSum / n : NaN;
-      return { loss, perplexity: Math.exp(loss), accuracy: n ? correct / n : NaN };
+      // Masked-token accuracy in percent (0–100), like every accuracy of the project.
+      return { loss, perplexity: Math.exp(loss), accuracy: n ? (100 * correct) / n : NaN };
     };
     const loopArgs = toLoopArgs(a);
     const save = async (dir: string) => {

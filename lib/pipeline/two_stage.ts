@@ -133,7 +133,7 @@ export async function writePipelineCsv(path: string, rows: readonly PipelineRow[
 /** The side-by-side validation report. */
 export interface PipelineEvaluation {
   n: number;
-  /** MC accuracy (0..1) and mean cross-entropy. */
+  /** MC accuracy (percent, 0..100) and mean cross-entropy. */
   mc: { accuracy: number; loss: number };
   /** QA given the gold paragraph: EM, F1 (0..100), loss. */
   qaGoldParagraph: { exact_match: number; f1: number; loss: number };
@@ -218,7 +218,7 @@ export function formatEvaluation(e: PipelineEvaluation): string {
   const pct = (x: number) => x.toFixed(2);
   const lines = [
     `questions: ${e.n}`,
-    `MC accuracy                     ${pct(100 * e.mc.accuracy)}%   (loss ${e.mc.loss.toFixed(4)})`,
+    `MC accuracy                     ${pct(e.mc.accuracy)}%   (loss ${e.mc.loss.toFixed(4)})`,
     `QA EM / F1, gold paragraph      ${pct(e.qaGoldParagraph.exact_match)} / ${
       pct(e.qaGoldParagraph.f1)
     }   (loss ${e.qaGoldParagraph.loss.toFixed(4)})`,

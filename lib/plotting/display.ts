@@ -5,6 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { dirname, relative, resolve } from "node:path";
 import { type PlotlyFigure } from "./figures.ts";
 import { type SavedFigure, saveFigure } from "./export.ts";
 import { escapeHtml } from "./html.ts";
@@ -76,16 +77,31 @@ export async function displayFigure(fig: PlotlyFigure): Promise<void> {
 }
 
 /**
+ * A relative link (URL path, `/` separated) from a document in folder `fromDir` to `target`:
+ * links written into notebooks and reports never hold the absolute paths of the machine that
+ * wrote them.
+ */
+export function relativeHref(fromDir: string, target: string): string {
+  const rel = relative(resolve(fromDir), resolve(target)).split(/[\\/]/).map(encodeURIComponent);
+  return rel.join("/");
+}
+
+/**
  * Saves a figure (`<dir>/<name>.html` and `.png`, see `saveFigure`) and displays it with the
- * rendered PNG as the fallback. Returns the saved paths.
+ * rendered PNG as the fallback and a relative link to the interactive HTML. The link is relative
+ * to `linkFrom`, the folder of the document showing it (default: the `notebooks` folder beside
+ * `dir`, where the report writes executed notebooks: `outputs/figures` → `outputs/notebooks`).
+ * Returns the saved paths.
  */
 export async function showFigure(
   fig: PlotlyFigure,
   name: string,
-  opts: { dir?: string; png?: boolean } = {},
+  opts: { dir?: string; png?: boolean; linkFrom?: string } = {},
 ): Promise<SavedFigure> {
   const saved = await saveFigure(fig, name, opts);
   const pngBytes = saved.png ? await Deno.readFile(saved.png) : undefined;
-  await displayBundle(figureMimeBundle(fig, { pngBytes, htmlHref: saved.html }));
+  const linkFrom = opts.linkFrom ?? `${dirname(resolve(dirname(saved.html)))}/notebooks`;
+  const htmlHref = relativeHref(linkFrom, saved.html);
+  await displayBundle(figureMimeBundle(fig, { pngBytes, htmlHref }));
   return saved;
 }

@@ -1,10 +1,10 @@
 /**
- * Saving figures: self-contained interactive HTML always, and a PNG rendered by a real headless
+ * Saving figures: interactive HTML always (loading one shared `plotly.min.js` per folder), and a PNG rendered by a real headless
  * Chromium when one is installed. Without a browser the PNG is skipped with one clear message.
  * @module
  */
 import { type PlotlyFigure } from "./figures.ts";
-import { figureSize, figureToHtml } from "./html.ts";
+import { figureSize, figureToHtml, PLOTLY_BUNDLE_FILE, plotlyBundleSource } from "./html.ts";
 
 /** Where figures go by default, relative to the working directory. */
 export const DEFAULT_FIGURE_DIR = "outputs/figures";
@@ -115,7 +115,28 @@ export interface SavedFigure {
 let warnedNoBrowser = false;
 
 /**
- * Writes `<dir>/<name>.html` (self-contained, plotly inlined) and `<dir>/<name>.png` (headless
+ * Writes `<dir>/plotly.min.js` (the plotly.js bundle, once per folder: rewritten only when it
+ * differs) and returns its path.
+ */
+export async function writePlotlyBundle(dir: string): Promise<string> {
+  const path = `${dir}/${PLOTLY_BUNDLE_FILE}`;
+  const source = plotlyBundleSource();
+  let same = false;
+  try {
+    same = (await Deno.stat(path)).size === new TextEncoder().encode(source).length &&
+      (await Deno.readTextFile(path)) === source;
+  } catch {
+    // not written yet
+  }
+  if (!same) {
+    await Deno.writeTextFile(`${path}.tmp`, source);
+    await Deno.rename(`${path}.tmp`, path);
+  }
+  return path;
+}
+
+/**
+ * Writes `<dir>/<name>.html` (loading `<dir>/plotly.min.js`, written once per folder) and `<dir>/<name>.png` (headless
  * Chromium screenshot of that HTML, at the figure's size). Without a browser, prints one message
  * per process and returns `pngSkipped`; the HTML is still written.
  */
@@ -131,7 +152,8 @@ export async function saveFigure(
   await Deno.mkdir(dir, { recursive: true });
   const html = `${dir}/${name}.html`;
   const tmp = `${html}.tmp`;
-  await Deno.writeTextFile(tmp, figureToHtml(fig));
+  await writePlotlyBundle(dir);
+  await Deno.writeTextFile(tmp, figureToHtml(fig, { bundleSrc: PLOTLY_BUNDLE_FILE }));
   await Deno.rename(tmp, html);
   if (opts.png === false) return { html, pngSkipped: "PNG export not requested" };
   const chromium = findChromium();

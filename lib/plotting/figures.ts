@@ -6,8 +6,10 @@
  */
 import {
   cumulativeMean,
+  emaBetaFor,
   epochBoundaries,
   type EvalRecord,
+  exponentialMovingAverage,
   runningMetricOf,
   type TrainingLog,
 } from "./log.ts";
@@ -18,7 +20,10 @@ export interface PlotlyFigure {
   layout: Record<string, unknown>;
 }
 
-/** Default figure size in CSS pixels (also the PNG size). */
+/**
+ * Default figure size in CSS pixels: the PNG's size. Interactive figures (HTML, notebooks) leave
+ * the width to the window and keep only the height.
+ */
 export const DEFAULT_SIZE = { width: 900, height: 600 } as const;
 
 /** Qualitative palette (Plotly's default colour sequence). */
@@ -35,21 +40,36 @@ export const PALETTE = [
 
 const METRIC_LABEL: Record<string, string> = {
   running_accuracy: "running accuracy",
-  running_em: "running EM",
+  running_em: "running exact match",
   accuracy: "accuracy",
   exact_match: "exact match",
   f1: "F1",
   eval_loss: "validation loss",
+  loss: "loss",
+  learning_rate: "learning rate",
+  grad_norm: "gradient norm",
 };
+
+/** Metrics on the project's percent scale (0–100). */
+const PERCENT_KEYS = new Set(["accuracy", "exact_match", "f1", "running_accuracy", "running_em"]);
+
+/** Axis title for a metric: its name, with the unit for percent metrics. */
+function axisLabel(key: string): string {
+  const name = METRIC_LABEL[key] ?? key;
+  return PERCENT_KEYS.has(key) ? `${name} (%)` : name;
+}
 
 function baseLayout(title: string, height: number): Record<string, unknown> {
   return {
     title: { text: title },
-    width: DEFAULT_SIZE.width,
     height,
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
-    font: { family: "Arial, Helvetica, sans-serif", size: 13 },
+    // Chinese text (titles, run names) needs a CJK font: Noto CJK (Debian fonts-noto-cjk).
+    font: {
+      family: "Arial, Helvetica, 'Noto Sans CJK TC', 'Noto Sans CJK SC', sans-serif",
+      size: 13,
+    },
     legend: { orientation: "h", x: 0, y: -0.16 },
     margin: { l: 70, r: 70, t: 60, b: 90 },
   };
@@ -106,9 +126,10 @@ export interface TrainingCurvesOptions {
 }
 
 /**
- * Training curves per step: the loss of each step (thin) with its cumulative running average
- * (bold) on top, and the logged running accuracy (MC) or running EM (QA) below — the cumulative
- * average the training loop logs, as the study plotted it. Epoch boundaries are dotted lines.
+ * Training curves per step: the loss of each step (thin) with its cumulative average (the study's
+ * curve) and an exponential moving average (which follows recent steps); the logged running
+ * accuracy (MC) or running exact match (QA, cumulative as the loop logs it); and, when logged, the
+ * learning rate and the gradient norm of each update. Epoch boundaries are dotted lines.
  */
 export function trainingCurvesFigure(
   log: TrainingLog,
@@ -117,6 +138,10 @@ export function trainingCurvesFigure(
   const steps = log.steps.map((s) => s.step);
   const losses = log.steps.map((s) => s.loss);
   const metric = runningMetricOf(log);
+  const lrPts = log.steps.filter((s) => s.lr !== undefined);
+  const gnPts = log.steps.filter((s) => s.grad_norm !== undefined);
+  const optimizer = lrPts.length > 0 || gnPts.length > 0;
+  const beta = emaBetaFor(losses.length);
   const data: Record<string, unknown>[] = [
     {
       type: "scatter",
@@ -139,6 +164,16 @@ export function trainingCurvesFigure(
       xaxis: "x",
       yaxis: "y",
     },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: `loss (EMA, β=${beta.toFixed(2)})`,
+      x: steps,
+      y: exponentialMovingAverage(losses, beta),
+      line: { color: PALETTE[2], width: 2 },
+      xaxis: "x",
+      yaxis: "y",
+    },
   ];
   if (metric) {
     const pts = log.steps.filter((s) => s[metric] !== undefined);
@@ -153,12 +188,56 @@ export function trainingCurvesFigure(
       yaxis: "y2",
     });
   }
+  if (lrPts.length > 0) {
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: "learning rate",
+      x: lrPts.map((s) => s.step),
+      y: lrPts.map((s) => s.lr),
+      line: { color: PALETTE[3], width: 2 },
+      xaxis: "x",
+      yaxis: "y3",
+    });
+  }
+  if (gnPts.length > 0) {
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: "gradient norm",
+      x: gnPts.map((s) => s.step),
+      y: gnPts.map((s) => s.grad_norm),
+      line: { color: PALETTE[4], width: 1.5 },
+      xaxis: "x",
+      yaxis: "y4",
+    });
+  }
+  // Panels from the top: loss, running metric, learning rate / gradient norm.
+  const panels = 1 + (metric ? 1 : 0) + (optimizer ? 1 : 0);
+  const gap = 0.08;
+  const h = (1 - gap * (panels - 1)) / panels;
+  const domain = (k: number): [number, number] => {
+    const top = 1 - k * (h + gap);
+    return [Math.max(0, top - h), top];
+  };
   const { shapes, annotations } = epochShapes(log);
-  const layout = baseLayout(opts.title ?? "Training curves", opts.height ?? DEFAULT_SIZE.height);
-  layout.xaxis = axis("step", { anchor: metric ? "y2" : "y" });
-  layout.yaxis = axis("loss", { domain: metric ? [0.55, 1] : [0, 1] });
-  if (metric) {
-    layout.yaxis2 = axis(METRIC_LABEL[metric], { domain: [0, 0.45], anchor: "x" });
+  const layout = baseLayout(
+    opts.title ?? "Training curves",
+    opts.height ?? Math.round(DEFAULT_SIZE.height * (panels === 3 ? 1.3 : 1)),
+  );
+  layout.xaxis = axis("step", { anchor: `y${panels === 1 ? "" : panels === 2 ? "2" : "3"}` });
+  layout.yaxis = axis("loss", { domain: domain(0) });
+  if (metric) layout.yaxis2 = axis(axisLabel(metric), { domain: domain(1), anchor: "x" });
+  if (optimizer) {
+    const d = domain(panels - 1);
+    layout.yaxis3 = axis("learning rate", { domain: d, anchor: "x", exponentformat: "e" });
+    layout.yaxis4 = axis("gradient norm", {
+      domain: d,
+      anchor: "x",
+      ...(lrPts.length > 0 ? { overlaying: "y3" } : {}),
+      side: "right",
+      showgrid: false,
+    });
   }
   layout.shapes = shapes;
   layout.annotations = annotations;
@@ -214,7 +293,12 @@ export function validationFigure(
     opts.height ?? DEFAULT_SIZE.height,
   );
   layout.xaxis = axis("epoch", { tickmode: "array", tickvals: epochs });
-  layout.yaxis = axis("metric");
+  const shown = (["accuracy", "exact_match", "f1"] as const).filter((k) =>
+    evals.some((e) => e[k] !== undefined)
+  );
+  layout.yaxis = axis(
+    shown.length ? `${shown.map((k) => METRIC_LABEL[k]).join(" / ")} (%)` : "",
+  );
   if (losses.length > 0) {
     layout.yaxis2 = axis("validation loss", { overlaying: "y", side: "right", showgrid: false });
   }
@@ -298,9 +382,9 @@ export function comparisonFigure(
   layout.xaxis = axis("step", { domain: [0, 0.42], anchor: "y" });
   layout.yaxis = axis("training loss (cumulative average)", { domain: [0.56, 1], anchor: "x" });
   layout.xaxis2 = axis("step", { domain: [0.58, 1], anchor: "y2" });
-  layout.yaxis2 = axis(METRIC_LABEL[metricName], { domain: [0.56, 1], anchor: "x2" });
+  layout.yaxis2 = axis(axisLabel(metricName), { domain: [0.56, 1], anchor: "x2" });
   layout.xaxis3 = axis("epoch", { domain: [0, 1], anchor: "y3", dtick: 1 });
-  layout.yaxis3 = axis(`validation ${METRIC_LABEL[evalMetric]}`, {
+  layout.yaxis3 = axis(`validation ${axisLabel(evalMetric)}`, {
     domain: [0, 0.4],
     anchor: "x3",
   });
@@ -331,14 +415,14 @@ export function finalMetricsBarFigure(
     name: r.name,
     x: keys.map((k) => METRIC_LABEL[k] ?? k),
     y: keys.map((k) => r.metrics[k] ?? null),
-    text: keys.map((k) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k]))),
+    text: keys.map((k) => (r.metrics[k] === undefined ? "" : formatMetric(k, r.metrics[k]))),
     textposition: "outside",
     marker: { color: PALETTE[i % PALETTE.length] },
   }));
   const layout = baseLayout(opts.title ?? "Final metrics", opts.height ?? DEFAULT_SIZE.height);
   layout.barmode = "group";
-  layout.xaxis = axis("metric");
-  layout.yaxis = axis("value");
+  layout.xaxis = axis("");
+  layout.yaxis = axis(keys.every((k) => PERCENT_KEYS.has(k)) ? "percent (0–100)" : "value");
   return { data, layout };
 }
 
@@ -350,7 +434,7 @@ export function metricsTableFigure(
   const keys = metricKeys(rows);
   const columns = [rows.map((r) => r.name)].concat(
     keys.map((k) =>
-      rows.map((r) => (r.metrics[k] === undefined ? "" : formatNumber(r.metrics[k])))
+      rows.map((r) => (r.metrics[k] === undefined ? "" : formatMetric(k, r.metrics[k])))
     ),
   );
   const data = [{
@@ -369,6 +453,11 @@ export function metricsTableFigure(
   );
   layout.margin = { l: 20, r: 20, t: 50, b: 10 };
   return { data, layout };
+}
+
+/** A metric's label: percents (accuracy, EM, F1) with 2 decimals, others {@link formatNumber}. */
+export function formatMetric(key: string, v: number): string {
+  return PERCENT_KEYS.has(key) && Number.isFinite(v) ? v.toFixed(2) : formatNumber(v);
 }
 
 /** Formats a metric for labels: up to 4 significant decimals, no trailing zeros. */

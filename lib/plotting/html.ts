@@ -1,6 +1,8 @@
 /**
- * Self-contained interactive HTML for a figure: the plotly.js bundle from the npm package
- * `plotly.js-dist-min` (never a CDN) is inlined, so the file opens offline anywhere.
+ * Interactive HTML for a figure with the plotly.js bundle of the npm package `plotly.js-dist-min`
+ * (never a CDN): either loaded from a file beside the figure (one `plotly.min.js` per output
+ * folder, see `saveFigure`) or inlined, so the file opens offline anywhere. The figure fills the
+ * window and follows its size.
  * @module
  */
 import { DEFAULT_SIZE, type PlotlyFigure } from "./figures.ts";
@@ -66,28 +68,48 @@ export function figureSize(fig: PlotlyFigure): { width: number; height: number }
   };
 }
 
+/** File name of the shared plotly.js bundle beside saved figures. */
+export const PLOTLY_BUNDLE_FILE = "plotly.min.js";
+
+/** Options of {@link figureToHtml}. */
+export interface FigureHtmlOptions {
+  title?: string;
+  /**
+   * Relative URL of the plotly.js bundle to load (e.g. `plotly.min.js` beside the figure);
+   * default: the bundle is inlined (a self-contained file of about 4.7 MB).
+   */
+  bundleSrc?: string;
+}
+
 /**
- * A complete HTML document drawing `fig` with plotly.js inlined. The page has no margins and is
- * exactly the figure's size, so a screenshot of that window size is the figure. When the plot has
- * been drawn, `document.body.dataset.rendered` is set to `"1"`.
+ * A complete HTML document drawing `fig` with plotly.js. The plot fills the window and resizes
+ * with it (Plotly's `responsive`), so a screenshot of a window of the figure's size is the
+ * figure. When the plot has been drawn, `document.body.dataset.rendered` is set to `"1"`.
  */
-export function figureToHtml(fig: PlotlyFigure, opts: { title?: string } = {}): string {
-  const { width, height } = figureSize(fig);
-  const layout = { ...fig.layout, width, height };
+export function figureToHtml(fig: PlotlyFigure, opts: FigureHtmlOptions = {}): string {
+  // Width and height come from the window, not from the layout (they are the PNG's size).
+  const size = figureSize(fig);
+  const { width: _w, height: _h, ...layout } = fig.layout;
+  layout.autosize = true;
   const title = opts.title ??
     String((fig.layout.title as { text?: string } | undefined)?.text ?? "figure");
+  const bundle = opts.bundleSrc
+    ? `<script src="${escapeHtml(opts.bundleSrc)}"></script>`
+    : `<script>${plotlyBundleSource().replaceAll("</script", "<\\/script")}</script>`;
   return [
     "<!DOCTYPE html>",
     '<html><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(title)}</title>`,
-    `<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}` +
-    `#plot{width:${width}px;height:${height}px}</style>`,
-    `<script>${plotlyBundleSource().replaceAll("</script", "<\\/script")}</script>`,
-    '</head><body><div id="plot"></div>',
+    `<style>html,body{margin:0;padding:0;background:#fff;width:100%;height:100%;overflow:hidden}` +
+    `#plot{width:100vw;height:100vh}</style>`,
+    bundle,
+    // The figure's own size (the PNG's), for tools that screenshot the page.
+    `</head><body data-width="${size.width}" data-height="${size.height}"><div id="plot"></div>`,
     "<script>",
     `const fig = ${scriptJson({ data: fig.data, layout })};`,
     // "#static" (used for the PNG export) hides the mode bar.
-    'const config = {displaylogo: false, responsive: false, displayModeBar: location.hash !== "#static" && "hover"};',
+    'const config = {displaylogo: false, responsive: true, displayModeBar: location.hash !== "#static" && "hover"};',
     'Plotly.newPlot("plot", fig.data, fig.layout, config)',
     '  .then(() => { document.body.dataset.rendered = "1"; });',
     "</script></body></html>",

@@ -15,6 +15,8 @@ export interface StepRecord {
   loss: number;
   /** Learning rate used by the step. */
   lr?: number;
+  /** Global gradient norm of the update (before clipping). */
+  grad_norm?: number;
   /** Multiple choice: cumulative average training accuracy so far (as logged). */
   running_accuracy?: number;
   /** Extractive QA: cumulative average training exact match so far (as logged). */
@@ -51,7 +53,15 @@ function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
-const STEP_KEYS = ["step", "epoch", "loss", "lr", "running_accuracy", "running_em"] as const;
+const STEP_KEYS = [
+  "step",
+  "epoch",
+  "loss",
+  "lr",
+  "grad_norm",
+  "running_accuracy",
+  "running_em",
+] as const;
 const EVAL_KEYS = ["epoch", "step", "accuracy", "exact_match", "f1", "eval_loss"] as const;
 
 function pick<K extends string>(
@@ -218,6 +228,29 @@ export function cumulativeMean(values: readonly number[]): number[] {
     out.push(sum / (i + 1));
   });
   return out;
+}
+
+/**
+ * Exponential moving average with Hugging Face/TensorBoard-style bias correction:
+ * `m_i = β m_{i-1} + (1 − β) v_i`, shown as `m_i / (1 − β^(i+1))`, so the first value is `v_0`
+ * and a short run is not pulled towards 0. `beta` in [0, 1).
+ */
+export function exponentialMovingAverage(values: readonly number[], beta = 0.9): number[] {
+  if (!(beta >= 0 && beta < 1)) throw new Error(`EMA beta must be in [0, 1), got ${beta}`);
+  const out: number[] = [];
+  let m = 0;
+  let w = 1;
+  for (const v of values) {
+    m = beta * m + (1 - beta) * v;
+    w *= beta;
+    out.push(m / (1 - w));
+  }
+  return out;
+}
+
+/** EMA smoothing factor for a run of `n` steps: about a twentieth of the run, within [0.5, 0.98]. */
+export function emaBetaFor(n: number): number {
+  return Math.min(0.98, Math.max(0.5, 1 - 1 / Math.max(1, n / 20)));
 }
 
 /**

@@ -5,8 +5,10 @@
  */
 export {
   cumulativeMean,
+  emaBetaFor,
   epochBoundaries,
   type EvalRecord,
+  exponentialMovingAverage,
   parseCsv,
   parseJsonl,
   readRunLog,
@@ -32,7 +34,15 @@ export {
   validationFigure,
   type ValidationOptions,
 } from "./figures.ts";
-export { escapeHtml, figureSize, figureToHtml, plotlyBundleSource, scriptJson } from "./html.ts";
+export {
+  escapeHtml,
+  type FigureHtmlOptions,
+  figureSize,
+  figureToHtml,
+  PLOTLY_BUNDLE_FILE,
+  plotlyBundleSource,
+  scriptJson,
+} from "./html.ts";
 export {
   DEFAULT_FIGURE_DIR,
   findChromium,
@@ -40,6 +50,7 @@ export {
   type RenderOptions,
   type SavedFigure,
   saveFigure,
+  writePlotlyBundle,
 } from "./export.ts";
 export {
   displayBundle,
@@ -48,6 +59,7 @@ export {
   figureSummary,
   type MimeBundle,
   PLOTLY_MIME,
+  relativeHref,
   showFigure,
 } from "./display.ts";
 export { countColor, type DecodedPng, decodePng, nonBackgroundFraction } from "./png.ts";

@@ -6,6 +6,7 @@
  */
 import { escapeHtml } from "../plotting/html.ts";
 import { formatNumber } from "../plotting/figures.ts";
+import { notebookToHtml } from "./runner.ts";
 import {
   type Cell,
   readSectionMetrics,
@@ -31,6 +32,8 @@ export interface NotebookRunInfo {
   name: string;
   /** Executed notebook, relative to the output dir. */
   path: string;
+  /** The same notebook rendered as HTML by nbconvert, relative to the output dir (when made). */
+  html?: string;
   seconds: number;
   cells: number;
 }
@@ -72,27 +75,93 @@ function figureFiles(outputDir: string, name: string, source: string): FigureFil
   return out;
 }
 
+/** Columns whose numbers are percents (accuracy, EM, F1, `%`): always shown with 2 decimals. */
+const PERCENT_HEADER = /accuracy|exact match|exact_match|\bEM\b|\bF1\b|%|percent/i;
+
+/** Headline-number keys that are percents. */
+const PERCENT_KEY = /accuracy|exact_match|(^|_)f1($|_)|(^|_)em$|_pct$/;
+
+/** Cells of a row as shown: numbers in percent columns with 2 decimals (never "54" for 54.00). */
+function shownRow(columns: readonly string[], row: readonly Cell[]): Cell[] {
+  return row.map((c, i) =>
+    typeof c === "number" && Number.isFinite(c) && PERCENT_HEADER.test(columns[i] ?? "")
+      ? c.toFixed(2)
+      : c
+  );
+}
+
 function cellText(c: Cell): string {
   if (c === null) return "";
   if (typeof c === "number") return formatNumber(c);
   return String(c);
 }
 
+/** Labels of headline numbers the notebooks write (others: underscores become spaces). */
+const METRIC_LABELS: Record<string, string> = {
+  paragraphs: "paragraphs (context.json)",
+  validation_questions: "validation questions",
+  tokenizer_vocab_size: "tokenizer vocabulary size",
+  qa_max_seq_length: "QA max_seq_length (tokens per window)",
+  qa_doc_stride: "QA doc_stride (window overlap, tokens)",
+  qa_windows: "QA windows (validation)",
+  multi_window_pct: "questions whose paragraph needs more than one window (%)",
+  context_tokens_p50: "paragraph tokens, median",
+  context_tokens_p95: "paragraph tokens, 95th percentile",
+  context_tokens_max: "paragraph tokens, maximum",
+  answer_roundtrip_em: "gold answers recovered by decoding their gold tokens",
+};
+
 function humanKey(k: string): string {
-  return k.replaceAll("_", " ");
+  if (METRIC_LABELS[k]) return METRIC_LABELS[k];
+  return k.replace(/_pct$/, " (%)").replace(/(^|_)em$/, "$1exact match").replace(/_p(\d+)$/, " p$1")
+    .replaceAll("_", " ");
+}
+
+/** What the report's evaluations use (see `loadRunModel` in experiments.ts). */
+export const MODELS_REPORTED =
+  "the final model of each run (runs/<name>/), not the best/ checkpoint kept during training";
+
+/** The run's facts as a two-column table (labelled header, no empty cells). */
+function runRows(run: RunInfo): Cell[][] {
+  return [
+    ["profile", run.profile],
+    ["started", run.startedAt],
+    ["finished", run.finishedAt],
+    ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
+    ["models evaluated", MODELS_REPORTED],
+  ];
+}
+
+/** JSON for display: non-integer numbers to 4 significant digits (no 16-digit floats). */
+function displayJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v),
+    2,
+  );
+}
+
+/**
+ * Markdown cells: break opportunities (`<wbr>`, invisible when copied) after the commas of long
+ * unbroken text such as a `--config_overrides` value, so a table wraps instead of growing wider
+ * than the page. Links are left alone. (The HTML report wraps cells with CSS.)
+ */
+function breakable(text: string): string {
+  if (text.includes("](")) return text;
+  return text.replace(/[^\s]{30,}/g, (w) => w.replaceAll(",", ",<wbr>"));
 }
 
 // ---------------------------------------------------------------- Markdown
 
 function mdCell(c: Cell): string {
-  return cellText(c).replaceAll("|", "\\|").replaceAll(/\r?\n/g, "<br>");
+  return breakable(cellText(c)).replaceAll("|", "\\|").replaceAll(/\r?\n/g, "<br>");
 }
 
 function mdTable(columns: readonly string[], rows: readonly Cell[][]): string {
   return [
     `| ${columns.map(mdCell).join(" | ")} |`,
     `| ${columns.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`),
+    ...rows.map((r) => `| ${shownRow(columns, r).map(mdCell).join(" | ")} |`),
   ].join("\n");
 }
 
@@ -104,7 +173,7 @@ function mdBlock(b: ReportBlock, outputDir: string, source: string): string {
       return (b.title ? `**${b.title}**\n\n` : "") + mdTable(b.columns, b.rows);
     case "json":
       return (b.title ? `**${b.title}**\n\n` : "") +
-        "```json\n" + JSON.stringify(b.value, null, 2) + "\n```";
+        "```json\n" + displayJson(b.value) + "\n```";
     case "figure": {
       const f = figureFiles(outputDir, b.name, source);
       const title = b.title ?? b.name;
@@ -118,7 +187,12 @@ function mdBlock(b: ReportBlock, outputDir: string, source: string): string {
 }
 
 function metricsRows(m: SectionMetrics): Cell[][] {
-  return Object.entries(m.metrics ?? {}).map(([k, v]) => [humanKey(k), v]);
+  return Object.entries(m.metrics ?? {}).map((
+    [k, v],
+  ) => [
+    humanKey(k),
+    PERCENT_KEY.test(k) && typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : v,
+  ]);
 }
 
 function missingQ2(m: SectionMetrics): string[] {
@@ -135,12 +209,7 @@ export function renderReportMarkdown(
   const out: string[] = ["# Study report", ""];
   for (const b of run.summary ?? []) out.push(mdBlock(b, outputDir, "summary"), "");
   out.push(
-    mdTable(["", ""], [
-      ["profile", run.profile],
-      ["started", run.startedAt],
-      ["finished", run.finishedAt],
-      ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
-    ]),
+    mdTable(["run", "value"], runRows(run)),
     "",
   );
   if (run.notebooks.length > 0) {
@@ -149,7 +218,7 @@ export function renderReportMarkdown(
       "",
       mdTable(
         ["notebook", "code cells", "seconds"],
-        run.notebooks.map((n) => [`[${n.name}](${n.path})`, n.cells, n.seconds.toFixed(1)]),
+        run.notebooks.map((n) => [notebookLinks(n, "md"), n.cells, n.seconds.toFixed(1)]),
       ),
       "",
     );
@@ -159,7 +228,7 @@ export function renderReportMarkdown(
     out.push(`## ${SECTION_TITLES[m.section]}`, "");
     if (m.notebook) out.push(`_From ${m.notebook}._`, "");
     const rows = metricsRows(m);
-    if (rows.length > 0) out.push(mdTable(["metric", "value"], rows), "");
+    if (rows.length > 0) out.push(mdTable(["headline number", "value"], rows), "");
     for (const b of m.blocks ?? []) out.push(mdBlock(b, outputDir, source), "");
     for (const s of m.subsections ?? []) {
       out.push(`### ${s.title}`, "");
@@ -203,12 +272,26 @@ export function markdownToHtml(text: string): string {
   return out.join("\n");
 }
 
+/**
+ * Links to an executed notebook: its HTML rendering (nbconvert) when there is one, the `.ipynb`
+ * beside it. Relative to the output dir, where the report lives.
+ */
+function notebookLinks(n: NotebookRunInfo, format: "md" | "html"): string {
+  const link = (text: string, href: string) =>
+    format === "md"
+      ? `[${text}](${href})`
+      : `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`;
+  return n.html
+    ? `${link(n.name.replace(/\.ipynb$/, ""), n.html)} (${link(".ipynb", n.path)})`
+    : link(n.name, n.path);
+}
+
 function htmlTable(columns: readonly string[], rows: readonly Cell[][], title?: string): string {
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows.map((r) =>
     `<tr>${
-      r.map((c) =>
-        `<td${typeof c === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
+      shownRow(columns, r).map((c, i) =>
+        `<td${typeof r[i] === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
       ).join("")
     }</tr>`
   ).join("\n");
@@ -224,7 +307,7 @@ function htmlBlock(b: ReportBlock, outputDir: string, source: string): string {
       return htmlTable(b.columns, b.rows, b.title);
     case "json":
       return (b.title ? `<p><strong>${escapeHtml(b.title)}</strong></p>\n` : "") +
-        `<pre>${escapeHtml(JSON.stringify(b.value, null, 2))}</pre>`;
+        `<pre>${escapeHtml(displayJson(b.value))}</pre>`;
     case "figure": {
       const f = figureFiles(outputDir, b.name, source);
       const title = escapeHtml(b.title ?? b.name);
@@ -240,8 +323,9 @@ function htmlBlock(b: ReportBlock, outputDir: string, source: string): string {
 
 const CSS =
   `body{font-family:Arial,Helvetica,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}table{border-collapse:collapse;margin:.6em 0}th,td{border:1px solid #ccc;
-padding:.25em .6em;text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:
+color:#222;line-height:1.45}table{border-collapse:collapse;margin:.6em 0;max-width:100%}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}td.num{text-align:right;font-variant-numeric:
 tabular-nums}th{background:#eef0f8}pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px}
 figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}h2{border-bottom:2px solid #dde;
 padding-bottom:.2em;margin-top:2em}code{background:#f3f3f3;padding:0 .2em}`;
@@ -258,16 +342,11 @@ export function renderReportHtml(
     `<style>${CSS}</style></head><body>`,
     "<h1>Study report</h1>",
     ...(run.summary ?? []).map((b) => htmlBlock(b, outputDir, "summary")),
-    htmlTable(["", ""], [
-      ["profile", run.profile],
-      ["started", run.startedAt],
-      ["finished", run.finishedAt],
-      ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
-    ]),
+    htmlTable(["run", "value"], runRows(run)),
   ];
   if (run.notebooks.length > 0) {
     const rows = run.notebooks.map((n) =>
-      `<tr><td><a href="${escapeHtml(n.path)}">${escapeHtml(n.name)}</a></td>` +
+      `<tr><td>${notebookLinks(n, "html")}</td>` +
       `<td class="num">${n.cells}</td><td class="num">${n.seconds.toFixed(1)}</td></tr>`
     ).join("\n");
     out.push(
@@ -281,7 +360,7 @@ export function renderReportHtml(
     out.push(`<h2>${escapeHtml(SECTION_TITLES[m.section])}</h2>`);
     if (m.notebook) out.push(`<p><em>From ${escapeHtml(m.notebook)}.</em></p>`);
     const rows = metricsRows(m);
-    if (rows.length > 0) out.push(htmlTable(["metric", "value"], rows));
+    if (rows.length > 0) out.push(htmlTable(["headline number", "value"], rows));
     for (const b of m.blocks ?? []) out.push(htmlBlock(b, outputDir, source));
     for (const s of m.subsections ?? []) {
       out.push(`<h3>${escapeHtml(s.title)}</h3>`);
@@ -298,6 +377,31 @@ export function renderReportHtml(
 }
 
 /**
+ * Renders each executed notebook to HTML beside it (`notebooks/<name>.html`, nbconvert), for the
+ * report to link instead of raw `.ipynb` JSON. Without nbconvert the `.ipynb` stays the link and
+ * one line says why.
+ */
+export async function renderNotebooksHtml(
+  outputDir: string,
+  notebooks: readonly NotebookRunInfo[],
+  log: (line: string) => void = console.warn,
+): Promise<NotebookRunInfo[]> {
+  const out: NotebookRunInfo[] = [];
+  let warned = false;
+  for (const n of notebooks) {
+    try {
+      const html = await notebookToHtml(`${outputDir}/${n.path}`);
+      out.push({ ...n, html: n.path.replace(/[^/]+$/, html.split("/").at(-1)!) });
+    } catch (e) {
+      if (!warned) log(`[report] notebooks are linked as .ipynb: ${(e as Error).message}`);
+      warned = true;
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+/**
  * Reads `<outputDir>/metrics/q1..q4.json` and writes `<outputDir>/report.md` and `report.html`.
  * Throws naming the file when a section's metrics are missing or invalid, or a figure is missing.
  */
@@ -308,6 +412,7 @@ export async function writeReport(
 ): Promise<{ markdown: string; html: string }> {
   const metrics: SectionMetrics[] = [];
   for (const s of sections) metrics.push(await readSectionMetrics(outputDir, s));
+  run = { ...run, notebooks: await renderNotebooksHtml(outputDir, run.notebooks) };
   const md = renderReportMarkdown(metrics, run, outputDir);
   const html = renderReportHtml(metrics, run, outputDir);
   const mdPath = `${outputDir}/report.md`, htmlPath = `${outputDir}/report.html`;

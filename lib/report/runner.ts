@@ -160,3 +160,40 @@ export async function runNotebook(
     await Deno.remove(statusPath).catch(() => {});
   }
 }
+
+/**
+ * Renders an executed notebook to HTML beside it (`x.ipynb` → `x.html`) with nbconvert (Debian:
+ * jupyter-nbconvert), so it opens in a browser like the report. Returns the HTML path; throws
+ * with nbconvert's message when it is missing or fails.
+ */
+export async function notebookToHtml(ipynb: string): Promise<string> {
+  const path = absolute(ipynb);
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(`${ipynb}: not found`);
+  }
+  const out = await new Deno.Command(pythonPath(), {
+    args: ["-m", "nbconvert", "--to", "html", "--log-level", "ERROR", path],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch((e) => {
+    throw new Error(`cannot start ${pythonPath()} (${(e as Error).message})`);
+  });
+  const html = path.replace(/\.ipynb$/, "") + ".html";
+  if (out.code !== 0) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
+    throw new Error(
+      `nbconvert failed for ${ipynb} (${err}); Debian: apt-get install jupyter-nbconvert`,
+    );
+  }
+  // Debian's nbconvert points at require.js and MathJax as file:///usr/share/... URLs, which
+  // exist only on the machine that made the page (the notebooks need neither): drop them.
+  const text = await Deno.readTextFile(html);
+  await Deno.writeTextFile(
+    html,
+    text.replace(/<script[^>]*\ssrc="file:\/\/[^"]*"[^>]*>\s*<\/script>\s*/g, ""),
+  );
+  return html;
+}

@@ -76,7 +76,7 @@ export function pipelineScores(
     },
   };
   const checks: [string, number][] = [
-    ["mc_accuracy", 100 * e.mc.accuracy],
+    ["mc_accuracy", e.mc.accuracy], // percent, as the pipeline reports it
     ["qa_exact_match", e.qaGoldParagraph.exact_match],
     ["end_to_end_exact_match", e.endToEnd.exact_match],
   ];

@@ -90,7 +90,13 @@ export async function displayBlocks(blocks: readonly ReportBlock[]): Promise<voi
         (b.title ? `${b.title}\n` : "") + mdTable(b.columns, b.rows),
       );
     } else if (b.kind === "json") {
-      const text = (b.title ? `${b.title}\n` : "") + JSON.stringify(b.value, null, 2);
+      // Non-integer numbers to 4 significant digits, as in the report (no 16-digit floats).
+      const json = JSON.stringify(
+        b.value,
+        (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v),
+        2,
+      );
+      const text = (b.title ? `${b.title}\n` : "") + json;
       await displayHtml(`<pre>${escapeHtml(text)}</pre>`, text);
     }
   }
@@ -98,7 +104,7 @@ export async function displayBlocks(blocks: readonly ReportBlock[]): Promise<voi
 
 // ---------------------------------------------------------------- helpers
 
-const pct = (x: number) => Math.round(x * 10000) / 100; // 0..1 -> 0..100, 2 decimals
+const pct = (x: number) => Math.round(x * 100) / 100; // a percent (0..100), 2 decimals
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
@@ -131,7 +137,7 @@ function describeSource(v: VariantRuns): string {
     return `pretrained in this run: masked-LM with ${
       a.masking === "wwm" ? "whole-word" : "character"
     } masking, ${v.pretrain.steps} updates (held-out masked-token accuracy ${
-      r.eval_accuracy !== undefined ? formatNumber(r.eval_accuracy) : "n/a"
+      r.eval_accuracy !== undefined ? `${pct(r.eval_accuracy)}%` : "n/a"
     }, perplexity ${r.eval_perplexity !== undefined ? formatNumber(r.eval_perplexity) : "n/a"})`;
   }
   return `Hugging Face checkpoint ${shortPath(v.mc.args.model_name_or_path)}`;
@@ -467,8 +473,8 @@ export function configBlocks(a: VariantRuns, b: VariantRuns): ReportBlock[] {
     {
       kind: "table",
       title: "config.json of the fine-tuned QA models",
-      columns: ["", "key", a.label, b.label],
-      rows: keys.map((k) => [differing.has(k) ? "◆" : "", k, show(ca[k]), show(cb[k])]),
+      columns: ["key", a.label, b.label],
+      rows: keys.map((k) => [differing.has(k) ? `${k} ◆` : k, show(ca[k]), show(cb[k])]),
     },
   ];
 }
@@ -496,7 +502,7 @@ export function logSummary(log: TrainingLog): Record<string, number> {
 
 function mainMetric(task: "mc" | "qa"): { key: string; name: string; scale: number } {
   return task === "mc"
-    ? { key: "eval_accuracy", name: "validation accuracy", scale: 100 }
+    ? { key: "eval_accuracy", name: "validation accuracy", scale: 1 }
     : { key: "eval_exact_match", name: "validation EM", scale: 1 };
 }
 
@@ -616,9 +622,9 @@ export function conclusionBlock(
   const rm = c.task === "mc" ? "final_running_accuracy" : "final_running_em";
   if (lp[rm] !== undefined && ls[rm] !== undefined) {
     lines.push(
-      `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${r4(lp[rm])} vs ${
-        r4(ls[rm])
-      }.`,
+      `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${pct(lp[rm])} vs ${
+        pct(ls[rm])
+      } (%).`,
     );
   }
   if (paired.length > 0) {

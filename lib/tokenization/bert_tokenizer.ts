@@ -314,6 +314,20 @@ export class BertTokenizer {
    * `[CLS] text [SEP] pair [SEP]`, `token_type_ids` 0/1, `attention_mask`, `offset_mapping`
    * (`[0,0]` for special/padding tokens), `sequence_ids`, truncation (`only_first`,
    * `only_second`, `longest_first`), overflowing windows with `stride`, padding.
+   *
+   * @example A question and a paragraph, as `tokenizer(question, context)` in Python
+   * ```ts
+   * import { BertTokenizer } from "./bert_tokenizer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "誰", "寫", "的", "？", "魯", "迅", "了", "書"];
+   * const tokenizer = BertTokenizer.fromVocab(vocab);
+   * const enc = tokenizer.encode("誰寫的？", "魯迅寫了書");
+   * assert.deepEqual(enc.tokens, ["[CLS]", "誰", "寫", "的", "？", "[SEP]", "魯", "迅", "寫", "了", "書", "[SEP]"]);
+   * assert.deepEqual(enc.token_type_ids, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+   * assert.deepEqual(enc.offset_mapping[7], [1, 2]); // 迅 is character 1 of the paragraph
+   * assert.equal(enc.sequence_ids[0], null); // special tokens belong to no sequence
+   * ```
    */
   encode(text: string, pair?: string | null, opts: EncodeOptions = {}): Encoding {
     const a = this.#cached(text);

@@ -43,6 +43,11 @@ export interface ProgressOptions {
   write?: (text: string) => void;
   /** Clock in milliseconds (default `performance.now`). For tests. */
   now?: () => number;
+  /**
+   * Width the `tty` line must fit in (default: the terminal's columns from `Deno.consoleSize`,
+   * 80 when unknown). Lower-priority fields are dropped, then the line is cut.
+   */
+  columns?: number;
   /** Jupyter broadcast function (default `Deno.jupyter.broadcast` when in a kernel). */
   broadcast?: (type: string, content: Record<string, unknown>) => Promise<void>;
 }
@@ -80,6 +85,22 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** Terminal columns for a redrawn line: `Deno.consoleSize()` (80 when there is no terminal). */
+export function terminalColumns(fallback = 80): number {
+  try {
+    return Deno.consoleSize().columns || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Metrics shown as percent (0–100, the project's scale) with 2 decimals. */
+const PERCENT_METRIC = /(^|_)(accuracy|exact_match|f1|em)$/;
+
+function fmtMetric(name: string, x: number): string {
+  return PERCENT_METRIC.test(name) ? x.toFixed(2) : fmtNum(x);
 }
 
 function fmtNum(x: number): string {
@@ -122,38 +143,57 @@ export class ProgressBar {
     this.displayId = `progress-${Date.now().toString(36)}-${displayCounter}`;
   }
 
-  /** The text of the bar for an update (without control characters). */
-  render(u: ProgressUpdate, final = false): string {
+  /**
+   * The text of the bar for an update (without control characters). With `columns`, fields are
+   * dropped (throughput, learning rate, extra metrics, in that order) and the bar shortened until
+   * the line fits; a line still too long is cut.
+   */
+  render(u: ProgressUpdate, final = false, columns = Infinity): string {
     const total = this.opts.total;
     const done = Math.min(u.step, total);
     const frac = total > 0 ? done / total : 1;
-    const width = 20;
-    const filled = Math.round(frac * width);
-    const bar = "█".repeat(filled) + "░".repeat(width - filled);
     const elapsed = (this.now() - this.start) / 1000;
     const stepsHere = u.step - (this.opts.initialStep ?? 0);
     const rate = elapsed > 0 ? stepsHere / elapsed : 0;
-    const parts = [
-      `${this.opts.label ? this.opts.label + " " : ""}${done}/${total} ${bar} ${
+    const head = (width: number) => {
+      const filled = Math.round(frac * width);
+      const bar = width > 0 ? " " + "█".repeat(filled) + "░".repeat(width - filled) : "";
+      return `${this.opts.label ? this.opts.label + " " : ""}${done}/${total}${bar} ${
         Math.floor(frac * 100)
-      }%`,
-      `epoch ${u.epoch + 1}${this.opts.numEpochs ? "/" + this.opts.numEpochs : ""}`,
+      }%`;
+    };
+    // [text, drop order (higher goes first; 0 never)]
+    const parts: [string, number][] = [
+      [`epoch ${u.epoch + 1}${this.opts.numEpochs ? "/" + this.opts.numEpochs : ""}`, 0],
     ];
-    if (u.loss !== undefined) parts.push(`loss ${fmtNum(u.loss)}`);
-    if (u.lr !== undefined) parts.push(`lr ${u.lr.toExponential(2)}`);
-    for (const [k, v] of Object.entries(u.extra ?? {})) parts.push(`${k} ${fmtNum(v)}`);
+    if (u.loss !== undefined) parts.push([`loss ${fmtNum(u.loss)}`, 0]);
+    if (u.lr !== undefined) parts.push([`lr ${u.lr.toExponential(2)}`, 4]);
+    for (const [k, v] of Object.entries(u.extra ?? {})) parts.push([`${k} ${fmtMetric(k, v)}`, 3]);
     if (rate > 0) {
-      parts.push(rate >= 1 ? `${rate.toFixed(2)} it/s` : `${(1 / rate).toFixed(2)} s/it`);
+      parts.push([rate >= 1 ? `${rate.toFixed(2)} it/s` : `${(1 / rate).toFixed(2)} s/it`, 5]);
       if (u.examples !== undefined && elapsed > 0) {
-        parts.push(`${(u.examples / elapsed).toFixed(1)} ex/s`);
+        parts.push([`${(u.examples / elapsed).toFixed(1)} ex/s`, 6]);
       }
     }
-    parts.push(
+    parts.push([
       final
         ? `elapsed ${formatDuration(elapsed)}`
         : `ETA ${rate > 0 ? formatDuration((total - done) / rate) : "?"}`,
-    );
-    return parts.join(" | ");
+      0,
+    ]);
+    const join = (width: number) => [head(width), ...parts.map(([t]) => t)].join(" | ");
+    let line = join(20);
+    for (const barWidth of [10, 0]) {
+      if (line.length <= columns) break;
+      line = join(barWidth);
+    }
+    while (line.length > columns && parts.some(([, p]) => p > 0)) {
+      const worst = Math.max(...parts.map(([, p]) => p));
+      const i = parts.map(([, p]) => p).lastIndexOf(worst);
+      parts.splice(i, 1);
+      line = join(0);
+    }
+    return line.length > columns ? line.slice(0, Math.max(0, columns - 1)) + "…" : line;
   }
 
   /** Reports progress; redraws at most every `intervalMs`. */
@@ -165,7 +205,19 @@ export class ProgressBar {
     const t = this.now();
     if (t - this.lastDraw < interval && u.step < this.opts.total) return;
     this.lastDraw = t;
-    this.draw(this.render(u));
+    this.draw(this.render(u, false, this.columns()));
+  }
+
+  /** Columns a `tty` line may use (one less than the terminal, so it never wraps). */
+  private columns(): number {
+    if (this.mode !== "tty") return Infinity;
+    return (this.opts.columns ?? terminalColumns()) - 1;
+  }
+
+  /** A line cut to the terminal (messages drawn by `draw` that `render` did not fit). */
+  private fitted(text: string): string {
+    const c = this.columns();
+    return text.length > c ? text.slice(0, Math.max(0, c - 1)) + "…" : text;
   }
 
   /** Prints a message line without breaking the bar (e.g. an evaluation result). */
@@ -174,7 +226,7 @@ export class ProgressBar {
     if (this.mode === "tty") {
       this.write(`\r${" ".repeat(this.ttyWidth)}\r${message}\n`);
       this.ttyWidth = 0;
-      if (this.last) this.draw(this.render(this.last));
+      if (this.last) this.draw(this.render(this.last, false, this.columns()));
     } else if (this.mode === "jupyter") {
       // Messages go to the cell's normal output; the bar stays one display.
       console.log(message);
@@ -186,6 +238,7 @@ export class ProgressBar {
   private draw(text: string): void {
     switch (this.mode) {
       case "tty": {
+        text = this.fitted(text);
         const pad = Math.max(0, this.ttyWidth - text.length);
         this.write(`\r${text}${" ".repeat(pad)}`);
         this.ttyWidth = text.length;
@@ -217,7 +270,7 @@ export class ProgressBar {
     if (this.closed) return;
     this.closed = true;
     if (this.mode !== "none" && this.last) {
-      this.draw(this.render(this.last, true));
+      this.draw(this.render(this.last, true, this.columns()));
       if (this.mode === "tty") this.write("\n");
     }
     await this.chain;

@@ -18,7 +18,20 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
 }
 
-/** Creates a seeded generator. Equal seeds give equal streams. */
+/**
+ * Creates a seeded generator. Equal seeds give equal streams.
+ *
+ * @example
+ * ```ts
+ * import { createRng } from "./random.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a = createRng(42);
+ * const b = createRng(42);
+ * assert.deepEqual(a.shuffle([1, 2, 3, 4, 5]), b.shuffle([1, 2, 3, 4, 5]));
+ * assert.ok(a.int(10) >= 0 && a.int(10) < 10);
+ * ```
+ */
 export function createRng(seed: number): Rng {
   let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   const next = (): number => {

@@ -1,0 +1,34 @@
+/**
+ * The one line a command prints about the TensorFlow.js backend it runs on: short by default, with
+ * every reason (candidates left out, the matMul route) under `--verbose` or env `DEBUG`.
+ * @module
+ */
+import { type BackendChoice, initBackend } from "../backend/mod.ts";
+
+/** The facts of a backend choice that the line shows. */
+export interface BackendFacts {
+  name: string;
+  reason: string;
+  blas?: { enabled: boolean; reason: string };
+}
+
+/**
+ * `[backend] wasm: wasm (SIMD on, threads off); matMul: OpenBLAS (--verbose or DEBUG=1 for why)`;
+ * with `verbose`, the full reason (every candidate skipped and why) and the matMul route.
+ */
+export function backendLine(c: BackendFacts, verbose: boolean): string {
+  const cpuSide = c.name !== "tensorflow" && c.name !== "webgpu" && c.blas !== undefined;
+  if (verbose) {
+    return `[backend] ${c.name}: ${c.reason}${cpuSide ? `; matMul: ${c.blas!.reason}` : ""}`;
+  }
+  const why = c.reason.split("; skipped:")[0];
+  const matMul = cpuSide ? `; matMul: ${c.blas!.enabled ? "OpenBLAS" : "tfjs (no OpenBLAS)"}` : "";
+  return `[backend] ${c.name}: ${why}${matMul} (--verbose or DEBUG=1 for why)`;
+}
+
+/** Initialises the backend and prints its line on stderr (verbose when env `DEBUG` is set). */
+export async function announceBackend(): Promise<BackendChoice> {
+  const choice = await initBackend({ quiet: true });
+  console.error(backendLine(choice, Boolean(Deno.env.get("DEBUG"))));
+  return choice;
+}

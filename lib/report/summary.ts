@@ -97,13 +97,13 @@ export function findings(
       const i = iv(q2, `${v.id}_mc_accuracy`);
       if (!i) return undefined;
       const rel = i.high < chance ? "below" : i.low > chance ? "above" : "not distinguishable from";
-      return `${v.short} ${rel}`;
+      return `${rel} chance for ${v.short}`;
     }).filter((x) => x !== undefined);
     out.push(
       `Against chance (${fmt(chance)}% with ${choices} candidates), MC accuracy is ${
-        where.join(", ")
-      } chance${
-        where.every((w) => !w.endsWith("above"))
+        where.join(" and ")
+      }${
+        where.every((w) => !w.startsWith("above"))
           ? ": the MC models did not learn to pick the paragraph at this budget"
           : ""
       }.`,

@@ -61,7 +61,10 @@ Deno.test("findings follow the paired interval: a winner only when it excludes 0
   assert.match(yes, /61\.3 \[57\.5, 65\.1\]/);
   assert.match(yes, /held-out test answers: EM 10\.1 \[7\.2, 13\.0\]/);
   assert.match(yes, /These scores are low/);
-  assert.match(yes, /Against chance \(25\.0% with 4 candidates\), MC accuracy is above chance for A\./);
+  assert.match(
+    yes,
+    /Against chance \(25\.0% with 4 candidates\), MC accuracy is above chance for A\./,
+  );
   const no = findings(p, q2(false), undefined).join(" ");
   assert.match(no, /no difference at this scale/);
   assert.doesNotMatch(no, /better by/);

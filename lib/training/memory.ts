@@ -142,11 +142,11 @@ export function planMemory(inp: MemoryPlanInput): MemoryPlan {
   };
 }
 
-/** Bytes as "1.23 GB" (10^9). */
+/** Bytes in binary units ("3.87 GiB", "283.9 MiB"), as heap limits are powers of two. */
 export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e3).toFixed(1)} KB`;
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024).toFixed(1)} KiB`;
 }
 
 /** The one-line summary printed at the start (`memory plan: …`). */
@@ -158,8 +158,12 @@ export function describePlan(p: MemoryPlan): string {
   }
   const b = Math.max(1, p.microBatch);
   parts.push(
-    `activations ${formatBytes(p.peakBytes - p.parameterBytes - p.gradientBytes - p.optimizerBytes)}` +
-      ` for ${b} × ${p.seqLength} tokens${p.gradientCheckpointing ? " (gradient checkpointing)" : ""}`,
+    `activations ${
+      formatBytes(p.peakBytes - p.parameterBytes - p.gradientBytes - p.optimizerBytes)
+    }` +
+      ` for ${b} × ${p.seqLength} tokens${
+        p.gradientCheckpointing ? " (gradient checkpointing)" : ""
+      }`,
   );
   const verdict = p.microBatch === 0
     ? "does not fit even at batch 1"
@@ -195,10 +199,13 @@ export function memoryAdvice(p: MemoryPlan): string {
 
 /** The error thrown before training when even batch 1 does not fit. */
 export function doesNotFitError(p: MemoryPlan): OutOfMemoryError {
+  const fixed = p.parameterBytes + p.gradientBytes + p.optimizerBytes;
   return new OutOfMemoryError(
-    `${describePlan(p)}.\nOne example needs ${formatBytes(p.peakBytes)} but only ` +
-      `${formatBytes(p.usableBytes)} of ${p.limitName} are usable; stopped before the first ` +
-      `update. To fit: ${memoryAdvice(p)}.`,
+    `does not fit in memory: one example per micro-batch needs ≈ ${formatBytes(p.peakBytes)} ` +
+      `(parameters, gradients and AdamW moments ${formatBytes(fixed)} + activations ` +
+      `${formatBytes(p.peakBytes - fixed)} for ${p.seqLength} tokens), ${p.limitName} allows ` +
+      `${formatBytes(p.limitBytes)} (${formatBytes(p.usableBytes)} usable); stopped before ` +
+      `the first update. To fit: ${memoryAdvice(p)}.`,
   );
 }
 

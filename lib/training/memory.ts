@@ -9,7 +9,7 @@
  *
  * - one encoder layer in training keeps ≈ 30·NTH + 9·NTI + 5·S values (N sequences of T tokens,
  *   hidden H, intermediate I, S = N·heads·T² attention scores);
- * - embeddings, mask and head ≈ 13·NTH;
+ * - embeddings, mask and head ≈ 12·NTH;
  * - with gradient checkpointing a layer keeps only its input (NTH), and the layer being
  *   recomputed in the backward pass holds one layer's worth again;
  * - the backward pass needs about one more layer's worth of temporaries.
@@ -81,7 +81,36 @@ export interface MemoryPlan {
   seqLength: number;
 }
 
-/** Activation bytes of `n` sequences of `T` tokens (see the module documentation). */
+/** Float32 values one encoder layer keeps for its backward pass (or holds in inference). */
+function layerValues(cfg: MemoryPlanInput["config"], n: number, T: number): number {
+  const nth = n * T * cfg.hidden_size, nti = n * T * cfg.intermediate_size;
+  return 30 * nth + 9 * nti + 5 * n * cfg.num_attention_heads * T * T;
+}
+
+/**
+ * Bytes the gradient tape keeps at the end of a training forward pass of `n` sequences of `T`
+ * tokens: every layer's saved tensors, or with checkpointing only each layer's input; plus
+ * embeddings, mask and head. This is what `tf.memory().numBytes` grows by during the forward.
+ */
+export function keptActivationBytes(
+  cfg: MemoryPlanInput["config"],
+  task: Task,
+  n: number,
+  T: number,
+  gradientCheckpointing: boolean,
+): number {
+  const nth = n * T * cfg.hidden_size, L = cfg.num_hidden_layers;
+  // MLM logits over the vocabulary (pre-training asks for ~15% of the rows).
+  const head = task === "mlm" ? 3 * 0.15 * n * T * cfg.vocab_size : 0;
+  const layers = gradientCheckpointing ? L * nth : L * layerValues(cfg, n, T);
+  return 4 * (layers + 12 * nth + head);
+}
+
+/**
+ * Peak activation bytes of `n` sequences of `T` tokens: in training what the tape keeps plus one
+ * layer's temporaries in the backward pass (two with checkpointing: the layer being recomputed
+ * and its backward); in inference one layer's tensors and its output (nothing is kept).
+ */
 export function activationBytes(
   cfg: MemoryPlanInput["config"],
   task: Task,
@@ -89,16 +118,13 @@ export function activationBytes(
   T: number,
   opts: { training: boolean; gradientCheckpointing: boolean },
 ): number {
-  const H = cfg.hidden_size, I = cfg.intermediate_size, L = cfg.num_hidden_layers;
-  const nth = n * T * H, nti = n * T * I, s = n * cfg.num_attention_heads * T * T;
-  const layer = 30 * nth + 9 * nti + 5 * s;
-  // MLM logits over the vocabulary (pre-training asks for ~15% of the rows).
-  const head = task === "mlm" ? 3 * 0.15 * n * T * cfg.vocab_size : 0;
-  let values: number;
-  if (!opts.training) values = 2 * layer + 13 * nth + head / 3;
-  else if (opts.gradientCheckpointing) values = L * nth + 2 * layer + 13 * nth + head;
-  else values = (L + 1) * layer + 13 * nth + head;
-  return 4 * values;
+  const layer = 4 * layerValues(cfg, n, T);
+  if (!opts.training) {
+    return 2 * layer + 4 * 13 * n * T * cfg.hidden_size +
+      (task === "mlm" ? 4 * 0.15 * n * T * cfg.vocab_size : 0);
+  }
+  const kept = keptActivationBytes(cfg, task, n, T, opts.gradientCheckpointing);
+  return kept + (opts.gradientCheckpointing ? 2 : 1) * layer;
 }
 
 /** Makes the plan and picks the largest micro-batch that fits. */

@@ -68,6 +68,7 @@ export {
 } from "./loop.ts";
 export {
   activationBytes,
+  keptActivationBytes,
   backendMemoryLimit,
   describePlan,
   doesNotFitError,

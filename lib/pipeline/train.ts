@@ -305,6 +305,8 @@ async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
     backend: tf.getBackend(),
     limitBytes: limit.bytes,
     limitName: limit.name,
+    // The training loop keeps AdamW's moments outside the wasm heap.
+    optimizerOnHost: tf.getBackend() === "wasm",
   });
   const log = opts.log ?? ((m: string) => console.log(m));
   log(describePlan(plan));

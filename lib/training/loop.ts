@@ -77,6 +77,9 @@ export interface TrainingArgs {
    *  micro-batch into parts whose loss-weighted gradients sum to the unsplit one; logs,
    *  checkpoints and resume still count `perDeviceTrainBatchSize`. */
   microBatchSize?: number;
+  /** Keep AdamW's moments in JavaScript arrays, outside the backend's memory (default: on
+   *  wasm, where they would take 8 bytes per parameter of the 4 GiB heap). */
+  optimizerMomentsOnHost?: boolean;
 }
 
 /** What a loss function returns: the loss, optionally with a count of correct predictions. */
@@ -330,7 +333,10 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   if (outputDir) await Deno.mkdir(outputDir, { recursive: true });
   const stepLog = new JsonlCsvLog(outputDir ? `${outputDir}/${STEP_LOG}` : null);
   const evalLog = new JsonlCsvLog(outputDir ? `${outputDir}/${EVAL_LOG}` : null);
-  const optimizer = new AdamW(opts.variables, { weightDecay: args.weightDecay ?? 0 });
+  const optimizer = new AdamW(opts.variables, {
+    weightDecay: args.weightDecay ?? 0,
+    momentsOnHost: args.optimizerMomentsOnHost ?? tf.getBackend() === "wasm",
+  });
   const scheduler = createScheduler(args.lrSchedulerType ?? "linear", {
     learningRate: args.learningRate ?? 5e-5,
     numWarmupSteps: args.numWarmupSteps ?? 0,

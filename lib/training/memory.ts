@@ -56,6 +56,9 @@ export interface MemoryPlanInput {
   limitBytes: number;
   /** What the limit is (e.g. "the wasm heap"). */
   limitName: string;
+  /** AdamW moments kept in JavaScript arrays, outside the backend's memory (the loop's default
+   *  on wasm). */
+  optimizerOnHost?: boolean;
 }
 
 /** The plan: bytes per part, the peak for the requested and the chosen micro-batch. */
@@ -79,6 +82,8 @@ export interface MemoryPlan {
   gradientCheckpointing: boolean;
   training: boolean;
   seqLength: number;
+  /** The moments do not count against the limit. */
+  optimizerOnHost: boolean;
 }
 
 /** Float32 values one encoder layer keeps for its backward pass (or holds in inference). */
@@ -140,7 +145,8 @@ export function planMemory(inp: MemoryPlanInput): MemoryPlan {
       training: inp.training,
       gradientCheckpointing: inp.gradientCheckpointing,
     });
-  const fixed = parameterBytes + gradientBytes + optimizerBytes;
+  const optimizerOnHost = inp.optimizerOnHost ?? false;
+  const fixed = parameterBytes + gradientBytes + (optimizerOnHost ? 0 : optimizerBytes);
   const usableBytes = Math.floor(inp.limitBytes * USABLE_FRACTION);
   let microBatch = 0;
   for (let b = inp.batchSize; b >= 1; b--) {
@@ -165,6 +171,7 @@ export function planMemory(inp: MemoryPlanInput): MemoryPlan {
     gradientCheckpointing: inp.gradientCheckpointing,
     training: inp.training,
     seqLength: inp.seqLength,
+    optimizerOnHost,
   };
 }
 
@@ -180,13 +187,15 @@ export function describePlan(p: MemoryPlan): string {
   const parts = [`parameters ${formatBytes(p.parameterBytes)}`];
   if (p.training) {
     parts.push(`gradients ${formatBytes(p.gradientBytes)}`);
-    parts.push(`AdamW moments ${formatBytes(p.optimizerBytes)}`);
+    parts.push(
+      `AdamW moments ${formatBytes(p.optimizerBytes)}${
+        p.optimizerOnHost ? " (in JS arrays, outside the heap)" : ""
+      }`,
+    );
   }
   const b = Math.max(1, p.microBatch);
   parts.push(
-    `activations ${
-      formatBytes(p.peakBytes - p.parameterBytes - p.gradientBytes - p.optimizerBytes)
-    }` +
+    `activations ${formatBytes(p.peakBytes - inHeapFixed(p))}` +
       ` for ${b} × ${p.seqLength} tokens${
         p.gradientCheckpointing ? " (gradient checkpointing)" : ""
       }`,
@@ -210,6 +219,12 @@ export class OutOfMemoryError extends Error {
   }
 }
 
+/** Parameters, gradients and (unless on the host) moments: the bytes that do not depend on the
+ *  batch. */
+export function inHeapFixed(p: MemoryPlan): number {
+  return p.parameterBytes + p.gradientBytes + (p.optimizerOnHost ? 0 : p.optimizerBytes);
+}
+
 /** The advice given when a run does not fit. */
 export function memoryAdvice(p: MemoryPlan): string {
   const tips = [];
@@ -225,13 +240,16 @@ export function memoryAdvice(p: MemoryPlan): string {
 
 /** The error thrown before training when even batch 1 does not fit. */
 export function doesNotFitError(p: MemoryPlan): OutOfMemoryError {
-  const fixed = p.parameterBytes + p.gradientBytes + p.optimizerBytes;
+  const fixed = inHeapFixed(p);
+  const what = p.optimizerOnHost
+    ? "parameters and gradients"
+    : "parameters, gradients and AdamW moments";
   return new OutOfMemoryError(
     `does not fit in memory: one example per micro-batch needs ≈ ${formatBytes(p.peakBytes)} ` +
-      `(parameters, gradients and AdamW moments ${formatBytes(fixed)} + activations ` +
-      `${formatBytes(p.peakBytes - fixed)} for ${p.seqLength} tokens), ${p.limitName} allows ` +
-      `${formatBytes(p.limitBytes)} (${formatBytes(p.usableBytes)} usable); stopped before ` +
-      `the first update. To fit: ${memoryAdvice(p)}.`,
+      `(${what} ${formatBytes(fixed)} + activations ${formatBytes(p.peakBytes - fixed)} for ` +
+      `${p.seqLength} tokens), ${p.limitName} allows ${formatBytes(p.limitBytes)} ` +
+      `(${formatBytes(p.usableBytes)} usable); stopped before the first update. To fit: ` +
+      `${memoryAdvice(p)}.`,
   );
 }
 

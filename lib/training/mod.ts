@@ -68,12 +68,12 @@ export {
 } from "./loop.ts";
 export {
   activationBytes,
-  keptActivationBytes,
   backendMemoryLimit,
   describePlan,
   doesNotFitError,
   formatBytes,
   isOutOfMemory,
+  keptActivationBytes,
   memoryAdvice,
   type MemoryPlan,
   type MemoryPlanInput,

@@ -473,7 +473,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
       await evalLog.flush();
       log(
         `epoch ${epoch + 1}/${numTrainEpochs} eval: ` +
-          Object.entries(metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(" "),
+          Object.entries(metrics).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" "),
       );
       if (opts.bestMetric) await keepBest(metrics, epoch);
     }
@@ -675,9 +675,13 @@ async function resumeInto(
   return dir;
 }
 
-function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(4);
+/** Percent metrics with 2 decimals (the project's scale), anything else with 4. */
+export function formatMetric(key: string, v: number): string {
+  return PERCENT_METRICS.has(key) ? v.toFixed(2) : v.toFixed(4);
 }
+
+/** Metrics on the 0–100 scale. */
+const PERCENT_METRICS = new Set(["accuracy", "exact_match", "f1"]);
 
 /** Global L2 norm of a set of gradients (as `torch.nn.utils.clip_grad_norm_`). */
 export async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {

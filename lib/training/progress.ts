@@ -141,7 +141,7 @@ export class ProgressBar {
     ];
     if (u.loss !== undefined) parts.push(`loss ${fmtNum(u.loss)}`);
     if (u.lr !== undefined) parts.push(`lr ${u.lr.toExponential(2)}`);
-    for (const [k, v] of Object.entries(u.extra ?? {})) parts.push(`${k} ${fmtNum(v)}`);
+    for (const [k, v] of Object.entries(u.extra ?? {})) parts.push(`${k} ${v.toFixed(2)}`);
     if (rate > 0) {
       parts.push(rate >= 1 ? `${rate.toFixed(2)} it/s` : `${(1 / rate).toFixed(2)} s/it`);
       if (u.examples !== undefined && elapsed > 0) {

@@ -219,8 +219,11 @@ Deno.test("train-qa: a run that cannot fit stops before its first update (exit 1
   try {
     assert.equal(r.train.completedSteps, 2);
     const results = JSON.parse(await Deno.readTextFile(`${dir}/all_results.json`));
-    assert.equal(results.memory_plan.microBatch, 4);
-    assert.match(results.memory_plan.summary, /^memory plan /);
+    assert.equal(results.memory_plan_micro_batch, 4);
+    assert.ok(Object.values(results).every((v) => typeof v === "number"));
+    const plan = JSON.parse(await Deno.readTextFile(`${dir}/memory_plan.json`));
+    assert.equal(plan.microBatch, 4);
+    assert.match(plan.summary, /^memory plan /);
   } finally {
     r.model.dispose();
   }

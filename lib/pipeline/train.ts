@@ -361,19 +361,27 @@ async function saveRunModel(
   await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(args, null, 2) + "\n");
 }
 
-/** `all_results.json` with `eval_*` metrics, as the HF scripts write it. */
+/**
+ * `all_results.json` with `eval_*` metrics, as the HF scripts write it, plus the memory plan's
+ * numbers (`memory_plan_peak_bytes`, `memory_plan_micro_batch`, and `wasm_heap_bytes` measured
+ * after training on wasm; numbers only, as readers of the file expect); the whole plan with its
+ * one-line summary goes to `memory_plan.json`.
+ */
 async function writeResults(
   outputDir: string | undefined,
   evalMetrics: Record<string, number>,
   plan: MemoryPlan & { wasmHeapBytes: number | null },
 ) {
   if (!outputDir) return;
-  const results: Record<string, unknown> = {};
+  const results: Record<string, number> = {};
   for (const [k, v] of Object.entries(evalMetrics)) {
     results[k.startsWith("eval_") ? k : `eval_${k}`] = v;
   }
-  results.memory_plan = { ...plan, summary: describePlan(plan) };
+  results.memory_plan_peak_bytes = plan.peakBytes;
+  results.memory_plan_micro_batch = plan.microBatch;
+  if (plan.wasmHeapBytes !== null) results.wasm_heap_bytes = plan.wasmHeapBytes;
   await writeJsonAtomic(`${outputDir}/all_results.json`, results);
+  await writeJsonAtomic(`${outputDir}/memory_plan.json`, { ...plan, summary: describePlan(plan) });
 }
 
 /**

@@ -14,17 +14,29 @@
  *   `num_train_epochs` (then `num_train_epochs = ceil(max_train_steps / updates_per_epoch)`),
  *   else `max_train_steps = num_train_epochs * updates_per_epoch`. The schedule spans
  *   `max_train_steps` updates.
+ * - Micro-batch splitting (`microBatchSize`, chosen by the memory plan when a requested
+ *   micro-batch does not fit): each micro-batch runs as parts of at most `microBatchSize` rows,
+ *   each part's loss weighted by its share of the rows, so the summed gradient is the unsplit one
+ *   (part p draws its dropout masks from `deriveSeed(batchSeed, "part", p)`). Logs, checkpoints
+ *   and resume count the requested micro-batch.
  * - Optional global-norm gradient clipping (`max_grad_norm`, as `clip_grad_norm_`).
  * - Dropout: the loss function is called with `training: true` and a per-micro-batch seed
  *   `deriveSeed(seed, "dropout", epoch, batch)`; evaluation is the caller's `evaluate`, in eval
  *   mode.
- * - Logs (JSON lines + CSV under `output_dir`): per update the loss, learning rate, cumulative
- *   running averages of loss and of the task metric (accuracy / EM); per epoch the evaluation.
- * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` / `step_N`, atomic,
+ * - Logs (JSON lines + CSV under `output_dir`), one key per value: per update `step`, `epoch`
+ *   (1-based), `epoch_float` (epochs done), `loss` (the update's), `running_loss`,
+ *   `learning_rate`, `grad_norm`, the running task metric under its own name (`accuracy` /
+ *   `exact_match`, percent), `examples`, `elapsed_s`; per epoch `epoch` (1-based), `step` and
+ *   what `evaluate` returns (`eval_loss` for the validation loss).
+ * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` (E 1-based) /
+ *   `step_N`, atomic,
  *   with optimizer, scheduler and data position; `resume_from_checkpoint` continues exactly.
  *   The best evaluation so far is kept in `output_dir/best`.
  * - A NaN or infinite loss (or gradient norm) stops training before the update is applied, with
- *   a message naming the step and the last good checkpoint, which is left untouched.
+ *   a message naming the step and the last good checkpoint, which is left untouched. So does a
+ *   backend running out of memory (wasm `Aborted()`, out-of-bounds access, RangeError), reported
+ *   as an `OutOfMemoryError` with the memory plan.
+ * - AdamW's moments live in JavaScript arrays on wasm (outside its 4 GiB heap).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

@@ -9,6 +9,7 @@ import {
   crossEntropy,
   epochOrder,
   NonFiniteLossError,
+  OutOfMemoryError,
   planSteps,
   readCheckpointMeta,
   readJsonl,
@@ -529,4 +530,50 @@ Deno.test("split micro-batches: the weighted parts give the unsplit gradients an
   const c = makeModel(9);
   await train(setup(c, data, { ...base, microBatchSize: 2 }, { dropout: 0.3, log: () => {} }));
   [a, b, c].forEach(disposeModel);
+});
+
+Deno.test("a backend out of memory (wasm Aborted()) stops with the plan and the last good checkpoint", async () => {
+  const dir = await tmp();
+  try {
+    const data = makeData(8, 2);
+    const vars = makeModel(1);
+    let calls = 0;
+    const opts = setup(vars, data, {
+      perDeviceTrainBatchSize: 2,
+      maxTrainSteps: 4,
+      checkpointingSteps: 1,
+      outputDir: dir,
+    }, { memoryPlan: "memory plan (test): fits", memoryAdvice: "To fit: less." });
+    const inner = opts.lossFn;
+    opts.lossFn = (b, ctx) => {
+      if (++calls === 3) throw new WebAssembly.RuntimeError("Aborted(). Build with -sASSERTIONS");
+      return inner(b, ctx);
+    };
+    await assert.rejects(train(opts), (e) => {
+      assert.ok(e instanceof OutOfMemoryError, String(e));
+      assert.match(e.message, /ran out of memory \(Aborted\(\)/);
+      assert.match(e.message, /at update 3\/4/);
+      assert.match(e.message, /memory plan \(test\): fits/);
+      assert.match(
+        e.message,
+        new RegExp(`Last good checkpoint: ${dir}/step_2 \\(left untouched\\)`),
+      );
+      return true;
+    });
+    const meta = await readCheckpointMeta(`${dir}/step_2`);
+    assert.equal(meta.state.completedSteps, 2);
+    const again = await train(
+      setup(vars, data, {
+        perDeviceTrainBatchSize: 2,
+        maxTrainSteps: 4,
+        checkpointingSteps: 1,
+        outputDir: dir,
+        resumeFromCheckpoint: "latest",
+      }, { log: () => {} }),
+    );
+    assert.equal(again.completedSteps, 4);
+    disposeModel(vars);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

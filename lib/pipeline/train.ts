@@ -418,7 +418,8 @@ export async function trainMultipleChoice(
         padToLength: pad,
       }, validFeatures);
       const { accuracy, loss } = mcMetrics(validEx, preds);
-      return { accuracy, eval_loss: loss };
+      // Percent, as every metric in the logs (mcMetrics gives a fraction).
+      return { accuracy: 100 * accuracy, eval_loss: loss };
     };
     return await fineTune({
       label: "train-mc",

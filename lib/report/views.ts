@@ -437,7 +437,7 @@ export function logSummary(log: TrainingLog): Record<string, number> {
 
 function mainMetric(task: "mc" | "qa"): { key: string; name: string; scale: number } {
   return task === "mc"
-    ? { key: "eval_accuracy", name: "validation accuracy", scale: 100 }
+    ? { key: "eval_accuracy", name: "validation accuracy", scale: 1 }
     : { key: "eval_exact_match", name: "validation EM", scale: 1 };
 }
 
@@ -449,7 +449,7 @@ export function comparisonBlocks(c: ScratchComparison): ReportBlock[] {
       ? [
         r.label,
         r.pretrained ? "pretrained" : "random init",
-        pct(res.eval_accuracy),
+        r2(res.eval_accuracy),
         r4(
           res.eval_loss,
         ),

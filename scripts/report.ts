@@ -3,10 +3,14 @@
  * whole study — checks the data, executes
  * notebooks/q1…q4 in order on the Deno Jupyter kernel (installing the kernelspec if missing),
  * stopping at the first failing cell, and assembles outputs/report.md and outputs/report.html.
+ * With `--plan`: the memory plan, number of updates and estimated wall time of each stage on this
+ * machine, from a few timed micro-batches, without training.
  * @module
  */
 import { type CommandSpec, parseFlags, UsageError } from "../lib/cli/args.ts";
 import { NotebookError, type Profile, PROFILES, runStudy } from "../lib/report/mod.ts";
+import { planStudy } from "../lib/report/plan.ts";
+import { initBackend } from "../lib/backend/mod.ts";
 
 /** Flags of `deno task report`. */
 export const spec: CommandSpec = {
@@ -39,6 +43,17 @@ export const spec: CommandSpec = {
     },
     notebooks_dir: { type: "string", default: "notebooks", help: "Directory of the notebooks" },
     output_dir: { type: "string", default: "outputs", help: "Where everything is written" },
+    plan: {
+      type: "boolean",
+      default: false,
+      help: "Only plan: memory plan, updates and estimated time of each stage (nothing trained)",
+    },
+    plan_steps: {
+      type: "int",
+      min: 1,
+      default: 2,
+      help: "With --plan: timed micro-batches per fine-tuning stage",
+    },
   },
   epilog: "Notebooks read REPORT_PROFILE, REPORT_OUTPUT_DIR, REPORT_SEED (and REPORT_DATA_DIR " +
     "for --data) in their parameter cell and write <output_dir>/metrics/<q>.json, from which the " +
@@ -62,6 +77,16 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if (flags === null) return 0;
+  if (flags.plan) {
+    try {
+      await initBackend();
+      await planStudy(flags.profile as Profile, { timedSteps: flags.plan_steps as number });
+      return 0;
+    } catch (e) {
+      console.error(`\n[report] plan FAILED: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   try {
     await runStudy({
       profile: flags.profile as Profile,

@@ -167,8 +167,8 @@ Deno.test({
       ) as { text: string } | undefined;
       assert.ok(conclusion, "Q4 conclusion");
       const key = q4.metrics!.task === "qa" ? "eval_exact_match" : "eval_accuracy";
-      const scale = q4.metrics!.task === "qa" ? 1 : 100;
-      const p = Math.round(Number(q4.metrics![`pretrained_${key}`]) * scale * 100) / 100;
+      // Both on the 0–100 scale.
+      const p = Math.round(Number(q4.metrics![`pretrained_${key}`]) * 100) / 100;
       assert.ok(conclusion!.text.includes(` ${p} against `), `conclusion quotes ${p}`);
       assert.match(conclusion!.text, /differ only in where the weights come from/);
       assert.ok(

@@ -99,7 +99,7 @@ Deno.test("pretrain: loss goes down, folder loads for mc/qa, deterministic by se
     assert.ok(last < first - 0.5, `loss ${first} -> ${last} did not go down`);
     // ln(1175) ~ 7.07: the untrained model starts near uniform
     assert.ok(first > 5.5, `first losses ${first}`);
-    assert.ok(Number.isFinite(r1.eval.loss) && r1.eval.perplexity > 1);
+    assert.ok(Number.isFinite(r1.eval.eval_loss) && r1.eval.perplexity > 1);
     assert.equal(r1.corpus.questions, 2000);
     r1.model.dispose();
     assert.equal(tf.memory().numTensors, before);

@@ -15,7 +15,7 @@ import {
   trainMultipleChoice,
   trainQuestionAnswering,
 } from "../lib/pipeline/mod.ts";
-import { readCheckpointMeta, readJsonl } from "../lib/training/mod.ts";
+import { OutOfMemoryError, readCheckpointMeta, readJsonl } from "../lib/training/mod.ts";
 
 await tf.setBackend("cpu");
 
@@ -75,7 +75,7 @@ Deno.test("train-mc runner writes a Hugging Face model folder, logs and best/", 
     assert.equal(results.eval_accuracy, r.eval.accuracy);
     const steps = await readJsonl(`${mcDir}/train_log.jsonl`);
     assert.equal(steps.length, 6);
-    assert.ok(steps.every((s) => Number.isFinite(s.loss) && "running_accuracy" in s));
+    assert.ok(steps.every((s) => Number.isFinite(s.loss) && "accuracy" in s));
     assert.equal((await readJsonl(`${mcDir}/eval_log.jsonl`)).length, 2);
     // The saved final model is the trained one.
     const back = await loadPretrained(mcDir, "mc", { log: () => {} });
@@ -142,11 +142,90 @@ Deno.test("train-qa runner: a killed run resumed from its checkpoint matches a s
       resumed.train.stepLog.map((s) => s.loss),
       straight.train.stepLog.map((s) => s.loss),
     );
-    assert.ok(straight.train.stepLog.every((s) => "running_exact_match" in s));
-    assert.deepEqual(Object.keys(straight.eval).sort(), ["exact_match", "f1", "loss"]);
+    assert.ok(straight.train.stepLog.every((s) => "exact_match" in s));
+    assert.deepEqual(Object.keys(straight.eval).sort(), ["eval_loss", "exact_match", "f1"]);
   } finally {
     straight.model.dispose();
     resumed.model.dispose();
+  }
+});
+
+Deno.test("train-qa: a run that cannot fit stops before its first update (exit 1, plan shown); resume works after", async () => {
+  const dir = `${root}/qa_oom`;
+  const args: QaTrainArgs = {
+    train_file: `${S}train.json`,
+    context_file: `${S}context.json`,
+    tokenizer_name: S,
+    config_overrides: TINY,
+    max_seq_length: 64,
+    doc_stride: 16,
+    per_device_train_batch_size: 4,
+    max_train_samples: 8,
+    max_train_steps: 2,
+    checkpointing_steps: 1,
+    output_dir: dir,
+  };
+  await assert.rejects(
+    trainQuestionAnswering(args, {
+      ...quiet,
+      onStep: (r) => {
+        if (r.step === 1) throw new Error("killed");
+      },
+    }),
+    /killed/,
+  );
+  const saved = await Deno.readFile(`${dir}/step_1/model.safetensors`);
+  const logged: string[] = [];
+  Deno.env.set("TFJS_MEMORY_LIMIT", "100KB");
+  try {
+    await assert.rejects(
+      trainQuestionAnswering({ ...args, resume_from_checkpoint: "latest" }, {
+        ...quiet,
+        log: (m) => logged.push(m),
+      }),
+      (e) =>
+        e instanceof OutOfMemoryError && /stopped before the first update/.test(e.message) &&
+        /--gradient_checkpointing/.test(e.message),
+    );
+    // The command: exit code 1, the plan and the advice, no stack trace.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "cli.ts",
+        "train-qa",
+        ...Object.entries({ ...args, output_dir: `${root}/qa_oom_cli` })
+          .flatMap(([k, v]) => [`--${k}`, String(v)]),
+        "--progress",
+        "none",
+      ],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+      env: { TFJS_MEMORY_LIMIT: "100KB" },
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(stdout, /memory plan \(training, [a-z]+\): .*does not fit even at batch 1/);
+    assert.match(stderr, /^error: does not fit in memory: .*stopped before the first update/m);
+    assert.ok(!/^\s+at /m.test(stderr), `no stack trace: ${stderr}`);
+  } finally {
+    Deno.env.delete("TFJS_MEMORY_LIMIT");
+  }
+  assert.ok(logged.some((m) => m.startsWith("memory plan (training, cpu):")), logged.join("\n"));
+  assert.deepEqual(await Deno.readFile(`${dir}/step_1/model.safetensors`), saved);
+  const r = await trainQuestionAnswering({ ...args, resume_from_checkpoint: "latest" }, quiet);
+  try {
+    assert.equal(r.train.completedSteps, 2);
+    const results = JSON.parse(await Deno.readTextFile(`${dir}/all_results.json`));
+    assert.equal(results.memory_plan_micro_batch, 4);
+    assert.ok(Object.values(results).every((v) => typeof v === "number"));
+    const plan = JSON.parse(await Deno.readTextFile(`${dir}/memory_plan.json`));
+    assert.equal(plan.microBatch, 4);
+    assert.match(plan.summary, /^memory plan /);
+  } finally {
+    r.model.dispose();
   }
 });
 

@@ -34,6 +34,7 @@ const HF_FLAGS = new Set([
   "tokenizer_name",
   "config_name",
   "config_overrides",
+  "gradient_checkpointing",
 ]);
 
 function exists(path: string): boolean {

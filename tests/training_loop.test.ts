@@ -9,6 +9,7 @@ import {
   crossEntropy,
   epochOrder,
   NonFiniteLossError,
+  OutOfMemoryError,
   planSteps,
   readCheckpointMeta,
   readJsonl,
@@ -333,12 +334,12 @@ Deno.test("kill and resume ends with the same weights and logs as an uninterrupt
     const la = await readJsonl(`${dirA}/train_log.jsonl`);
     const lc = await readJsonl(`${dirB}/train_log.jsonl`);
     assert.deepEqual(
-      lc.map((r) => [r.step, r.loss, r.learning_rate, r.running_accuracy]),
+      lc.map((r) => [r.step, r.loss, r.learning_rate, r.accuracy]),
       la.map((r) => [
         r.step,
         r.loss,
         r.learning_rate,
-        r.running_accuracy,
+        r.accuracy,
       ]),
     );
     assert.deepEqual(rc.evalLog, ra.evalLog);
@@ -403,10 +404,10 @@ Deno.test("kill and resume across an epoch checkpoint", async () => {
     const names = [...Deno.readDirSync(dirB)].map((e) => e.name).filter((n) =>
       n.startsWith("epoch_")
     );
-    assert.deepEqual(names.sort(), ["epoch_0"]);
+    assert.deepEqual(names.sort(), ["epoch_1"]);
     const c = makeModel(77);
     await train(
-      setup(c, data, { ...args, outputDir: dirB, resumeFromCheckpoint: `${dirB}/epoch_0` }),
+      setup(c, data, { ...args, outputDir: dirB, resumeFromCheckpoint: `${dirB}/epoch_1` }),
     );
     assert.equal(maxDiff(await weights(a), await weights(c)), 0);
     [a, b, c].forEach(disposeModel);
@@ -487,4 +488,92 @@ Deno.test("no tensor leaks: the tensor count is flat across updates and back to 
   assert.ok(counts.every((c) => c === counts[0]), `tensor counts ${counts}`);
   disposeModel(m);
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("split micro-batches: the weighted parts give the unsplit gradients and logs", async () => {
+  // 10 rows, batch 5 × accumulation 2: micro-batch 2 splits each batch into parts of 2, 2, 1.
+  const data = makeData(10, 4);
+  const base: TrainingArgs = {
+    maxTrainSteps: 3,
+    learningRate: 1e-2,
+    seed: 5,
+    perDeviceTrainBatchSize: 5,
+    gradientAccumulationSteps: 2,
+  };
+  const a = makeModel(9);
+  const ra = await train(setup(a, data, base, { dropout: 0 }));
+  const b = makeModel(9);
+  const messages: string[] = [];
+  const rb = await train(
+    setup(b, data, { ...base, microBatchSize: 2 }, {
+      dropout: 0,
+      splitReason: "the test heap",
+      log: (m) => messages.push(m),
+    }),
+  );
+  assert.deepEqual(messages, ["batch 5 runs as 3 × 2 to fit the test heap"]);
+  assert.equal(rb.completedSteps, 3);
+  for (let i = 0; i < 3; i++) {
+    const [x, y] = [ra.stepLog[i], rb.stepLog[i]];
+    for (const k of ["grad_norm", "loss", "accuracy"]) {
+      const [u, v] = [x[k] as number, y[k] as number];
+      assert.ok(
+        Math.abs(u - v) <= 1e-6 * Math.max(1, Math.abs(u)),
+        `step ${i + 1} ${k}: ${u} vs ${v}`,
+      );
+    }
+    assert.equal(x.examples, y.examples, "examples count the requested batch");
+  }
+  const d = maxDiff(await weights(a), await weights(b));
+  assert.ok(d <= 1e-6, `max weight difference ${d}`);
+  // With dropout, the parts draw their own masks: a different (but valid) update.
+  const c = makeModel(9);
+  await train(setup(c, data, { ...base, microBatchSize: 2 }, { dropout: 0.3, log: () => {} }));
+  [a, b, c].forEach(disposeModel);
+});
+
+Deno.test("a backend out of memory (wasm Aborted()) stops with the plan and the last good checkpoint", async () => {
+  const dir = await tmp();
+  try {
+    const data = makeData(8, 2);
+    const vars = makeModel(1);
+    let calls = 0;
+    const opts = setup(vars, data, {
+      perDeviceTrainBatchSize: 2,
+      maxTrainSteps: 4,
+      checkpointingSteps: 1,
+      outputDir: dir,
+    }, { memoryPlan: "memory plan (test): fits", memoryAdvice: "To fit: less." });
+    const inner = opts.lossFn;
+    opts.lossFn = (b, ctx) => {
+      if (++calls === 3) throw new WebAssembly.RuntimeError("Aborted(). Build with -sASSERTIONS");
+      return inner(b, ctx);
+    };
+    await assert.rejects(train(opts), (e) => {
+      assert.ok(e instanceof OutOfMemoryError, String(e));
+      assert.match(e.message, /ran out of memory \(Aborted\(\)/);
+      assert.match(e.message, /at update 3\/4/);
+      assert.match(e.message, /memory plan \(test\): fits/);
+      assert.match(
+        e.message,
+        new RegExp(`Last good checkpoint: ${dir}/step_2 \\(left untouched\\)`),
+      );
+      return true;
+    });
+    const meta = await readCheckpointMeta(`${dir}/step_2`);
+    assert.equal(meta.state.completedSteps, 2);
+    const again = await train(
+      setup(vars, data, {
+        perDeviceTrainBatchSize: 2,
+        maxTrainSteps: 4,
+        checkpointingSteps: 1,
+        outputDir: dir,
+        resumeFromCheckpoint: "latest",
+      }, { log: () => {} }),
+    );
+    assert.equal(again.completedSteps, 4);
+    disposeModel(vars);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -24,6 +24,7 @@ export {
   adamwComposite,
   adamwUpdate,
   type AdamWUpdateAttrs,
+  adamwValues,
   registerAdamWKernels,
 } from "./fused_adamw.ts";
 export {

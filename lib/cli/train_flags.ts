@@ -119,6 +119,12 @@ export function trainingFlags(
         help:
           "Clip gradients to this global norm (default: no clipping, as the no_trainer scripts)",
       },
+      gradient_checkpointing: {
+        type: "boolean",
+        default: false,
+        help: "Recompute each layer's activations in the backward pass: far less memory, " +
+          "~30% more time per step (batches that still do not fit are split automatically)",
+      },
       seed: {
         type: "int",
         default: defaults.seed,

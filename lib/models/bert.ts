@@ -210,6 +210,10 @@ export class BertModel {
   readonly task: Task;
   /** Trainable parameters keyed by Hugging Face state-dict names, PyTorch layout. */
   readonly variables: Map<string, tf.Variable>;
+  /** Recompute each encoder layer's activations in the backward pass instead of keeping them
+   *  (Hugging Face `--gradient_checkpointing`): same gradients, far less memory, one more
+   *  forward pass per step. */
+  gradientCheckpointing = false;
   private disposed = false;
 
   /** Wraps existing variables (use {@link createFromConfig} or `loadPretrained` instead). */
@@ -380,9 +384,55 @@ export class BertModel {
       // One tidy per layer: a layer's temporaries are released as soon as it is done (what the
       // backward pass needs is kept by the gradient tape). With a single tidy around the whole
       // forward, bert-base at batch 8 × 384 outgrew the 4 GB wasm heap.
-      x = tf.tidy(() => this.layer(l, x, additiveMask, N, T, hRate, aRate, seed));
+      const run = (h: tf.Tensor2D, m: tf.Tensor | null) =>
+        this.layer(l, h, m, N, T, hRate, aRate, seed);
+      x = tf.tidy(() =>
+        this.gradientCheckpointing
+          ? this.checkpointed(l, run, x, additiveMask)
+          : run(x, additiveMask)
+      );
     }
     return x;
+  }
+
+  /**
+   * Gradient checkpointing of one encoder layer (Hugging Face's `gradient_checkpointing`): the
+   * forward keeps only the layer's input; the backward runs the layer again (same dropout seed,
+   * so the same masks) under a fresh tape and back-propagates `dy` through it. Only one layer's
+   * activations are alive at a time, at the cost of a second forward pass.
+   */
+  private checkpointed(
+    l: number,
+    run: (h: tf.Tensor2D, m: tf.Tensor | null) => tf.Tensor2D,
+    x: tf.Tensor2D,
+    additiveMask: tf.Tensor | null,
+  ): tf.Tensor2D {
+    const prefix = `bert.encoder.layer.${l}.`;
+    const params = [...this.variables.entries()]
+      .filter(([name, v]) => name.startsWith(prefix) && v.trainable)
+      .map(([, v]) => v);
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const input = args[0] as tf.Tensor2D;
+      save(additiveMask ? [input, additiveMask] : [input]);
+      return {
+        value: run(input, additiveMask),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          // tfjs's engine.gradients() called during a backward pass replaces the outer pass's
+          // tape and then sets it to null when done; restore it so the outer pass can finish.
+          const state = tf.engine().state as unknown as { activeTape: unknown };
+          const outerTape = state.activeTape;
+          try {
+            return tf.grads((h: tf.Tensor, ..._p: tf.Tensor[]) =>
+              run(h as tf.Tensor2D, saved[1] ?? null)
+            )([saved[0], ...params], dy as tf.Tensor);
+          } finally {
+            state.activeTape = outerTape;
+          }
+        },
+      };
+    });
+    return f(x, ...params) as tf.Tensor2D;
   }
 
   private layer(

@@ -15,7 +15,13 @@ import {
   type McFeature,
   type QaFeature,
 } from "../features/mod.ts";
-import type { ForwardOptions, ModelInputs, ModelOutput } from "../models/mod.ts";
+import {
+  BertModel,
+  type ForwardOptions,
+  type ModelInputs,
+  type ModelOutput,
+} from "../models/mod.ts";
+import { backendMemoryLimit, planMemory } from "../training/mod.ts";
 import { createRng } from "../util/random.ts";
 
 /** Anything with BERT's forward signature (a `BertModel`, or a test double). */
@@ -56,6 +62,37 @@ export function batchIndices(
   const out: number[][] = [];
   for (let i = 0; i < idx.length; i += batchSize) out.push(idx.slice(i, i + batchSize));
   return out;
+}
+
+/**
+ * The inference batch to use: the requested one, or the largest smaller one whose memory plan
+ * fits the backend (as training splits its micro-batches), for sequences up to `seqLength`
+ * tokens and `perExample` sequences per row. Models other than `BertModel` (test doubles) get
+ * the requested size.
+ */
+export function inferenceBatchSize(
+  model: ForwardModel,
+  requested: number,
+  seqLength: number,
+  perExample = 1,
+): number {
+  if (!(model instanceof BertModel)) return requested;
+  const backend = tf.getBackend();
+  const limit = backendMemoryLimit(backend);
+  const plan = planMemory({
+    config: model.config,
+    task: model.task,
+    numParameters: model.numParameters(),
+    seqLength,
+    sequencesPerExample: perExample,
+    batchSize: requested,
+    gradientCheckpointing: false,
+    training: false,
+    backend,
+    limitBytes: limit.bytes,
+    limitName: limit.name,
+  });
+  return Math.max(1, plan.microBatch);
 }
 
 /** Turns collated int data into int32 tensors. */
@@ -104,7 +141,13 @@ export async function mcLogits(
   opts: InferenceOptions = {},
 ): Promise<Float32Array[]> {
   const lengths = features.map((f) => Math.max(...f.inputIds.map((r) => r.length)));
-  const batches = batchIndices(lengths, opts.batchSize ?? 16, opts.order ?? "length");
+  const size = inferenceBatchSize(
+    model,
+    opts.batchSize ?? 16,
+    opts.padToLength ?? lengths.reduce((m, n) => Math.max(m, n), 1),
+    features[0]?.inputIds.length ?? 1,
+  );
+  const batches = batchIndices(lengths, size, opts.order ?? "length");
   const slots: (Float32Array | undefined)[] = new Array(features.length);
   let done = 0;
   for (const ids of batches) {
@@ -141,7 +184,12 @@ export async function qaLogits(
   opts: InferenceOptions = {},
 ): Promise<QaLogits> {
   const lengths = features.map((f) => f.inputIds.length);
-  const batches = batchIndices(lengths, opts.batchSize ?? 16, opts.order ?? "length");
+  const size = inferenceBatchSize(
+    model,
+    opts.batchSize ?? 16,
+    opts.padToLength ?? lengths.reduce((m, n) => Math.max(m, n), 1),
+  );
+  const batches = batchIndices(lengths, size, opts.order ?? "length");
   const start: (Float32Array | undefined)[] = new Array(features.length);
   const end: (Float32Array | undefined)[] = new Array(features.length);
   let done = 0;

@@ -10,6 +10,7 @@ export {
   batchIndices,
   type BatchOrder,
   type ForwardModel,
+  inferenceBatchSize,
   type InferenceOptions,
   mcLogits,
   type QaLogits,

@@ -330,8 +330,7 @@ export async function pretrainMaskedLm(
         n += k[0];
       }
       const loss = n ? lossSum / n : NaN;
-      // Masked-token accuracy in percent (0–100), like every accuracy of the project.
-      return { loss, perplexity: Math.exp(loss), accuracy: n ? (100 * correct) / n : NaN };
+      return { eval_loss: loss, perplexity: Math.exp(loss), accuracy: n ? 100 * correct / n : NaN };
     };
     const loopArgs = toLoopArgs(a);
     const save = async (dir: string) => {
@@ -352,7 +351,7 @@ export async function pretrainMaskedLm(
       args: loopArgs,
       metricName: "accuracy",
       evaluate: evalBatches.length ? evaluate : undefined,
-      bestMetric: evalBatches.length && a.output_dir ? "loss" : undefined,
+      bestMetric: evalBatches.length && a.output_dir ? "eval_loss" : undefined,
       greaterIsBetter: false,
       saveModel: save,
       loadModel: (dir) => loadWeightsInto(model, dir),
@@ -365,14 +364,16 @@ export async function pretrainMaskedLm(
     const last = result.evalLog.at(-1);
     const evalMetrics: Record<string, number> = last
       ? {
-        loss: last.loss as number,
+        eval_loss: last.eval_loss as number,
         perplexity: last.perplexity as number,
         accuracy: last.accuracy as number,
       }
       : {};
     if (a.output_dir) {
       const results: Record<string, number> = {};
-      for (const [k, v] of Object.entries(evalMetrics)) results[`eval_${k}`] = v;
+      for (const [k, v] of Object.entries(evalMetrics)) {
+        results[k.startsWith("eval_") ? k : `eval_${k}`] = v;
+      }
       results.train_seconds = trainSeconds;
       results.train_tokens_per_second = info.tokens.train *
         (result.completedSteps / Math.max(

@@ -22,11 +22,19 @@ import {
 } from "../features/mod.ts";
 import type { BertModel, Task } from "../models/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
+import * as tf from "@tensorflow/tfjs";
 import {
+  backendMemoryLimit,
   countCorrect,
+  describePlan,
+  doesNotFitError,
+  formatBytes,
   type LossContext,
   type LossResult,
   mcLoss,
+  memoryAdvice,
+  type MemoryPlan,
+  planMemory,
   type ProgressMode,
   qaExactPositions,
   qaLoss,
@@ -62,6 +70,8 @@ export interface OptimizationArgs {
   /** "epoch" or a number of updates (a numeric string is accepted, as on the command line). */
   checkpointing_steps?: string | number;
   resume_from_checkpoint?: string;
+  /** Recompute each encoder layer's activations in the backward pass (HF TrainingArguments). */
+  gradient_checkpointing?: boolean;
 }
 
 /** Arguments shared by both tasks (Hugging Face flag names). */
@@ -270,6 +280,9 @@ interface FineTuneSpec<B> {
   evaluate?: () => Promise<Record<string, number>>;
   /** Keys of the last validation record that go to all_results.json and the result. */
   resultKeys: string[];
+  /** For the memory plan: the longest training sequence and sequences per example. */
+  seqLength: number;
+  sequencesPerExample: number;
 }
 
 /**
@@ -278,6 +291,26 @@ interface FineTuneSpec<B> {
  */
 async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
   const { model, tokenizer, a, opts } = s;
+  model.gradientCheckpointing = a.gradient_checkpointing ?? false;
+  const limit = backendMemoryLimit(tf.getBackend());
+  const plan = planMemory({
+    config: model.config,
+    task: model.task,
+    numParameters: model.numParameters(),
+    seqLength: s.seqLength,
+    sequencesPerExample: s.sequencesPerExample,
+    batchSize: a.per_device_train_batch_size,
+    gradientCheckpointing: model.gradientCheckpointing,
+    training: true,
+    backend: tf.getBackend(),
+    limitBytes: limit.bytes,
+    limitName: limit.name,
+    // The training loop keeps AdamW's moments outside the wasm heap.
+    optimizerOnHost: tf.getBackend() === "wasm",
+  });
+  const log = opts.log ?? ((m: string) => console.log(m));
+  log(describePlan(plan));
+  if (plan.microBatch === 0) throw doesNotFitError(plan);
   const t0 = performance.now();
   const result = await train({
     variables: model.variables,
@@ -285,7 +318,10 @@ async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
     makeBatch: s.makeBatch,
     disposeBatch: () => {},
     lossFn: s.lossFn,
-    args: toLoopArgs(a),
+    args: { ...toLoopArgs(a), microBatchSize: plan.microBatch },
+    splitReason: limit.name,
+    memoryPlan: describePlan(plan),
+    memoryAdvice: `To fit: ${memoryAdvice(plan)}.`,
     metricName: s.metricName,
     evaluate: s.evaluate,
     bestMetric: s.evaluate && a.output_dir ? s.metricName : undefined,
@@ -298,11 +334,19 @@ async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
     log: opts.log,
   });
   const trainSeconds = (performance.now() - t0) / 1000;
+  const heap = wasmHeapBytes();
+  if (heap !== null) {
+    log(
+      `wasm heap after training: ${formatBytes(heap)} (plan: peak ≈ ${
+        formatBytes(plan.peakBytes)
+      })`,
+    );
+  }
   const last = result.evalLog.at(-1);
   const evalMetrics: Record<string, number> = last
     ? Object.fromEntries(s.resultKeys.map((k) => [k, last[k] as number]))
     : {};
-  await writeResults(a.output_dir, evalMetrics);
+  await writeResults(a.output_dir, evalMetrics, { ...plan, wasmHeapBytes: heap });
   return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
 }
 
@@ -317,12 +361,27 @@ async function saveRunModel(
   await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(args, null, 2) + "\n");
 }
 
-/** `all_results.json` with `eval_*` metrics, as the HF scripts write it. */
-async function writeResults(outputDir: string | undefined, evalMetrics: Record<string, number>) {
+/**
+ * `all_results.json` with `eval_*` metrics, as the HF scripts write it, plus the memory plan's
+ * numbers (`memory_plan_peak_bytes`, `memory_plan_micro_batch`, and `wasm_heap_bytes` measured
+ * after training on wasm; numbers only, as readers of the file expect); the whole plan with its
+ * one-line summary goes to `memory_plan.json`.
+ */
+async function writeResults(
+  outputDir: string | undefined,
+  evalMetrics: Record<string, number>,
+  plan: MemoryPlan & { wasmHeapBytes: number | null },
+) {
   if (!outputDir) return;
   const results: Record<string, number> = {};
-  for (const [k, v] of Object.entries(evalMetrics)) results[`eval_${k}`] = v;
+  for (const [k, v] of Object.entries(evalMetrics)) {
+    results[k.startsWith("eval_") ? k : `eval_${k}`] = v;
+  }
+  results.memory_plan_peak_bytes = plan.peakBytes;
+  results.memory_plan_micro_batch = plan.microBatch;
+  if (plan.wasmHeapBytes !== null) results.wasm_heap_bytes = plan.wasmHeapBytes;
   await writeJsonAtomic(`${outputDir}/all_results.json`, results);
+  await writeJsonAtomic(`${outputDir}/memory_plan.json`, { ...plan, summary: describePlan(plan) });
 }
 
 /**
@@ -358,7 +417,8 @@ export async function trainMultipleChoice(
         batchSize: a.per_device_eval_batch_size,
         padToLength: pad,
       }, validFeatures);
-      return mcMetrics(validEx, preds);
+      const { accuracy, loss } = mcMetrics(validEx, preds);
+      return { accuracy, eval_loss: loss }; // accuracy in percent, as every metric in the logs
     };
     return await fineTune({
       label: "train-mc",
@@ -379,10 +439,12 @@ export async function trainMultipleChoice(
       },
       metricName: "accuracy",
       evaluate: validEx.length ? evaluate : undefined,
-      resultKeys: ["accuracy", "loss"],
+      resultKeys: ["accuracy", "eval_loss"],
+      seqLength: longest(trainFeatures.flatMap((f) => f.inputIds)),
+      sequencesPerExample: trainFeatures[0]?.inputIds.length ?? 1,
     });
   } catch (e) {
-    model.dispose();
+    disposeQuietly(model);
     throw e;
   }
 }
@@ -435,7 +497,8 @@ export async function trainQuestionAnswering(
         maxAnswerLength: a.max_answer_length,
         padToLength: pad,
       }, validFeatures);
-      return qaMetrics(validInputs, res);
+      const { exact_match, f1, loss } = qaMetrics(validInputs, res);
+      return { exact_match, f1, eval_loss: loss };
     };
     return await fineTune({
       label: "train-qa",
@@ -457,12 +520,34 @@ export async function trainQuestionAnswering(
       },
       metricName: "exact_match",
       evaluate: validEx.length ? evaluate : undefined,
-      resultKeys: ["exact_match", "f1", "loss"],
+      resultKeys: ["exact_match", "f1", "eval_loss"],
+      seqLength: longest(trainFeatures.map((f) => f.inputIds)),
+      sequencesPerExample: 1,
     });
   } catch (e) {
-    model.dispose();
+    disposeQuietly(model);
     throw e;
   }
+}
+
+/** Size of the wasm backend's heap (it only grows, so this is its peak), or null elsewhere. */
+export function wasmHeapBytes(): number | null {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return tf.getBackend() === "wasm" && b.wasm?.HEAPU8 ? b.wasm.HEAPU8.buffer.byteLength : null;
+}
+
+/** The longest of some token sequences. */
+function longest(seqs: readonly number[][]): number {
+  let n = 1;
+  for (const s of seqs) n = Math.max(n, s.length);
+  return n;
+}
+
+/** Releases a model after an error without hiding it (after a wasm abort the heap is gone). */
+function disposeQuietly(model: BertModel): void {
+  try {
+    model.dispose();
+  } catch { /* the backend is unusable; the process is about to report and exit */ }
 }
 
 /** Reads `training_args.json` of a model folder written by a runner (null when absent). */

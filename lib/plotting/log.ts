@@ -79,8 +79,6 @@ function pick<K extends string>(
 /** Hugging Face-style alternative key names accepted in log records. */
 const ALIASES: Record<string, string> = {
   learning_rate: "lr",
-  // The training loop logs QA's running metric as `running_exact_match` (metric name + prefix).
-  running_exact_match: "running_em",
   eval_accuracy: "accuracy",
   eval_exact_match: "exact_match",
   eval_f1: "f1",
@@ -117,6 +115,10 @@ export function recordsToLog(
       (type === undefined && !isStep &&
         ["eval_loss", "accuracy", "exact_match", "f1"].some((k) => raw[k] !== undefined));
     if (isStep) {
+      // In a step record of the training loop, `accuracy` / `exact_match` are the running
+      // (cumulative) training metrics.
+      if (raw.running_accuracy === undefined) raw.running_accuracy = raw.accuracy;
+      if (raw.running_em === undefined) raw.running_em = raw.exact_match;
       const r = pick(raw, STEP_KEYS);
       for (const k of ["step", "epoch", "loss"] as const) {
         if (r[k] === undefined) {

@@ -374,6 +374,9 @@ function fullProfile(): StudyProfile {
       per_device_train_batch_size: 2,
       per_device_eval_batch_size: 8,
       gradient_accumulation_steps: 4,
+      // 4 candidates × 512 tokens do not fit the 4 GiB wasm heap even one question at a time
+      // without it (see the README's "bert-base on the CPU").
+      gradient_checkpointing: true,
       learning_rate: 3e-5,
       weight_decay: 0,
       num_train_epochs: 1,

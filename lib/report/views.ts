@@ -542,7 +542,7 @@ export function comparisonBlocks(c: ScratchComparison): ReportBlock[] {
       ? [
         r.label,
         r.pretrained ? "pretrained" : "random init",
-        pct(res.eval_accuracy),
+        r2(res.eval_accuracy),
         r4(
           res.eval_loss,
         ),

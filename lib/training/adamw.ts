@@ -18,7 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamwUpdate } from "../backend/mod.ts";
+import { adamwUpdate, adamwValues } from "../backend/mod.ts";
 
 /** Hugging Face's rule: no weight decay for biases and LayerNorm weights (substring match). */
 export function defaultNoDecay(name: string): boolean {
@@ -34,16 +34,23 @@ export interface AdamWOptions {
   epsilon?: number;
   /** Returns true for parameter names exempt from weight decay (default `defaultNoDecay`). */
   noDecay?: (name: string) => boolean;
+  /**
+   * Keep the moments in JavaScript arrays instead of backend tensors (default false). On wasm
+   * this takes 8 bytes per parameter out of the 4 GiB heap (0.78 GiB for bert-base); each
+   * update then copies the parameter and its gradient out of the heap and the new parameter
+   * back. Same arithmetic as the fused kernel (`adamwValues`).
+   */
+  momentsOnHost?: boolean;
 }
 
 /** Per-parameter optimizer state. */
 export interface AdamWParamState {
   /** Number of updates this parameter received. */
   step: number;
-  /** First moment (exp_avg). */
-  m: tf.Variable;
+  /** First moment (exp_avg): a variable, or an array with `momentsOnHost`. */
+  m: tf.Variable | Float32Array;
   /** Second moment (exp_avg_sq). */
-  v: tf.Variable;
+  v: tf.Variable | Float32Array;
 }
 
 /** Plain-data form of the state, for checkpoints (moments as float32 arrays). */
@@ -62,6 +69,8 @@ export class AdamW {
   readonly noDecay: (name: string) => boolean;
   /** Number of `step` calls so far. */
   stepCount = 0;
+  /** Moments kept in JavaScript arrays (see {@link AdamWOptions.momentsOnHost}). */
+  readonly momentsOnHost: boolean;
   private readonly params: Map<string, tf.Variable>;
   private readonly state = new Map<string, AdamWParamState>();
 
@@ -72,6 +81,7 @@ export class AdamW {
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-8;
     this.noDecay = opts.noDecay ?? defaultNoDecay;
+    this.momentsOnHost = opts.momentsOnHost ?? false;
     if (!(this.beta1 >= 0 && this.beta1 < 1 && this.beta2 >= 0 && this.beta2 < 1)) {
       throw new Error(`AdamW: betas must be in [0, 1), got ${this.beta1}, ${this.beta2}`);
     }
@@ -114,28 +124,39 @@ export class AdamW {
       }
       let s = this.state.get(name);
       if (!s) {
-        // The variable shares the zeros' data; tidy releases the temporary handle.
-        s = {
-          step: 0,
-          m: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
-          v: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
-        };
+        s = this.momentsOnHost
+          ? { step: 0, m: new Float32Array(p.size), v: new Float32Array(p.size) }
+          : {
+            // The variable shares the zeros' data; tidy releases the temporary handle.
+            step: 0,
+            m: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+            v: tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+          };
         this.state.set(name, s);
       }
       s.step++;
-      // One fused pass per parameter on cpu/wasm (lib/backend's ProjectAdamW kernel, when
-      // registered by initBackend), else the same update composed from tfjs ops.
-      const r = adamwUpdate(p, s.m, s.v, g, {
+      const attrs = {
         lr,
         beta1: this.beta1,
         beta2: this.beta2,
         epsilon: this.epsilon,
         weightDecay: this.decayFor(name),
         step: s.step,
-      });
+      };
+      if (s.m instanceof Float32Array) {
+        // Moments updated in place (each element is read before it is written).
+        const out = new Float32Array(p.size);
+        const pv = p.dataSync() as Float32Array, gv = g.dataSync() as Float32Array;
+        adamwValues(pv, s.m, s.v as Float32Array, gv, out, s.m, s.v as Float32Array, attrs);
+        tf.tidy(() => p.assign(tf.tensor(out, p.shape, "float32")));
+        continue;
+      }
+      // One fused pass per parameter on cpu/wasm (lib/backend's ProjectAdamW kernel, when
+      // registered by initBackend), else the same update composed from tfjs ops.
+      const r = adamwUpdate(p, s.m, s.v as tf.Variable, g, attrs);
       p.assign(r.p);
       s.m.assign(r.m);
-      s.v.assign(r.v);
+      (s.v as tf.Variable).assign(r.v);
       tf.dispose([r.p, r.m, r.v]);
     }
   }
@@ -144,11 +165,13 @@ export class AdamW {
   async exportState(): Promise<AdamWStateData> {
     const params: AdamWStateData["params"] = {};
     for (const [name, s] of this.state) {
+      const read = async (t: tf.Variable | Float32Array) =>
+        t instanceof Float32Array ? t.slice() : (await t.data()) as Float32Array;
       params[name] = {
         step: s.step,
-        shape: s.m.shape.slice(),
-        m: (await s.m.data()) as Float32Array,
-        v: (await s.v.data()) as Float32Array,
+        shape: this.params.get(name)!.shape.slice(),
+        m: await read(s.m),
+        v: await read(s.v),
       };
     }
     return {
@@ -190,18 +213,20 @@ export class AdamW {
       }
     }
     this.disposeState();
+    const load = (a: Float32Array, shape: number[]) =>
+      this.momentsOnHost
+        ? Float32Array.from(a)
+        : tf.tidy(() => tf.variable(tf.tensor(a, shape, "float32"), false));
     for (const [name, ps] of Object.entries(data.params)) {
-      const m = tf.tidy(() => tf.variable(tf.tensor(ps.m, ps.shape, "float32"), false));
-      const v = tf.tidy(() => tf.variable(tf.tensor(ps.v, ps.shape, "float32"), false));
-      this.state.set(name, { step: ps.step, m, v });
+      this.state.set(name, { step: ps.step, m: load(ps.m, ps.shape), v: load(ps.v, ps.shape) });
     }
     this.stepCount = data.step;
   }
 
   private disposeState(): void {
     for (const s of this.state.values()) {
-      s.m.dispose();
-      s.v.dispose();
+      if (!(s.m instanceof Float32Array)) s.m.dispose();
+      if (!(s.v instanceof Float32Array)) s.v.dispose();
     }
     this.state.clear();
   }

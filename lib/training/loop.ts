@@ -14,17 +14,29 @@
  *   `num_train_epochs` (then `num_train_epochs = ceil(max_train_steps / updates_per_epoch)`),
  *   else `max_train_steps = num_train_epochs * updates_per_epoch`. The schedule spans
  *   `max_train_steps` updates.
+ * - Micro-batch splitting (`microBatchSize`, chosen by the memory plan when a requested
+ *   micro-batch does not fit): each micro-batch runs as parts of at most `microBatchSize` rows,
+ *   each part's loss weighted by its share of the rows, so the summed gradient is the unsplit one
+ *   (part p draws its dropout masks from `deriveSeed(batchSeed, "part", p)`). Logs, checkpoints
+ *   and resume count the requested micro-batch.
  * - Optional global-norm gradient clipping (`max_grad_norm`, as `clip_grad_norm_`).
  * - Dropout: the loss function is called with `training: true` and a per-micro-batch seed
  *   `deriveSeed(seed, "dropout", epoch, batch)`; evaluation is the caller's `evaluate`, in eval
  *   mode.
- * - Logs (JSON lines + CSV under `output_dir`): per update the loss, learning rate, cumulative
- *   running averages of loss and of the task metric (accuracy / EM); per epoch the evaluation.
- * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` / `step_N`, atomic,
+ * - Logs (JSON lines + CSV under `output_dir`), one key per value: per update `step`, `epoch`
+ *   (1-based), `epoch_float` (epochs done), `loss` (the update's), `running_loss`,
+ *   `learning_rate`, `grad_norm`, the running task metric under its own name (`accuracy` /
+ *   `exact_match`, percent), `examples`, `elapsed_s`; per epoch `epoch` (1-based), `step` and
+ *   what `evaluate` returns (`eval_loss` for the validation loss).
+ * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` (E 1-based) /
+ *   `step_N`, atomic,
  *   with optimizer, scheduler and data position; `resume_from_checkpoint` continues exactly.
  *   The best evaluation so far is kept in `output_dir/best`.
  * - A NaN or infinite loss (or gradient norm) stops training before the update is applied, with
- *   a message naming the step and the last good checkpoint, which is left untouched.
+ *   a message naming the step and the last good checkpoint, which is left untouched. So does a
+ *   backend running out of memory (wasm `Aborted()`, out-of-bounds access, RangeError), reported
+ *   as an `OutOfMemoryError` with the memory plan.
+ * - AdamW's moments live in JavaScript arrays on wasm (outside its 4 GiB heap).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -43,6 +55,7 @@ import {
 } from "./checkpoint.ts";
 import { EVAL_LOG, JsonlCsvLog, type LogRecord, STEP_LOG } from "./logging.ts";
 import { ProgressBar, type ProgressMode } from "./progress.ts";
+import { isOutOfMemory, OutOfMemoryError } from "./memory.ts";
 
 /** Training hyper-parameters, named after the Hugging Face script flags (camelCase). */
 export interface TrainingArgs {
@@ -72,6 +85,13 @@ export interface TrainingArgs {
   resumeFromCheckpoint?: string;
   /** Where logs, checkpoints, `best/` and the final model go; undefined keeps logs in memory. */
   outputDir?: string;
+  /** Rows per forward/backward pass (default: the whole micro-batch). Smaller values split each
+   *  micro-batch into parts whose loss-weighted gradients sum to the unsplit one; logs,
+   *  checkpoints and resume still count `perDeviceTrainBatchSize`. */
+  microBatchSize?: number;
+  /** Keep AdamW's moments in JavaScript arrays, outside the backend's memory (default: on
+   *  wasm, where they would take 8 bytes per parameter of the 4 GiB heap). */
+  optimizerMomentsOnHost?: boolean;
 }
 
 /** What a loss function returns: the loss, optionally with a count of correct predictions. */
@@ -128,6 +148,12 @@ export interface TrainOptions<B> {
   /** Receives human-readable messages (default: through the progress bar; console.log when the
    *  bar is off). */
   log?(message: string): void;
+  /** What a split micro-batch fits in (e.g. "the wasm heap"), for the message. */
+  splitReason?: string;
+  /** The memory plan's summary, repeated when the backend runs out of memory. */
+  memoryPlan?: string;
+  /** What to do when the backend runs out of memory. */
+  memoryAdvice?: string;
 }
 
 /** What `train` returns. */
@@ -240,6 +266,46 @@ function toNumber(x: tf.Scalar | number | undefined): Promise<number> | number {
   return x.data().then((d) => d[0]);
 }
 
+/** Everything about the run that a checkpoint must match to resume at the same data position. */
+function runInfoOf(seed: number, numExamples: number, batchSize: number, gas: number) {
+  return { seed, numExamples, batchSize, gradientAccumulationSteps: gas };
+}
+
+/** Checks the arguments `planSteps` does not, before anything is written. */
+function validateArgs(args: TrainingArgs, batchSize: number, hasBest: boolean): void {
+  const ckptEvery = args.checkpointingSteps;
+  if (ckptEvery !== undefined && ckptEvery !== "epoch") {
+    if (!(Number.isInteger(ckptEvery) && ckptEvery > 0)) {
+      throw new Error(
+        `checkpointing_steps must be "epoch" or a positive integer, got ${ckptEvery}`,
+      );
+    }
+  }
+  if ((ckptEvery !== undefined || hasBest) && !args.outputDir) {
+    throw new Error("checkpointing and best-model tracking need output_dir");
+  }
+  const maxGradNorm = args.maxGradNorm ?? 0;
+  if (!(maxGradNorm >= 0)) throw new Error(`max_grad_norm must be >= 0, got ${maxGradNorm}`);
+  const lr = args.learningRate ?? 5e-5;
+  if (!(lr >= 0)) throw new Error(`learning_rate must be >= 0, got ${lr}`);
+  const micro = args.microBatchSize ?? batchSize;
+  if (!(Number.isInteger(micro) && micro >= 1 && micro <= batchSize)) {
+    throw new Error(`micro-batch size must be an integer in 1..${batchSize}, got ${micro}`);
+  }
+}
+
+/** Splits `rows` into consecutive parts of at most `size`. */
+function parts(rows: number[], size: number): number[][] {
+  const out = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/** A loss function's result as {@link LossResult}. */
+function asResult(out: tf.Scalar | LossResult): LossResult {
+  return out instanceof tf.Tensor ? { loss: out } : out;
+}
+
 /**
  * Trains `variables` with AdamW and the chosen schedule. See the module documentation for the
  * exact semantics. Returns the logs and the final position.
@@ -249,23 +315,12 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const plan = planSteps(opts.numExamples, args);
   const { batchSize, numBatches, maxTrainSteps, numTrainEpochs } = plan;
   const gas = plan.gradientAccumulationSteps;
+  validateArgs(args, batchSize, opts.bestMetric !== undefined);
   const seed = args.seed ?? 42;
   const outputDir = args.outputDir;
   const ckptEvery = args.checkpointingSteps;
-  if (ckptEvery !== undefined && ckptEvery !== "epoch") {
-    if (!(Number.isInteger(ckptEvery) && ckptEvery > 0)) {
-      throw new Error(
-        `checkpointing_steps must be "epoch" or a positive integer, got ${ckptEvery}`,
-      );
-    }
-  }
-  if ((ckptEvery !== undefined || opts.bestMetric) && !outputDir) {
-    throw new Error("checkpointing and best-model tracking need output_dir");
-  }
   const maxGradNorm = args.maxGradNorm ?? 0;
-  if (!(maxGradNorm >= 0)) throw new Error(`max_grad_norm must be >= 0, got ${maxGradNorm}`);
-  const lr = args.learningRate ?? 5e-5;
-  if (!(lr >= 0)) throw new Error(`learning_rate must be >= 0, got ${lr}`);
+  const microBatch = args.microBatchSize ?? batchSize;
   const metricName = opts.metricName;
   const greater = opts.greaterIsBetter ?? true;
   const saveModel = opts.saveModel ?? ((dir: string) => saveVariables(dir, opts.variables));
@@ -273,19 +328,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const disposeBatch = opts.disposeBatch ??
     ((b: B) => tf.dispose(b as unknown as tf.TensorContainer));
 
-  const optimizer = new AdamW(opts.variables, { weightDecay: args.weightDecay ?? 0 });
-  const scheduler = createScheduler(args.lrSchedulerType ?? "linear", {
-    learningRate: lr,
-    numWarmupSteps: args.numWarmupSteps ?? 0,
-    numTrainingSteps: maxTrainSteps,
-  });
-
-  const runInfo = {
-    seed,
-    numExamples: opts.numExamples,
-    batchSize,
-    gradientAccumulationSteps: gas,
-  };
+  const runInfo = runInfoOf(seed, opts.numExamples, batchSize, gas);
   const state: TrainerState = {
     version: 1,
     completedSteps: 0,
@@ -299,69 +342,131 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     evalLogLines: 0,
     best: null,
   };
-
   if (outputDir) await Deno.mkdir(outputDir, { recursive: true });
   const stepLog = new JsonlCsvLog(outputDir ? `${outputDir}/${STEP_LOG}` : null);
   const evalLog = new JsonlCsvLog(outputDir ? `${outputDir}/${EVAL_LOG}` : null);
+  const optimizer = new AdamW(opts.variables, {
+    weightDecay: args.weightDecay ?? 0,
+    momentsOnHost: args.optimizerMomentsOnHost ?? tf.getBackend() === "wasm",
+  });
+  const scheduler = createScheduler(args.lrSchedulerType ?? "linear", {
+    learningRate: args.learningRate ?? 5e-5,
+    numWarmupSteps: args.numWarmupSteps ?? 0,
+    numTrainingSteps: maxTrainSteps,
+  });
+  let progress: ProgressBar | null = null;
   let lastCheckpoint: string | null = null;
+  // Gradients summed over the micro-batches of the current update (by parameter name).
+  const acc = new Map<string, tf.Tensor>();
+  const nameOf = new Map<string, string>();
+  for (const [name, v] of opts.variables) nameOf.set(v.name, name);
+  const varList = [...opts.variables.values()].filter((v) => v.trainable);
+  const where = (epoch: number, b: number) =>
+    `update ${state.completedSteps + 1}/${maxTrainSteps} (epoch ${epoch + 1}, micro-batch ` +
+    `${b + 1}/${numBatches})`;
 
-  // ---- resume ----
-  let resumeDir = args.resumeFromCheckpoint;
-  if (resumeDir === "latest") {
-    if (!outputDir) throw new Error("resume_from_checkpoint=latest needs output_dir");
-    resumeDir = (await latestCheckpoint(outputDir)) ?? undefined;
-    if (!resumeDir) throw new Error(`resume_from_checkpoint: no checkpoint under ${outputDir}`);
-  }
-  if (resumeDir) {
-    const meta = await readCheckpointMeta(resumeDir);
-    const s = meta.state;
-    for (const k of Object.keys(runInfo) as (keyof typeof runInfo)[]) {
-      if (s.run[k] !== runInfo[k]) {
-        throw new Error(
-          `resume_from_checkpoint: ${resumeDir} was trained with ${k}=${s.run[k]}, ` +
-            `this run has ${runInfo[k]}; they must match to continue at the same data position`,
+  /** Forward + backward of some rows; their gradients, times `weight`, are added into `acc`. */
+  const backward = async (
+    rows: number[],
+    dropoutSeed: number,
+    scale: (l: tf.Scalar) => tf.Scalar,
+  ) => {
+    const batch = opts.makeBatch(rows);
+    const kept: tf.Tensor[] = [];
+    const keep = <T>(x: T): T => {
+      if (x instanceof tf.Tensor) kept.push(tf.keep(x));
+      return x;
+    };
+    let loss: tf.Scalar, correct: tf.Scalar | number | undefined, count: typeof correct;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const r = asResult(opts.lossFn(batch, { training: true, seed: dropoutSeed }));
+        ({ loss, correct, count } = {
+          loss: keep(r.loss),
+          correct: keep(r.correct),
+          count: keep(r.count),
+        });
+        return scale(r.loss);
+      }, varList);
+      kept.push(value);
+      const lossVal = (await loss!.data())[0];
+      if (!Number.isFinite(lossVal)) {
+        tf.dispose(Object.values(grads));
+        return { loss: lossVal, correct: 0, count: 0 };
+      }
+      for (const [tfName, g] of Object.entries(grads)) {
+        const name = nameOf.get(tfName)!;
+        const prev = acc.get(name);
+        acc.set(name, prev ? tf.add(prev, g) : g);
+        if (prev) tf.dispose([prev, g]);
+      }
+      return {
+        loss: lossVal,
+        correct: await toNumber(correct),
+        count: count === undefined ? rows.length : await toNumber(count),
+      };
+    } finally {
+      disposeBatch(batch);
+      tf.dispose(kept);
+    }
+  };
+
+  /** Gradients of one requested micro-batch, in parts of `microBatch` rows when it was split:
+   *  each part's loss is weighted by its share of the rows, so the summed gradient is the
+   *  unsplit one (only the dropout masks differ). */
+  const accumulate = async (indices: number[], epoch: number, b: number) => {
+    const seedOf = deriveSeed(seed, "dropout", epoch, b);
+    const split = parts(indices, microBatch);
+    let loss = 0, correct = 0, count = 0;
+    for (let p = 0; p < split.length; p++) {
+      const rows = split[p];
+      const r = split.length === 1
+        ? await backward(rows, seedOf, (l) => tf.div(l, gas))
+        : await backward(
+          rows,
+          deriveSeed(seedOf, "part", p),
+          (l) => tf.div(tf.mul(l, rows.length), indices.length * gas),
+        );
+      if (!Number.isFinite(r.loss)) {
+        throw new NonFiniteLossError(
+          `training stopped: the loss is ${r.loss} at ${where(epoch, b)}, rows ` +
+            `${indices.slice(0, 8).join(",")}${indices.length > 8 ? ",…" : ""}; the update ` +
+            `was not applied. Last good checkpoint: ${lastCheckpoint ?? "none saved yet"} ` +
+            `(left untouched). Try a lower --learning_rate, --max_grad_norm 1.0, or check ` +
+            `the data.`,
         );
       }
+      loss += split.length === 1 ? r.loss : r.loss * rows.length / indices.length;
+      correct += r.correct;
+      count += r.count;
     }
-    if (s.maxTrainSteps !== maxTrainSteps) {
-      throw new Error(
-        `resume_from_checkpoint: ${resumeDir} planned max_train_steps=${s.maxTrainSteps}, ` +
-          `this run plans ${maxTrainSteps} (same epochs / max_train_steps needed)`,
+    return { loss, correct, count };
+  };
+
+  /** Clips and applies the accumulated gradients; returns the norm and learning rate used. */
+  const applyUpdate = async (epoch: number, b: number) => {
+    const gradNorm = await globalNorm(acc);
+    if (!Number.isFinite(gradNorm)) {
+      throw new NonFiniteLossError(
+        `training stopped: the gradient norm is ${gradNorm} at ${where(epoch, b)}; the update ` +
+          `was not applied. Last good checkpoint: ${lastCheckpoint ?? "none saved yet"} ` +
+          `(left untouched).`,
       );
     }
-    scheduler.loadState(meta.scheduler);
-    try {
-      await loadOptimizerState(resumeDir, optimizer);
-      await loadModel(resumeDir);
-    } catch (e) {
-      optimizer.dispose();
-      throw e;
+    const coef = maxGradNorm > 0 ? maxGradNorm / (gradNorm + 1e-6) : 1;
+    if (coef < 1) {
+      for (const [name, g] of acc) {
+        acc.set(name, tf.mul(g, coef));
+        g.dispose();
+      }
     }
-    Object.assign(state, structuredClone(s));
-    await stepLog.open(s.stepLogLines);
-    await evalLog.open(s.evalLogLines);
-    lastCheckpoint = resumeDir;
-  } else {
-    await stepLog.open(0);
-    await evalLog.open(0);
-  }
-
-  const progress = new ProgressBar({
-    total: maxTrainSteps,
-    numEpochs: numTrainEpochs,
-    initialStep: state.completedSteps,
-    mode: opts.progress ?? "auto",
-    label: opts.label,
-  });
-  const log = opts.log ??
-    ((m: string) => progress.mode === "none" ? console.log(m) : progress.log(m));
-  if (resumeDir) {
-    log(
-      `resumed from ${resumeDir}: update ${state.completedSteps}/${maxTrainSteps}, epoch ${
-        state.epoch + 1
-      }, batch ${state.batchInEpoch}/${numBatches}`,
-    );
-  }
+    const learningRate = scheduler.current();
+    optimizer.step(acc, learningRate);
+    scheduler.step();
+    tf.dispose([...acc.values()]);
+    acc.clear();
+    return { gradNorm, learningRate };
+  };
 
   const checkpoint = async (dir: string) => {
     state.stepLogLines = stepLog.records.length;
@@ -372,209 +477,161 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     lastCheckpoint = dir;
   };
 
-  const nameOf = new Map<string, string>();
-  for (const [name, v] of opts.variables) nameOf.set(v.name, name);
-  const varList = [...opts.variables.values()].filter((v) => v.trainable);
-  const startTime = performance.now();
-  const examplesAtStart = state.sums.examples;
-
-  let acc: Map<string, tf.Tensor> | null = null;
-  let groupLoss = 0;
-  let groupBatches = 0;
-  const disposeAcc = () => {
-    if (acc) { for (const t of acc.values()) t.dispose(); }
-    acc = null;
+  /** Evaluation (1-based epoch in the log), `best/`, and the epoch checkpoint. */
+  const endOfEpoch = async (epoch: number) => {
+    if (opts.evaluate) {
+      const metrics = await opts.evaluate({ epoch, step: state.completedSteps });
+      await evalLog.append({ epoch: epoch + 1, step: state.completedSteps, ...metrics });
+      await evalLog.flush();
+      log(
+        `epoch ${epoch + 1}/${numTrainEpochs} eval: ` +
+          Object.entries(metrics).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" "),
+      );
+      if (opts.bestMetric) await keepBest(metrics, epoch);
+    }
+    state.epoch = epoch + 1;
+    state.batchInEpoch = 0;
+    if (ckptEvery === "epoch") await checkpoint(`${outputDir}/epoch_${epoch + 1}`);
   };
 
+  const keepBest = async (metrics: Record<string, number>, epoch: number) => {
+    const v = metrics[opts.bestMetric!];
+    if (v === undefined) {
+      throw new Error(`evaluate() returned no '${opts.bestMetric}' (best metric)`);
+    }
+    const better = state.best === null || (greater ? v > state.best.value : v < state.best.value);
+    if (!better) return;
+    const best = {
+      metric: opts.bestMetric!,
+      value: v,
+      step: state.completedSteps,
+      epoch: epoch + 1,
+    };
+    state.best = best;
+    await writeDirAtomic(`${outputDir}/best`, async (tmp) => {
+      await saveModel(tmp);
+      await Deno.writeTextFile(
+        `${tmp}/best_metric.json`,
+        JSON.stringify({ ...best, metrics }, null, 2) + "\n",
+      );
+    });
+  };
+
+  let log = opts.log ?? ((m: string) => console.log(m));
   try {
-    let done = state.completedSteps >= maxTrainSteps;
-    for (let epoch = state.epoch; epoch < numTrainEpochs && !done; epoch++) {
+    const resumeDir = await resumeInto(args.resumeFromCheckpoint, outputDir, {
+      runInfo,
+      maxTrainSteps,
+      state,
+      scheduler,
+      optimizer,
+      loadModel,
+    });
+    await stepLog.open(resumeDir ? state.stepLogLines : 0);
+    await evalLog.open(resumeDir ? state.evalLogLines : 0);
+    lastCheckpoint = resumeDir;
+    const bar = new ProgressBar({
+      total: maxTrainSteps,
+      numEpochs: numTrainEpochs,
+      initialStep: state.completedSteps,
+      mode: opts.progress ?? "auto",
+      label: opts.label,
+    });
+    progress = bar;
+    log = opts.log ?? ((m: string) => bar.mode === "none" ? console.log(m) : bar.log(m));
+    if (resumeDir) {
+      log(
+        `resumed from ${resumeDir}: update ${state.completedSteps}/${maxTrainSteps}, epoch ` +
+          `${state.epoch + 1}, batch ${state.batchInEpoch}/${numBatches}`,
+      );
+    }
+    if (microBatch < batchSize) {
+      log(
+        `batch ${batchSize} runs as ${Math.ceil(batchSize / microBatch)} × ${microBatch}` +
+          `${opts.splitReason ? ` to fit ${opts.splitReason}` : ""}`,
+      );
+    }
+    const startTime = performance.now();
+    const examplesAtStart = state.sums.examples;
+    let groupLoss = 0, groupBatches = 0;
+
+    for (let epoch = state.epoch; epoch < numTrainEpochs; epoch++) {
+      if (state.completedSteps >= maxTrainSteps) break;
       const order = epochOrder(seed, epoch, opts.numExamples);
       const firstBatch = epoch === state.epoch ? state.batchInEpoch : 0;
-      for (let b = firstBatch; b < numBatches; b++) {
-        const indices = order.slice(b * batchSize, (b + 1) * batchSize);
-        const batch = opts.makeBatch(indices);
-        const dropoutSeed = deriveSeed(seed, "dropout", epoch, b);
-        const kept: {
-          loss?: tf.Scalar;
-          correct?: tf.Scalar | number;
-          count?: tf.Scalar | number;
-        } = {};
-        let grads: tf.NamedTensorMap;
-        let scaled: tf.Scalar;
-        try {
-          ({ value: scaled, grads } = tf.variableGrads(() => {
-            const out = opts.lossFn(batch, { training: true, seed: dropoutSeed });
-            const r: LossResult = out instanceof tf.Tensor ? { loss: out } : out;
-            kept.loss = tf.keep(r.loss);
-            kept.correct = r.correct instanceof tf.Tensor ? tf.keep(r.correct) : r.correct;
-            kept.count = r.count instanceof tf.Tensor ? tf.keep(r.count) : r.count;
-            return tf.div(r.loss, gas) as tf.Scalar;
-          }, varList));
-        } catch (e) {
-          tf.dispose([kept.loss, kept.correct, kept.count].filter((t) => t instanceof tf.Tensor));
-          throw e;
-        } finally {
-          disposeBatch(batch);
-        }
-        const lossVal = (await kept.loss!.data())[0];
-        const correct = await toNumber(kept.correct);
-        const count = kept.count === undefined ? indices.length : await toNumber(kept.count);
-        tf.dispose(
-          [kept.loss, kept.correct, kept.count, scaled].filter((t) => t instanceof tf.Tensor),
-        );
-        if (!Number.isFinite(lossVal)) {
-          tf.dispose(Object.values(grads));
-          throw new NonFiniteLossError(
-            `training stopped: the loss is ${lossVal} at update ${state.completedSteps + 1}/` +
-              `${maxTrainSteps} (epoch ${epoch + 1}, micro-batch ${b + 1}/${numBatches}, rows ` +
-              `${indices.slice(0, 8).join(",")}${indices.length > 8 ? ",…" : ""}); the update ` +
-              `was not applied. Last good checkpoint: ${lastCheckpoint ?? "none saved yet"} ` +
-              `(left untouched). Try a lower --learning_rate, --max_grad_norm 1.0, or check ` +
-              `the data.`,
-          );
-        }
+      for (let b = firstBatch; b < numBatches && state.completedSteps < maxTrainSteps; b++) {
         // Accumulate.
-        if (!acc) acc = new Map();
-        for (const [tfName, g] of Object.entries(grads)) {
-          const name = nameOf.get(tfName)!;
-          const prev = acc.get(name);
-          if (prev) {
-            acc.set(name, tf.add(prev, g));
-            prev.dispose();
-            g.dispose();
-          } else {
-            acc.set(name, g);
-          }
-        }
-        groupLoss += lossVal;
+        const indices = order.slice(b * batchSize, (b + 1) * batchSize);
+        const r = await accumulate(indices, epoch, b);
+        groupLoss += r.loss;
         groupBatches++;
-        state.sums.correct += correct;
-        state.sums.count += count;
+        state.sums.correct += r.correct;
+        state.sums.count += r.count;
         state.sums.examples += indices.length;
+        if ((b + 1) % gas !== 0 && b !== numBatches - 1) continue;
 
-        const sync = (b + 1) % gas === 0 || b === numBatches - 1;
-        if (!sync) continue;
-
-        // ---- optimizer update ----
-        const gradNorm = await globalNorm(acc!);
-        if (!Number.isFinite(gradNorm)) {
-          throw new NonFiniteLossError(
-            `training stopped: the gradient norm is ${gradNorm} at update ` +
-              `${state.completedSteps + 1}/${maxTrainSteps} (epoch ${epoch + 1}, micro-batch ` +
-              `${b + 1}/${numBatches}); the update was not applied. Last good checkpoint: ` +
-              `${lastCheckpoint ?? "none saved yet"} (left untouched).`,
-          );
-        }
-        if (maxGradNorm > 0) {
-          const coef = maxGradNorm / (gradNorm + 1e-6);
-          if (coef < 1) {
-            for (const [name, g] of acc!) {
-              acc!.set(name, tf.mul(g, coef));
-              g.dispose();
-            }
-          }
-        }
-        const stepLr = scheduler.current();
-        optimizer.step(acc!, stepLr);
-        scheduler.step();
-        disposeAcc();
+        // Apply the update.
+        const { gradNorm, learningRate } = await applyUpdate(epoch, b);
         state.completedSteps++;
-        const stepLoss = groupLoss / groupBatches;
-        groupLoss = 0;
-        groupBatches = 0;
-        state.sums.loss += stepLoss;
+        state.sums.loss += groupLoss / groupBatches;
         state.sums.lossCount++;
         state.epoch = epoch;
         state.batchInEpoch = b + 1;
-
         const rec: LogRecord = {
           step: state.completedSteps,
-          epoch,
+          epoch: epoch + 1,
           epoch_float: epoch + (b + 1) / numBatches,
-          loss: stepLoss,
+          loss: groupLoss / groupBatches,
           running_loss: state.sums.loss / state.sums.lossCount,
-          learning_rate: stepLr,
+          learning_rate: learningRate,
           grad_norm: gradNorm,
-          examples: state.sums.examples,
-          elapsed_s: (performance.now() - startTime) / 1000,
         };
-        if (metricName) {
-          rec[`running_${metricName}`] = state.sums.count > 0
-            ? state.sums.correct / state.sums.count
-            : null;
-        }
+        groupLoss = groupBatches = 0;
+        const metric = state.sums.count > 0 ? 100 * state.sums.correct / state.sums.count : null;
+        if (metricName) rec[metricName] = metric;
+        rec.examples = state.sums.examples;
+        rec.elapsed_s = (performance.now() - startTime) / 1000;
         await stepLog.append(rec);
-        const extra: Record<string, number> = {};
-        if (metricName && state.sums.count > 0) {
-          extra[metricName] = state.sums.correct / state.sums.count;
-        }
-        progress.update({
+        bar.update({
           step: state.completedSteps,
           epoch,
           loss: rec.running_loss as number,
-          lr: stepLr,
+          lr: learningRate,
           examples: state.sums.examples - examplesAtStart,
-          extra,
+          extra: metricName && metric !== null ? { [metricName]: metric } : {},
         });
         if (typeof ckptEvery === "number" && state.completedSteps % ckptEvery === 0) {
           await checkpoint(`${outputDir}/step_${state.completedSteps}`);
         }
         if (opts.onStep) await opts.onStep(rec);
-        if (state.completedSteps >= maxTrainSteps) {
-          done = true;
-          break;
-        }
       }
-
-      // ---- end of epoch: evaluation, best model, epoch checkpoint ----
-      if (opts.evaluate) {
-        const metrics = await opts.evaluate({ epoch, step: state.completedSteps });
-        const rec: LogRecord = { epoch, step: state.completedSteps, ...metrics };
-        await evalLog.append(rec);
-        await evalLog.flush();
-        log(
-          `epoch ${epoch + 1}/${numTrainEpochs} eval: ` +
-            Object.entries(metrics).map(([k, v]) => `${k}=${fmt(v)}`).join(" "),
-        );
-        if (opts.bestMetric) {
-          const v = metrics[opts.bestMetric];
-          if (v === undefined) {
-            throw new Error(`evaluate() returned no '${opts.bestMetric}' (best metric)`);
-          }
-          const better = state.best === null ||
-            (greater ? v > state.best.value : v < state.best.value);
-          if (better) {
-            state.best = { metric: opts.bestMetric, value: v, step: state.completedSteps, epoch };
-            const best = state.best;
-            await writeDirAtomic(`${outputDir}/best`, async (tmp) => {
-              await saveModel(tmp);
-              await Deno.writeTextFile(
-                `${tmp}/best_metric.json`,
-                JSON.stringify({ ...best, metrics }, null, 2) + "\n",
-              );
-            });
-          }
-        }
-      }
-      state.epoch = epoch + 1;
-      state.batchInEpoch = 0;
-      if (ckptEvery === "epoch") await checkpoint(`${outputDir}/epoch_${epoch}`);
+      // End of epoch (also when max_train_steps stops it early, as the HF scripts do).
+      await endOfEpoch(epoch);
     }
-
     await stepLog.flush();
     await evalLog.flush();
     if (outputDir && (opts.saveFinalModel ?? true)) await saveFinal(outputDir, saveModel);
   } catch (e) {
-    disposeAcc();
+    if (isOutOfMemory(e) && !(e instanceof OutOfMemoryError)) {
+      throw new OutOfMemoryError(
+        `training stopped: the backend ran out of memory (${(e as Error).message ?? e}) at ` +
+          `update ${state.completedSteps + 1}/${maxTrainSteps}. ` +
+          `${opts.memoryPlan ? opts.memoryPlan + ". " : ""}Last good checkpoint: ` +
+          `${lastCheckpoint ?? "none saved yet"} (left untouched); continue with ` +
+          `--resume_from_checkpoint after freeing memory. ${opts.memoryAdvice ?? ""}`.trim(),
+      );
+    }
+    throw e;
+  } finally {
+    // After a wasm abort the heap is gone: cleanup must not throw over the real error.
+    try {
+      tf.dispose([...acc.values()]);
+      optimizer.dispose();
+    } catch { /* the backend is unusable */ }
     await stepLog.flush().catch(() => {});
     await evalLog.flush().catch(() => {});
-    await progress.close();
-    optimizer.dispose();
-    throw e;
+    await progress?.close();
   }
-  await progress.close();
-  optimizer.dispose();
   return {
     completedSteps: state.completedSteps,
     maxTrainSteps,
@@ -586,9 +643,57 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   };
 }
 
-function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : v.toFixed(4);
+/** Restores a checkpoint into the run (`"latest"`: the newest under `outputDir`); returns its
+ *  directory, or null when there is nothing to resume. */
+async function resumeInto(
+  requested: string | undefined,
+  outputDir: string | undefined,
+  run: {
+    runInfo: ReturnType<typeof runInfoOf>;
+    maxTrainSteps: number;
+    state: TrainerState;
+    scheduler: ReturnType<typeof createScheduler>;
+    optimizer: AdamW;
+    loadModel: (dir: string) => Promise<void>;
+  },
+): Promise<string | null> {
+  let dir = requested;
+  if (dir === "latest") {
+    if (!outputDir) throw new Error("resume_from_checkpoint=latest needs output_dir");
+    dir = (await latestCheckpoint(outputDir)) ?? undefined;
+    if (!dir) throw new Error(`resume_from_checkpoint: no checkpoint under ${outputDir}`);
+  }
+  if (!dir) return null;
+  const meta = await readCheckpointMeta(dir);
+  const s = meta.state;
+  for (const k of Object.keys(run.runInfo) as (keyof typeof run.runInfo)[]) {
+    if (s.run[k] !== run.runInfo[k]) {
+      throw new Error(
+        `resume_from_checkpoint: ${dir} was trained with ${k}=${s.run[k]}, ` +
+          `this run has ${run.runInfo[k]}; they must match to continue at the same data position`,
+      );
+    }
+  }
+  if (s.maxTrainSteps !== run.maxTrainSteps) {
+    throw new Error(
+      `resume_from_checkpoint: ${dir} planned max_train_steps=${s.maxTrainSteps}, ` +
+        `this run plans ${run.maxTrainSteps} (same epochs / max_train_steps needed)`,
+    );
+  }
+  run.scheduler.loadState(meta.scheduler);
+  await loadOptimizerState(dir, run.optimizer);
+  await run.loadModel(dir);
+  Object.assign(run.state, structuredClone(s));
+  return dir;
 }
+
+/** Percent metrics with 2 decimals (the project's scale), anything else with 4. */
+export function formatMetric(key: string, v: number): string {
+  return PERCENT_METRICS.has(key) ? v.toFixed(2) : v.toFixed(4);
+}
+
+/** Metrics on the 0–100 scale. */
+const PERCENT_METRICS = new Set(["accuracy", "exact_match", "f1"]);
 
 /** Global L2 norm of a set of gradients (as `torch.nn.utils.clip_grad_norm_`). */
 export async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {

@@ -66,3 +66,20 @@ export {
   type TrainOptions,
   type TrainResult,
 } from "./loop.ts";
+export {
+  activationBytes,
+  backendMemoryLimit,
+  describePlan,
+  doesNotFitError,
+  formatBytes,
+  isOutOfMemory,
+  keptActivationBytes,
+  memoryAdvice,
+  type MemoryPlan,
+  type MemoryPlanInput,
+  OutOfMemoryError,
+  parseBytes,
+  planMemory,
+  USABLE_FRACTION,
+  WASM_HEAP_LIMIT,
+} from "./memory.ts";

@@ -1,0 +1,24 @@
+// `deno task report --plan`: every stage of a profile gets a memory plan, a number of updates and
+// a positive timed estimate, without writing anything.
+import assert from "node:assert/strict";
+import { useBackend } from "../lib/backend/mod.ts";
+import { planStudy } from "../lib/report/plan.ts";
+
+Deno.test("report --plan: memory plan, updates and a timed estimate per stage (smoke)", async () => {
+  await useBackend("wasm");
+  const lines: string[] = [];
+  const { stages, totalSeconds } = await planStudy("smoke", {
+    timedSteps: 1,
+    inferenceSample: 2,
+    log: (m) => lines.push(m),
+  });
+  const training = stages.filter((s) => s.updates > 0);
+  assert.equal(training.length, 5, lines.join("\n")); // 2 variants × MC/QA + Q4's scratch run
+  for (const s of training) {
+    assert.match(s.memoryPlan, /^memory plan \(training, wasm\): .*: fits$/);
+    assert.ok(s.secondsPerUpdate > 0 && Number.isFinite(s.seconds), JSON.stringify(s));
+  }
+  assert.ok(stages.some((s) => s.stage.endsWith("two-stage inference") && s.seconds > 0));
+  assert.ok(totalSeconds > 0);
+  assert.match(lines.at(-1)!, /^total ≈ .* on this machine$/);
+});

@@ -73,6 +73,10 @@ Deno.test("train-mc runner writes a Hugging Face model folder, logs and best/", 
     assert.equal(targs.max_seq_length, 64);
     const results = JSON.parse(await Deno.readTextFile(`${mcDir}/all_results.json`));
     assert.equal(results.eval_accuracy, r.eval.accuracy);
+    // Percent of the 12 validation questions: a multiple of 100 / 12, never above 100.
+    assert.ok(results.eval_accuracy >= 0 && results.eval_accuracy <= 100, results.eval_accuracy);
+    const k = results.eval_accuracy / (100 / 12);
+    assert.ok(Math.abs(k - Math.round(k)) < 1e-9, `eval_accuracy ${results.eval_accuracy}`);
     const steps = await readJsonl(`${mcDir}/train_log.jsonl`);
     assert.equal(steps.length, 6);
     assert.ok(steps.every((s) => Number.isFinite(s.loss) && "accuracy" in s));

@@ -577,3 +577,39 @@ Deno.test("a backend out of memory (wasm Aborted()) stops with the plan and the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("eval_steps: validation every N updates inside an epoch, at fractional epochs", async () => {
+  const data = makeData(24, 9);
+  const seen: number[] = [];
+  const dir = await tmp();
+  try {
+    const vars = makeModel(4);
+    const r = await train(setup(vars, data, {
+      perDeviceTrainBatchSize: 4, // 6 updates per epoch
+      numTrainEpochs: 2,
+      learningRate: 1e-2,
+      evalSteps: 4,
+      seed: 5,
+      outputDir: dir,
+    }, {
+      evaluate: ({ step }) => {
+        seen.push(step);
+        return Promise.resolve({ accuracy: 50, eval_loss: 1 });
+      },
+    }));
+    // Updates 4 and 8 inside the epochs, plus each epoch's end (6 and 12); 12 is not repeated.
+    assert.deepEqual(seen, [4, 6, 8, 12]);
+    assert.deepEqual(r.evalLog.map((e) => e.epoch), [1, 1, 2, 2]);
+    const epochsDone = r.evalLog.map((e) => Number((e.epoch_float as number).toFixed(4)));
+    assert.deepEqual(epochsDone, [0.6667, 1, 1.3333, 2]);
+    const lines = (await Deno.readTextFile(`${dir}/eval_log.jsonl`)).trim().split("\n");
+    assert.equal(lines.length, 4);
+    await assert.rejects(
+      train(setup(vars, data, { perDeviceTrainBatchSize: 4, evalSteps: 0 })),
+      /eval_steps must be a positive integer/,
+    );
+    disposeModel(vars);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -142,6 +142,11 @@ export function trainingFlags(
         type: "string",
         help: "Checkpoint folder to continue from ('latest': the newest under output_dir)",
       },
+      eval_steps: {
+        type: "int",
+        min: 1,
+        help: "Also evaluate every N updates inside an epoch (default: at epoch ends only)",
+      },
       max_train_samples: { type: "int", min: 1, help: "Use only the first N training questions" },
       max_eval_samples: { type: "int", min: 1, help: "Use only the first N validation questions" },
     } satisfies Record<string, FlagSpec>,

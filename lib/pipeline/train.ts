@@ -69,6 +69,8 @@ export interface OptimizationArgs {
   output_dir?: string;
   /** "epoch" or a number of updates (a numeric string is accepted, as on the command line). */
   checkpointing_steps?: string | number;
+  /** Also evaluate every N updates inside an epoch (HF TrainingArguments `eval_steps`). */
+  eval_steps?: number;
   resume_from_checkpoint?: string;
   /** Recompute each encoder layer's activations in the backward pass (HF TrainingArguments). */
   gradient_checkpointing?: boolean;
@@ -226,6 +228,7 @@ export function toLoopArgs(a: OptimizationArgs & { seed?: number }): TrainingArg
     maxGradNorm: a.max_grad_norm,
     seed: a.seed,
     checkpointingSteps: checkpointing(a.checkpointing_steps),
+    evalSteps: a.eval_steps,
     resumeFromCheckpoint: a.resume_from_checkpoint,
     outputDir: a.output_dir,
   };

@@ -8,6 +8,7 @@ import {
   cumulativeMean,
   emaBetaFor,
   epochBoundaries,
+  evalEpochs,
   type EvalRecord,
   exponentialMovingAverage,
   runningMetricOf,
@@ -259,7 +260,7 @@ export function validationFigure(
   opts: ValidationOptions = {},
 ): PlotlyFigure {
   const data: Record<string, unknown>[] = [];
-  const epochs = evals.map((e) => e.epoch);
+  const epochs = evals.map(evalEpochs);
   let color = 0;
   for (const key of ["accuracy", "exact_match", "f1"] as const) {
     const pts = evals.filter((e) => e[key] !== undefined);
@@ -268,7 +269,7 @@ export function validationFigure(
       type: "scatter",
       mode: "lines+markers",
       name: METRIC_LABEL[key],
-      x: pts.map((e) => e.epoch),
+      x: pts.map(evalEpochs),
       y: pts.map((e) => e[key]),
       line: { color: PALETTE[color++ % PALETTE.length], width: 2.5 },
       marker: { size: 8 },
@@ -281,7 +282,7 @@ export function validationFigure(
       type: "scatter",
       mode: "lines+markers",
       name: METRIC_LABEL.eval_loss,
-      x: losses.map((e) => e.epoch),
+      x: losses.map(evalEpochs),
       y: losses.map((e) => e.eval_loss),
       line: { color: "#555", width: 2, dash: "dash" },
       marker: { size: 8, symbol: "square" },
@@ -292,7 +293,10 @@ export function validationFigure(
     opts.title ?? "Validation metrics per epoch",
     opts.height ?? DEFAULT_SIZE.height,
   );
-  layout.xaxis = axis("epoch", { tickmode: "array", tickvals: epochs });
+  // Whole epochs as ticks; fractional ones (--eval_steps) on a plain axis.
+  layout.xaxis = epochs.every(Number.isInteger)
+    ? axis("epochs done", { tickmode: "array", tickvals: epochs })
+    : axis("epochs done");
   const shown = (["accuracy", "exact_match", "f1"] as const).filter((k) =>
     evals.some((e) => e[k] !== undefined)
   );
@@ -366,7 +370,7 @@ export function comparisonFigure(
       mode: "lines+markers",
       name: run.name,
       showlegend: false,
-      x: ev.map((e) => e.epoch),
+      x: ev.map(evalEpochs),
       y: ev.map((e) => e[evalMetric]),
       marker: { size: 8, color },
       xaxis: "x3",

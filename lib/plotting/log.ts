@@ -23,9 +23,12 @@ export interface StepRecord {
   running_em?: number;
 }
 
-/** Evaluation at the end of an epoch. */
+/** Evaluation at the end of an epoch, or inside one with `--eval_steps`. */
 export interface EvalRecord {
+  /** The epoch (1-based) the evaluation ran in or at the end of. */
   epoch: number;
+  /** Epochs done when it ran (fractional inside an epoch); absent in older logs. */
+  epoch_float?: number;
   /** Step at which the evaluation ran, when known. */
   step?: number;
   /** Multiple choice validation accuracy. */
@@ -62,7 +65,15 @@ const STEP_KEYS = [
   "running_accuracy",
   "running_em",
 ] as const;
-const EVAL_KEYS = ["epoch", "step", "accuracy", "exact_match", "f1", "eval_loss"] as const;
+const EVAL_KEYS = [
+  "epoch",
+  "epoch_float",
+  "step",
+  "accuracy",
+  "exact_match",
+  "f1",
+  "eval_loss",
+] as const;
 
 function pick<K extends string>(
   raw: Record<string, unknown>,
@@ -137,7 +148,7 @@ export function recordsToLog(
     }
   });
   steps.sort((a, b) => a.step - b.step);
-  evals.sort((a, b) => a.epoch - b.epoch);
+  evals.sort((a, b) => evalEpochs(a) - evalEpochs(b));
   return { steps, evals };
 }
 
@@ -274,4 +285,9 @@ export function runningMetricOf(log: TrainingLog): "running_accuracy" | "running
   if (log.steps.some((s) => s.running_accuracy !== undefined)) return "running_accuracy";
   if (log.steps.some((s) => s.running_em !== undefined)) return "running_em";
   return null;
+}
+
+/** Epochs done at an evaluation: `epoch_float` when logged, else its (1-based) epoch. */
+export function evalEpochs(e: EvalRecord): number {
+  return e.epoch_float ?? e.epoch;
 }

@@ -7,6 +7,7 @@ export {
   cumulativeMean,
   emaBetaFor,
   epochBoundaries,
+  evalEpochs,
   type EvalRecord,
   exponentialMovingAverage,
   parseCsv,

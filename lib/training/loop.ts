@@ -27,7 +27,8 @@
  *   (1-based), `epoch_float` (epochs done), `loss` (the update's), `running_loss`,
  *   `learning_rate`, `grad_norm`, the running task metric under its own name (`accuracy` /
  *   `exact_match`, percent), `examples`, `elapsed_s`; per epoch `epoch` (1-based), `step` and
- *   what `evaluate` returns (`eval_loss` for the validation loss).
+ *   what `evaluate` returns (`eval_loss` for the validation loss); with `eval_steps` N also
+ *   every N updates inside an epoch (each eval record has `epoch_float`, epochs done).
  * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` (E 1-based) /
  *   `step_N`, atomic,
  *   with optimizer, scheduler and data position; `resume_from_checkpoint` continues exactly.
@@ -81,6 +82,9 @@ export interface TrainingArgs {
   seed?: number;
   /** "epoch", a number of updates, or undefined (no intermediate checkpoints). */
   checkpointingSteps?: "epoch" | number;
+  /** Also evaluate every N updates inside an epoch (HF `--eval_steps`); the evaluation at
+   *  the end of each epoch stays. Undefined: at epoch ends only. */
+  evalSteps?: number;
   /** A checkpoint directory, or "latest" for the newest under `outputDir`. */
   resumeFromCheckpoint?: string;
   /** Where logs, checkpoints, `best/` and the final model go; undefined keeps logs in memory. */
@@ -284,6 +288,10 @@ function validateArgs(args: TrainingArgs, batchSize: number, hasBest: boolean): 
   if ((ckptEvery !== undefined || hasBest) && !args.outputDir) {
     throw new Error("checkpointing and best-model tracking need output_dir");
   }
+  const evalSteps = args.evalSteps;
+  if (evalSteps !== undefined && !(Number.isInteger(evalSteps) && evalSteps > 0)) {
+    throw new Error(`eval_steps must be a positive integer, got ${evalSteps}`);
+  }
   const maxGradNorm = args.maxGradNorm ?? 0;
   if (!(maxGradNorm >= 0)) throw new Error(`max_grad_norm must be >= 0, got ${maxGradNorm}`);
   const lr = args.learningRate ?? 5e-5;
@@ -319,6 +327,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const seed = args.seed ?? 42;
   const outputDir = args.outputDir;
   const ckptEvery = args.checkpointingSteps;
+  const evalSteps = args.evalSteps;
   const maxGradNorm = args.maxGradNorm ?? 0;
   const microBatch = args.microBatchSize ?? batchSize;
   const metricName = opts.metricName;
@@ -477,18 +486,30 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     lastCheckpoint = dir;
   };
 
-  /** Evaluation (1-based epoch in the log), `best/`, and the epoch checkpoint. */
+  /** One evaluation: the eval log (1-based `epoch`, `epoch_float` = epochs done), `best/`. */
+  const evaluate = async (epoch: number, epochFloat: number, atEpochEnd: boolean) => {
+    const metrics = await opts.evaluate!({ epoch, step: state.completedSteps });
+    await evalLog.append({
+      epoch: epoch + 1,
+      epoch_float: epochFloat,
+      step: state.completedSteps,
+      ...metrics,
+    });
+    await evalLog.flush();
+    const at = atEpochEnd
+      ? `epoch ${epoch + 1}/${numTrainEpochs}`
+      : `update ${state.completedSteps} (epoch ${epochFloat.toFixed(2)})`;
+    log(
+      `${at} eval: ` +
+        Object.entries(metrics).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" "),
+    );
+    if (opts.bestMetric) await keepBest(metrics, epoch);
+  };
+
+  /** Evaluation, `best/`, and the epoch checkpoint. */
   const endOfEpoch = async (epoch: number) => {
-    if (opts.evaluate) {
-      const metrics = await opts.evaluate({ epoch, step: state.completedSteps });
-      await evalLog.append({ epoch: epoch + 1, step: state.completedSteps, ...metrics });
-      await evalLog.flush();
-      log(
-        `epoch ${epoch + 1}/${numTrainEpochs} eval: ` +
-          Object.entries(metrics).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" "),
-      );
-      if (opts.bestMetric) await keepBest(metrics, epoch);
-    }
+    // Epochs done: below epoch + 1 only when max_train_steps ended this epoch early.
+    if (opts.evaluate) await evaluate(epoch, epoch + state.batchInEpoch / numBatches, true);
     state.epoch = epoch + 1;
     state.batchInEpoch = 0;
     if (ckptEvery === "epoch") await checkpoint(`${outputDir}/epoch_${epoch + 1}`);
@@ -600,6 +621,10 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
           examples: state.sums.examples - examplesAtStart,
           extra: metricName && metric !== null ? { [metricName]: metric } : {},
         });
+        const endsEpoch = b === numBatches - 1 || state.completedSteps >= maxTrainSteps;
+        if (opts.evaluate && evalSteps && state.completedSteps % evalSteps === 0 && !endsEpoch) {
+          await evaluate(epoch, rec.epoch_float as number, false);
+        }
         if (typeof ckptEvery === "number" && state.completedSteps % ckptEvery === 0) {
           await checkpoint(`${outputDir}/step_${state.completedSteps}`);
         }

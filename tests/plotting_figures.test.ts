@@ -123,11 +123,15 @@ Deno.test("validationFigure: metrics on the left axis, eval loss on the right", 
 });
 
 Deno.test("validationFigure: --eval_steps evaluations sit at their fractional epochs", () => {
-  const log = recordsToLog([
-    { epoch: 1, epoch_float: 1, step: 6, exact_match: 40 },
-    { epoch: 1, epoch_float: 0.5, step: 3, exact_match: 20 },
-    { epoch: 2, epoch_float: 2, step: 12, exact_match: 55 },
-  ], "eval_log", "eval");
+  const log = recordsToLog(
+    [
+      { epoch: 1, epoch_float: 1, step: 6, exact_match: 40 },
+      { epoch: 1, epoch_float: 0.5, step: 3, exact_match: 20 },
+      { epoch: 2, epoch_float: 2, step: 12, exact_match: 55 },
+    ],
+    "eval_log",
+    "eval",
+  );
   const fig = validationFigure(log.evals);
   assert.deepEqual(fig.data[0].x, [0.5, 1, 2]); // sorted by epochs done
   assert.deepEqual(fig.data[0].y, [20, 40, 55]);

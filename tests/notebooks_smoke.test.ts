@@ -155,7 +155,9 @@ Deno.test({
       );
       assert.ok(figures >= 10, `${figures} figures`);
       // The curves carry the running metrics read back from the logs (MC accuracy, QA EM).
-      for (const k of ["bert-char_mc_final_running_accuracy", "bert-wwm_qa_final_running_em"]) {
+      for (
+        const k of ["bert-char_mc_final_running_accuracy", "bert-wwm_qa_final_running_exact_match"]
+      ) {
         assert.equal(typeof q3.metrics?.[k], "number", `q3 metric ${k}`);
       }
 

@@ -26,7 +26,7 @@ function mcLog(): TrainingLog {
     step: i + 1,
     epoch: Math.floor(i / 4),
     loss: 1.4 - 0.1 * i,
-    lr: 3e-5 * (1 - i / 12),
+    learning_rate: 3e-5 * (1 - i / 12),
     grad_norm: 2 + Math.sin(i),
     running_accuracy: 100 * cumulativeMean(hits.slice(0, i + 1))[i],
   }));
@@ -46,11 +46,11 @@ Deno.test("cumulativeMean and epochBoundaries", () => {
 });
 
 Deno.test("log parsing: JSONL and CSV, step vs eval records, errors name the source", () => {
-  const jsonl = '{"step":1,"epoch":0,"loss":2.5,"lr":1e-5,"running_em":0}\n\n' +
+  const jsonl = '{"step":1,"epoch":0,"loss":2.5,"lr":1e-5,"running_exact_match":0}\n\n' +
     '{"type":"eval","epoch":0,"exact_match":12.5,"f1":30}\n';
   const log = recordsToLog(parseJsonl(jsonl, "a.jsonl"));
   assert.equal(log.steps.length, 1);
-  assert.equal(log.steps[0].running_em, 0);
+  assert.equal(log.steps[0].running_exact_match, 0);
   assert.deepEqual(log.evals, [{ epoch: 0, exact_match: 12.5, f1: 30 }]);
   const csv = "step,epoch,loss,lr,running_accuracy\n1,0,1.5,0.0001,0.25\n2,0,1.25,0.0001,0.5\n";
   const c = recordsToLog(parseCsv(csv, "s.csv"));
@@ -58,7 +58,7 @@ Deno.test("log parsing: JSONL and CSV, step vs eval records, errors name the sou
     step: 2,
     epoch: 0,
     loss: 1.25,
-    lr: 0.0001,
+    learning_rate: 0.0001, // read from the other tools' name "lr"
     running_accuracy: 0.5,
   });
   assert.throws(() => parseJsonl('{"step":1}\nnot json', "bad.jsonl"), /bad\.jsonl: line 2/);
@@ -208,7 +208,7 @@ Deno.test("readRunLog reads train_log.jsonl and eval_log.jsonl of a run director
         '{"step":1,"epoch":0,"loss":2,"learning_rate":1e-5,"running_accuracy":0}\n',
     );
     const noEval = await readRunLog(dir);
-    assert.deepEqual(noEval.steps.map((s) => [s.step, s.lr]), [[1, 1e-5], [2, 2e-5]]);
+    assert.deepEqual(noEval.steps.map((s) => [s.step, s.learning_rate]), [[1, 1e-5], [2, 2e-5]]);
     assert.deepEqual(noEval.evals, []);
     await Deno.writeTextFile(
       `${dir}/eval_log.jsonl`,

@@ -226,7 +226,7 @@ Deno.test("lossOptimizerBlocks: text follows the runs' arguments and AdamW's set
 
 Deno.test("conclusionBlock: numbers and direction come from the results", () => {
   const log = (losses: number[], em: number): TrainingLog => ({
-    steps: losses.map((loss, i) => ({ step: i + 1, epoch: 0, loss, running_em: em })),
+    steps: losses.map((loss, i) => ({ step: i + 1, epoch: 0, loss, running_exact_match: em })),
     evals: [],
   });
   const pre = fakeRun("qa", {

@@ -41,7 +41,7 @@ export const PALETTE = [
 
 const METRIC_LABEL: Record<string, string> = {
   running_accuracy: "running accuracy",
-  running_em: "running exact match",
+  running_exact_match: "running exact match",
   accuracy: "accuracy",
   exact_match: "exact match",
   f1: "F1",
@@ -52,7 +52,13 @@ const METRIC_LABEL: Record<string, string> = {
 };
 
 /** Metrics on the project's percent scale (0–100). */
-const PERCENT_KEYS = new Set(["accuracy", "exact_match", "f1", "running_accuracy", "running_em"]);
+const PERCENT_KEYS = new Set([
+  "accuracy",
+  "exact_match",
+  "f1",
+  "running_accuracy",
+  "running_exact_match",
+]);
 
 /** Axis title for a metric: its name, with the unit for percent metrics. */
 function axisLabel(key: string): string {
@@ -139,7 +145,7 @@ export function trainingCurvesFigure(
   const steps = log.steps.map((s) => s.step);
   const losses = log.steps.map((s) => s.loss);
   const metric = runningMetricOf(log);
-  const lrPts = log.steps.filter((s) => s.lr !== undefined);
+  const lrPts = log.steps.filter((s) => s.learning_rate !== undefined);
   const gnPts = log.steps.filter((s) => s.grad_norm !== undefined);
   const optimizer = lrPts.length > 0 || gnPts.length > 0;
   const beta = emaBetaFor(losses.length);
@@ -195,7 +201,7 @@ export function trainingCurvesFigure(
       mode: "lines",
       name: "learning rate",
       x: lrPts.map((s) => s.step),
-      y: lrPts.map((s) => s.lr),
+      y: lrPts.map((s) => s.learning_rate),
       line: { color: PALETTE[3], width: 2 },
       xaxis: "x",
       yaxis: "y3",

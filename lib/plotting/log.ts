@@ -14,13 +14,13 @@ export interface StepRecord {
   /** Training loss of the step's batch. */
   loss: number;
   /** Learning rate used by the step. */
-  lr?: number;
+  learning_rate?: number;
   /** Global gradient norm of the update (before clipping). */
   grad_norm?: number;
   /** Multiple choice: cumulative average training accuracy so far (as logged). */
   running_accuracy?: number;
   /** Extractive QA: cumulative average training exact match so far (as logged). */
-  running_em?: number;
+  running_exact_match?: number;
 }
 
 /** Evaluation at the end of an epoch, or inside one with `--eval_steps`. */
@@ -60,10 +60,10 @@ const STEP_KEYS = [
   "step",
   "epoch",
   "loss",
-  "lr",
+  "learning_rate",
   "grad_norm",
   "running_accuracy",
-  "running_em",
+  "running_exact_match",
 ] as const;
 const EVAL_KEYS = [
   "epoch",
@@ -87,9 +87,9 @@ function pick<K extends string>(
   return out;
 }
 
-/** Hugging Face-style alternative key names accepted in log records. */
+/** Other tools' key names accepted in log records (this project writes only the keys above). */
 const ALIASES: Record<string, string> = {
-  learning_rate: "lr",
+  lr: "learning_rate",
   eval_accuracy: "accuracy",
   eval_exact_match: "exact_match",
   eval_f1: "f1",
@@ -108,7 +108,7 @@ function normalizeKeys(raw: Record<string, unknown>): Record<string, unknown> {
  * the training loop's `eval_log.jsonl`). Otherwise a record with `type: "step" | "eval"` is taken
  * at its word, a record with a `loss` is a step and one with `eval_loss`, `accuracy`,
  * `exact_match` or `f1` (and no `loss`) is an evaluation; other records are ignored.
- * HF-style names (`learning_rate`, `eval_accuracy`, `eval_exact_match`, `eval_f1`) are accepted.
+ * Other tools' names (`lr`, `eval_accuracy`, `eval_exact_match`, `eval_f1`) are accepted.
  * @param source names the file in error messages.
  */
 export function recordsToLog(
@@ -129,7 +129,7 @@ export function recordsToLog(
       // In a step record of the training loop, `accuracy` / `exact_match` are the running
       // (cumulative) training metrics.
       if (raw.running_accuracy === undefined) raw.running_accuracy = raw.accuracy;
-      if (raw.running_em === undefined) raw.running_em = raw.exact_match;
+      if (raw.running_exact_match === undefined) raw.running_exact_match = raw.exact_match;
       const r = pick(raw, STEP_KEYS);
       for (const k of ["step", "epoch", "loss"] as const) {
         if (r[k] === undefined) {
@@ -280,10 +280,12 @@ export function epochBoundaries(steps: readonly StepRecord[]): { step: number; e
   return out;
 }
 
-/** Which running metric a log carries: `running_accuracy` (MC), `running_em` (QA) or none. */
-export function runningMetricOf(log: TrainingLog): "running_accuracy" | "running_em" | null {
+/** Which running metric a log carries: `running_accuracy` (MC), `running_exact_match` (QA) or none. */
+export function runningMetricOf(
+  log: TrainingLog,
+): "running_accuracy" | "running_exact_match" | null {
   if (log.steps.some((s) => s.running_accuracy !== undefined)) return "running_accuracy";
-  if (log.steps.some((s) => s.running_em !== undefined)) return "running_em";
+  if (log.steps.some((s) => s.running_exact_match !== undefined)) return "running_exact_match";
   return null;
 }
 

@@ -489,7 +489,9 @@ export function logSummary(log: TrainingLog): Record<string, number> {
     out.steps = last.step;
     out.final_loss_avg = log.steps.reduce((s, x) => s + x.loss, 0) / log.steps.length;
     if (last.running_accuracy !== undefined) out.final_running_accuracy = last.running_accuracy;
-    if (last.running_em !== undefined) out.final_running_em = last.running_em;
+    if (last.running_exact_match !== undefined) {
+      out.final_running_exact_match = last.running_exact_match;
+    }
   }
   const ev = log.evals.at(-1);
   if (ev) {
@@ -619,7 +621,7 @@ export function conclusionBlock(
       r4(ls.final_loss_avg)
     }).`,
   ];
-  const rm = c.task === "mc" ? "final_running_accuracy" : "final_running_em";
+  const rm = c.task === "mc" ? "final_running_accuracy" : "final_running_exact_match";
   if (lp[rm] !== undefined && ls[rm] !== undefined) {
     lines.push(
       `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${pct(lp[rm])} vs ${

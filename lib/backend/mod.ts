@@ -16,6 +16,8 @@ import { type BlasInfo, registerBlasKernels } from "./blas.ts";
 import { registerFastWasmKernels } from "./fused_wasm.ts";
 import { registerAdamWKernels } from "./fused_adamw.ts";
 import { registerFusedOpKernels } from "./fused_ops.ts";
+import { type NativeInfo, openNative } from "./native.ts";
+import { registerSoftmaxGrad } from "./fused_softmax.ts";
 
 export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
@@ -37,6 +39,15 @@ export {
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
 
+export {
+  NATIVE_SOURCE,
+  type NativeInfo,
+  nativeInfo,
+  type NativeKernels,
+  nativeKernels,
+  openNative,
+} from "./native.ts";
+export { registerSoftmaxGrad, SOFTMAX_GRAD_KERNEL, softmaxGradComposite } from "./fused_softmax.ts";
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
 export { type BackendPlan, type Candidate, planBackends } from "./rules.ts";
 export {
@@ -64,6 +75,8 @@ export interface BackendChoice {
   details: Record<string, string | boolean>;
   /** Whether matMuls go through a system BLAS (wasm and cpu only). */
   blas: BlasInfo;
+  /** Whether the native multi-threaded element-wise kernels are in use (wasm and cpu only). */
+  native: NativeInfo;
 }
 
 /** Raised when a forced backend cannot be loaded. */
@@ -142,7 +155,7 @@ async function tryWasm(): Promise<Choice | string> {
   }
 }
 
-type Choice = Omit<BackendChoice, "blas">;
+type Choice = Omit<BackendChoice, "blas" | "native">;
 
 async function tryWebGpu(): Promise<Choice | string> {
   try {
@@ -183,12 +196,7 @@ export async function initBackend(
 ): Promise<BackendChoice> {
   const forced = opts.backend ?? Deno.env.get("TFJS_BACKEND") ?? undefined;
   if (chosen && (!forced || forced === chosen.name)) return chosen;
-  registerProjectKernels();
-  const blas = registerBlasKernels();
-  registerFastWasmKernels();
-  registerAdamWKernels();
-  registerFusedOpKernels();
-  muteCpuBanner();
+  const { blas, native } = await registerAll();
   let choice: Choice;
   if (forced) {
     if (!(BACKEND_NAMES as readonly string[]).includes(forced)) {
@@ -236,14 +244,27 @@ export async function initBackend(
       : { name: "cpu", reason: `fallback${skipped}`, details: {} };
   }
   await tf.ready();
-  chosen = { ...choice, blas };
+  chosen = { ...choice, blas, native };
   if (!opts.quiet) {
     const note = chosen.name === "tensorflow" || chosen.name === "webgpu"
       ? ""
-      : `; matMul: ${blas.reason}`;
+      : `; matMul: ${blas.reason}; element-wise: ${native.reason}`;
     console.error(`[backend] ${chosen.name}: ${chosen.reason}${note}`);
   }
   return chosen;
+}
+
+/** Registers every project kernel (idempotent), opening BLAS and the native kernels first. */
+async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
+  registerProjectKernels();
+  const blas = registerBlasKernels();
+  const native = await openNative();
+  registerFastWasmKernels();
+  registerAdamWKernels();
+  registerFusedOpKernels();
+  registerSoftmaxGrad();
+  muteCpuBanner();
+  return { blas, native };
 }
 
 /** Tries one candidate of the automatic order; a string says why it did not load. */
@@ -269,12 +290,7 @@ async function tryCandidate(c: Candidate): Promise<Choice | string> {
  * `webgpu` takes any adapter, software ones included, and throws when there is none.
  */
 export async function useBackend(name: "webgpu" | "wasm" | "cpu"): Promise<void> {
-  registerProjectKernels();
-  registerBlasKernels();
-  registerFastWasmKernels();
-  registerAdamWKernels();
-  registerFusedOpKernels();
-  muteCpuBanner();
+  await registerAll();
   if (name === "webgpu") {
     try {
       await startWebGpu();

@@ -1,0 +1,251 @@
+/**
+ * Optional native kernels (C, 2+ threads through OpenMP) for the element-wise work of BERT
+ * training that stays single-threaded on wasm: AdamW over every parameter, exact GELU forward and
+ * backward, and the softmax gradient. They run over Deno's FFI directly on the tensors' memory
+ * (the wasm heap or the cpu backend's arrays: no copies in or out).
+ *
+ * The C source below is compiled once per machine with the system C compiler
+ * (`cc -O3 -march=native -fopenmp`; Debian: `gcc`) into
+ * `$XDG_CACHE_HOME/bert-mrc-native/<hash of source and flags>.so` (default `~/.cache/...`).
+ * When there is no compiler or the build fails, nothing is registered and the JavaScript / tfjs
+ * kernels stay: same results, fewer threads. `TFJS_NATIVE=0` disables it;
+ * `TFJS_NATIVE=/path/lib.so` uses a library built from this source elsewhere.
+ * `TFJS_NATIVE_THREADS` sets the thread count (default: all cores).
+ * @module
+ */
+
+/** C source of the kernels (compiled at first use; see the module comment). */
+export const NATIVE_SOURCE = String.raw`
+#include <math.h>
+#include <stdint.h>
+#include <omp.h>
+
+#define PAR_MIN 32768
+
+void nk_set_threads(int n) { omp_set_num_threads(n); }
+
+/* AdamW (torch.optim.AdamW): outputs separate from inputs. */
+void nk_adamw(const float *p, const float *m, const float *v, const float *g,
+              float *op, float *om, float *ov, int64_t n,
+              float b1, float b2, float eps, float step_size, float bc2_sqrt, float keep) {
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2, inv_bc2 = 1.0f / bc2_sqrt;
+  #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + c1 * gi;
+    float vi = b2 * v[i] + c2 * gi * gi;
+    om[i] = mi;
+    ov[i] = vi;
+    op[i] = p[i] * keep - step_size * mi / (sqrtf(vi) * inv_bc2 + eps);
+  }
+}
+
+/* Exact GELU: y = x * Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2. */
+void nk_gelu(const float *x, float *y, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i];
+    y[i] = 0.5f * v * erfcf(-v * 0.70710678118654752f);
+  }
+}
+
+/* dx = dy * (Phi(x) + x * phi(x)). */
+void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float v = x[i];
+    float cdf = 0.5f * erfcf(-v * 0.70710678118654752f);
+    dx[i] = dy[i] * (cdf + v * 0.39894228040143268f * expf(-0.5f * v * v));
+  }
+}
+
+/* Softmax gradient over rows of h: dx = y * (dy - sum(dy * y)). */
+void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, int64_t h) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *a = dy + r * h, *b = y + r * h;
+    float *o = dx + r * h;
+    float s = 0.0f;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) s += a[j] * b[j];
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) o[j] = b[j] * (a[j] - s);
+  }
+}
+`;
+
+const FLAGS = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC"];
+
+const SYMBOLS = {
+  nk_set_threads: { parameters: ["i32"], result: "void" },
+  nk_adamw: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+    ],
+    result: "void",
+  },
+  nk_gelu: { parameters: ["buffer", "buffer", "i64"], result: "void" },
+  nk_gelu_grad: { parameters: ["buffer", "buffer", "buffer", "i64"], result: "void" },
+  nk_softmax_grad: {
+    parameters: ["buffer", "buffer", "buffer", "i64", "i64"],
+    result: "void",
+  },
+} as const;
+
+/** The native functions (all over float32 buffers). */
+export interface NativeKernels {
+  adamw(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    outP: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    keep: number,
+  ): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
+}
+
+/** State of the native path. */
+export interface NativeInfo {
+  enabled: boolean;
+  library?: string;
+  threads?: number;
+  reason: string;
+}
+
+let info: NativeInfo | undefined;
+let kernels: NativeKernels | undefined;
+
+async function sha256(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(d)].slice(0, 8).map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function cacheDir(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME");
+  return xdg
+    ? `${xdg}/bert-mrc-native`
+    : home
+    ? `${home}/.cache/bert-mrc-native`
+    : "/tmp/bert-mrc-native";
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles the source into the cache (once per source and flags); returns the library path. */
+async function build(): Promise<string> {
+  const dir = cacheDir();
+  const lib = `${dir}/${await sha256(NATIVE_SOURCE + FLAGS.join(" "))}.so`;
+  if (exists(lib)) return lib;
+  await Deno.mkdir(dir, { recursive: true });
+  const src = await Deno.makeTempFile({ dir, suffix: ".c" });
+  const tmp = `${src}.so`;
+  try {
+    await Deno.writeTextFile(src, NATIVE_SOURCE);
+    const cc = Deno.env.get("CC") ?? "cc";
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(cc, {
+        args: [...FLAGS, "-o", tmp, src, "-lm"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      throw new Error(
+        `no C compiler (${cc}: ${e instanceof Error ? e.message.split("\n")[0] : e}); ` +
+          "install gcc for the native kernels",
+      );
+    }
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 2).join(" | ");
+      throw new Error(`${cc} failed: ${err}`);
+    }
+    // Rename into place: a concurrent process sees either no library or a complete one.
+    await Deno.rename(tmp, lib);
+    return lib;
+  } finally {
+    for (const f of [src, tmp]) await Deno.remove(f).catch(() => {});
+  }
+}
+
+/** Builds (if needed) and opens the native kernels once; returns what happened. */
+export async function openNative(): Promise<NativeInfo> {
+  if (info) return info;
+  const setting = Deno.env.get("TFJS_NATIVE");
+  if (setting === "0" || setting === "false") {
+    return info = { enabled: false, reason: "disabled by TFJS_NATIVE=0" };
+  }
+  try {
+    // Idle OpenMP threads sleep instead of spinning, leaving the cores to OpenBLAS's threads.
+    if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
+    const path = setting && setting !== "1" ? setting : await build();
+    const lib = Deno.dlopen(path, SYMBOLS);
+    const threads = Math.max(
+      1,
+      Number(Deno.env.get("TFJS_NATIVE_THREADS") ?? navigator.hardwareConcurrency) || 1,
+    );
+    lib.symbols.nk_set_threads(threads);
+    const s = lib.symbols;
+    kernels = {
+      adamw: (p, m, v, g, op, om, ov, b1, b2, eps, stepSize, bc2Sqrt, keep) =>
+        s.nk_adamw(p, m, v, g, op, om, ov, BigInt(p.length), b1, b2, eps, stepSize, bc2Sqrt, keep),
+      gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
+      geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
+      softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
+    };
+    return info = {
+      enabled: true,
+      library: path,
+      threads,
+      reason: `native kernels (${threads} threads) from ${path}`,
+    };
+  } catch (e) {
+    kernels = undefined;
+    return info = {
+      enabled: false,
+      reason: `native kernels unavailable: ${
+        e instanceof Error ? e.message.split("\n")[0] : e
+      }; JavaScript / tfjs kernels are used`,
+    };
+  }
+}
+
+/** The opened native kernels, or undefined (not opened yet, disabled or unavailable). */
+export function nativeKernels(): NativeKernels | undefined {
+  return kernels;
+}
+
+/** What `openNative` found (undefined before it ran). */
+export function nativeInfo(): NativeInfo | undefined {
+  return info;
+}

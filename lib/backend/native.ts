@@ -27,8 +27,8 @@ void nk_set_threads(int n) { omp_set_num_threads(n); }
 /* AdamW (torch.optim.AdamW): outputs separate from inputs. */
 void nk_adamw(const float *p, const float *m, const float *v, const float *g,
               float *op, float *om, float *ov, int64_t n,
-              float b1, float b2, float eps, float step_size, float bc2_sqrt, float keep) {
-  const float c1 = 1.0f - b1, c2 = 1.0f - b2, inv_bc2 = 1.0f / bc2_sqrt;
+              float b1, float b2, float c1, float c2, float eps, float step_size,
+              float bc2_sqrt, float keep) {
   #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
@@ -36,16 +36,17 @@ void nk_adamw(const float *p, const float *m, const float *v, const float *g,
     float vi = b2 * v[i] + c2 * gi * gi;
     om[i] = mi;
     ov[i] = vi;
-    op[i] = p[i] * keep - step_size * mi / (sqrtf(vi) * inv_bc2 + eps);
+    op[i] = p[i] * keep - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
   }
 }
 
-/* Exact GELU: y = x * Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2. */
+/* Exact GELU: y = x * Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 (in double: the negative tail
+   keeps its relative accuracy). */
 void nk_gelu(const float *x, float *y, int64_t n) {
   #pragma omp parallel for schedule(static) if (n > PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
-    float v = x[i];
-    y[i] = 0.5f * v * erfcf(-v * 0.70710678118654752f);
+    double v = x[i];
+    y[i] = (float)(0.5 * v * erfc(-v * 0.70710678118654752));
   }
 }
 
@@ -53,9 +54,9 @@ void nk_gelu(const float *x, float *y, int64_t n) {
 void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
   #pragma omp parallel for schedule(static) if (n > PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
-    float v = x[i];
-    float cdf = 0.5f * erfcf(-v * 0.70710678118654752f);
-    dx[i] = dy[i] * (cdf + v * 0.39894228040143268f * expf(-0.5f * v * v));
+    double v = x[i];
+    double cdf = 0.5 * erfc(-v * 0.70710678118654752);
+    dx[i] = (float)(dy[i] * (cdf + v * 0.39894228040143268 * exp(-0.5 * v * v)));
   }
 }
 
@@ -88,6 +89,8 @@ const SYMBOLS = {
       "buffer",
       "buffer",
       "i64",
+      "f32",
+      "f32",
       "f32",
       "f32",
       "f32",
@@ -218,7 +221,25 @@ export async function openNative(): Promise<NativeInfo> {
     const s = lib.symbols;
     kernels = {
       adamw: (p, m, v, g, op, om, ov, b1, b2, eps, stepSize, bc2Sqrt, keep) =>
-        s.nk_adamw(p, m, v, g, op, om, ov, BigInt(p.length), b1, b2, eps, stepSize, bc2Sqrt, keep),
+        // 1 − β computed in float64 (as the JavaScript and composed paths do), then rounded.
+        s.nk_adamw(
+          p,
+          m,
+          v,
+          g,
+          op,
+          om,
+          ov,
+          BigInt(p.length),
+          b1,
+          b2,
+          1 - b1,
+          1 - b2,
+          eps,
+          stepSize,
+          bc2Sqrt,
+          keep,
+        ),
       gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
       geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
       softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),

@@ -4,6 +4,9 @@
  * a few steps run and the totals are printed by kernel name and input shapes.
  *
  *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40]
+ *
+ * Besides wall time it prints the process CPU time per step (all threads: OpenBLAS and the
+ * native kernels run on several) and the load average, since the machine may be shared.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -110,6 +113,25 @@ async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promis
   );
 }
 
+/** Process CPU time (user + system, all threads) in ms from /proc (Linux); NaN elsewhere. */
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+/** The 1-minute load average (Linux). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -137,15 +159,20 @@ if (import.meta.main) {
   await run(0); // warm-up (optimizer state, kernel compilation)
   const prof = wrapKernels(values.backend!, values.trace);
   const steps = Number(values.steps);
+  const load = loadAverage();
+  const c0 = cpuMs();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await run(i + 1);
   const wall = (performance.now() - t0) / steps;
+  const cpu = (cpuMs() - c0) / steps;
   prof.unwrap();
   const kernelTotal = [...prof.byKernel.values()].reduce((a, t) => a + t.ms, 0) / steps;
   console.log(
     `${values.config} ${values.backend} ${values.eval ? "eval" : "train"}: ${
       wall.toFixed(0)
-    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels`,
+    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels, ${
+      cpu.toFixed(0)
+    } ms/step process CPU time; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
   );
   const print = (m: Map<string, Tally>, n: number) => {
     const rows = [...m.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);

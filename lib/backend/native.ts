@@ -201,6 +201,14 @@ function cacheDir(): string {
     : "/tmp/bert-mrc-native";
 }
 
+function cpuFlags(): string {
+  try {
+    return /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "";
+  } catch {
+    return Deno.build.arch;
+  }
+}
+
 function exists(path: string): boolean {
   try {
     Deno.statSync(path);
@@ -213,7 +221,9 @@ function exists(path: string): boolean {
 /** Compiles the source into the cache (once per source and flags); returns the library path. */
 async function build(): Promise<string> {
   const dir = cacheDir();
-  const lib = `${dir}/${await sha256(NATIVE_SOURCE + FLAGS.join(" "))}.so`;
+  // -march=native: the CPU's feature flags are part of the key (a shared home directory must not
+  // hand one machine a library built for another).
+  const lib = `${dir}/${await sha256(NATIVE_SOURCE + FLAGS.join(" ") + cpuFlags())}.so`;
   if (exists(lib)) return lib;
   await Deno.mkdir(dir, { recursive: true });
   const src = await Deno.makeTempFile({ dir, suffix: ".c" });

@@ -113,13 +113,13 @@ async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promis
   );
 }
 
-/** Process CPU time (user + system, all threads) in ms from /proc (Linux); NaN elsewhere. */
-function cpuMs(): number {
+/** Process CPU time (all threads) in ms from /proc (Linux): [user, system]; NaN elsewhere. */
+function cpuMs(): [number, number] {
   try {
     const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+    return [Number(f[11]) * 10, Number(f[12]) * 10]; // clock ticks of 10 ms
   } catch {
-    return NaN;
+    return [NaN, NaN];
   }
 }
 
@@ -164,15 +164,18 @@ if (import.meta.main) {
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await run(i + 1);
   const wall = (performance.now() - t0) / steps;
-  const cpu = (cpuMs() - c0) / steps;
+  const c1 = cpuMs();
+  const user = (c1[0] - c0[0]) / steps, sys = (c1[1] - c0[1]) / steps;
   prof.unwrap();
   const kernelTotal = [...prof.byKernel.values()].reduce((a, t) => a + t.ms, 0) / steps;
   console.log(
     `${values.config} ${values.backend} ${values.eval ? "eval" : "train"}: ${
       wall.toFixed(0)
-    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels, ${
-      cpu.toFixed(0)
-    } ms/step process CPU time; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
+    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels; process CPU time per step ${
+      user.toFixed(0)
+    } ms user + ${
+      sys.toFixed(0)
+    } ms system; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
   );
   const print = (m: Map<string, Tally>, n: number) => {
     const rows = [...m.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);

@@ -3,7 +3,7 @@
  * wrapped with a timer (wasm and cpu kernels are synchronous, so wall time is kernel time), then
  * a few steps run and the totals are printed by kernel name and input shapes.
  *
- *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40]
+ *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40] [--layers N]
  *
  * Besides wall time it prints the process CPU time per step (all threads: OpenBLAS and the
  * native kernels run on several) and the load average, since the machine may be shared.
@@ -143,9 +143,13 @@ if (import.meta.main) {
       eval: { type: "boolean", default: false },
       trace: { type: "string" },
       phases: { type: "boolean", default: false },
+      layers: { type: "string" },
     },
   });
-  const cfg = CONFIGS[values.config!];
+  // --layers N: the configuration's widths with N layers (e.g. bert-base per-layer costs in a
+  // process small enough to run beside other jobs).
+  const base = CONFIGS[values.config!];
+  const cfg = values.layers ? { ...base, layers: Number(values.layers) } : base;
   await useBackend(values.backend as "wasm" | "cpu");
   const trainer = createQaTrainer(cfg, 1);
   const batch = randomBatch(cfg, cfg.batches[0], 2);

@@ -39,6 +39,7 @@ Options:
   --backends LIST      backends to try (default tensorflow,webgpu,wasm,cpu; unavailable ones
                        are reported as skipped; a software WebGPU adapter is timed only when
                        --backends is given and names webgpu)
+  --batches LIST       only these batch sizes of the chosen configurations (e.g. 1 for B)
   --steps N            timed training steps per batch size (default: 200 for S, 20 for M, 3
                        for B);
                        tf.memory().numTensors is compared before and after them
@@ -207,6 +208,8 @@ function table(rows: string[][]): string {
 /** Parsed options. */
 interface Options {
   configs: string[];
+  /** Batch sizes kept (undefined: every batch size of each configuration). */
+  batches?: number[];
   backends: string[];
   steps?: number;
   budgetS: number;
@@ -226,6 +229,7 @@ function parseOptions(argv: string[]): Options | null {
       configs: { type: "string", default: "S,M,B" },
       backends: { type: "string", default: "tensorflow,webgpu,wasm,cpu" },
       steps: { type: "string" },
+      batches: { type: "string" },
       "budget-s": { type: "string" },
       quick: { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
@@ -245,6 +249,10 @@ function parseOptions(argv: string[]): Options | null {
     if (!CONFIGS[c]) throw new Error(`--configs: unknown configuration '${c}' (use S, M, B)`);
   }
   const backends = values.backends!.split(",").map((s) => s.trim()).filter(Boolean);
+  const batches = values.batches?.split(",").map((s) => Number(s.trim()));
+  if (batches?.some((b) => !(Number.isInteger(b) && b >= 1))) {
+    throw new Error(`--batches: expected positive integers, got '${values.batches}'`);
+  }
   const steps = values.steps === undefined ? undefined : Number(values.steps);
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) {
     throw new Error(`--steps: expected a positive integer, got '${values.steps}'`);
@@ -256,6 +264,7 @@ function parseOptions(argv: string[]): Options | null {
   if (!(budgetS > 0)) throw new Error(`--budget-s: expected a positive number`);
   return {
     configs,
+    batches,
     backends,
     steps,
     budgetS,
@@ -294,8 +303,17 @@ export async function main(argv: string[]): Promise<void> {
   if (opts.torch) log(peers.note);
   const primary: PeerModel = peers.models[0] ?? "minimal";
   const peerKey = (name: string, b: number, m: PeerModel) => `${name}/b${b}/${m}`;
-  for (const name of opts.configs) {
+  const configOf = (name: string) => {
     const c = CONFIGS[name];
+    const kept = opts.batches ? c.batches.filter((b) => opts.batches!.includes(b)) : c.batches;
+    if (!kept.length) {
+      throw new Error(`--batches: configuration ${name} has batch sizes ${c.batches.join(", ")}`);
+    }
+    return { ...c, batches: kept };
+  };
+  for (const name of opts.configs) configOf(name); // argument errors before anything runs
+  for (const name of opts.configs) {
+    const c = configOf(name);
     const steps = opts.steps ??
       (opts.quick
         ? (name === "S" ? 20 : name === "M" ? 5 : 3)
@@ -374,7 +392,7 @@ export async function main(argv: string[]): Promise<void> {
   const ratio = (x: number | undefined, y: number | undefined) =>
     x !== undefined && y !== undefined && Number.isFinite(x) && y > 0 ? x / y : undefined;
   for (const name of opts.configs) {
-    const c = CONFIGS[name];
+    const c = configOf(name);
     for (const b of c.batches) {
       const hf = torch[peerKey(name, b, "hf")];
       const mini = torch[peerKey(name, b, "minimal")];
@@ -504,7 +522,7 @@ export async function main(argv: string[]): Promise<void> {
       loadAverage: { start: loadStart, end: loadAverage() },
     },
     peer: { primary: opts.torch ? primary : null, note: peers.note, python: opts.python },
-    configs: Object.fromEntries(opts.configs.map((n) => [n, CONFIGS[n]])),
+    configs: Object.fromEntries(opts.configs.map((n) => [n, configOf(n)])),
     torch,
     results,
     ratios,

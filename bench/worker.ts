@@ -192,6 +192,39 @@ async function timeTraining(
   }
 }
 
+/** Warm-up, then timed forwards without dropout at batch size `b`; an exception becomes `error`. */
+async function timeEvaluation(
+  trainer: QaTrainer,
+  task: WorkerTask,
+  b: number,
+): Promise<EvalResult> {
+  const c = task.config;
+  const batch = randomBatch(c, b, task.seed + 2);
+  try {
+    let t0 = performance.now();
+    await trainer.evalStep(batch); // warm-up
+    const warm = performance.now() - t0;
+    const times: number[] = [];
+    // A forward slower than a quarter of the budget (bert-base on cpu): the warm-up is the one
+    // measurement (its one-time costs are small next to it).
+    if (task.budgetS > 0 && warm > task.budgetS * 250) times.push(warm);
+    const evalBegan = performance.now();
+    for (let i = times.length ? task.evalSteps : 0; i < task.evalSteps; i++) {
+      t0 = performance.now();
+      await trainer.evalStep(batch);
+      times.push(performance.now() - t0);
+      // Slow backends: a quarter of the budget for each batch size's repeats.
+      if (task.budgetS > 0 && performance.now() - evalBegan > task.budgetS * 250) break;
+    }
+    const med = median(times);
+    return { batch: b, steps: times.length, msMedian: med, tokensPerS: b * c.seq / (med / 1000) };
+  } catch (e) {
+    return { batch: b, steps: 0, msMedian: NaN, tokensPerS: NaN, error: errorText(e) };
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
 /** Runs one task in this process. */
 export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   const c = task.config;
@@ -218,54 +251,19 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
     result.params = trainer.model.numParameters();
     try {
       result.train = [];
-      for (const b of c.train ? c.batches : []) {
-        const r = await timeTraining(trainer, task, b);
-        result.train.push(r);
-        // An abort (e.g. the wasm heap running out at bert-base batch 4) may leave the backend
-        // unusable: the batch sizes measured before it are kept, nothing more runs.
-        if (r.error) break;
-      }
       result.eval = [];
-      const trainFailed = result.train.some((r) => r.error);
-      for (const b of trainFailed ? [] : c.batches) {
-        // Each batch size on its own: a failure (e.g. the wasm heap running out at bert-base
-        // batch 8) is recorded and the sizes measured before it are kept.
-        const batch = randomBatch(c, b, task.seed + 2);
-        try {
-          let t0 = performance.now();
-          await trainer.evalStep(batch); // warm-up
-          const warm = performance.now() - t0;
-          const times: number[] = [];
-          // A forward slower than a quarter of the budget (bert-base on cpu): the warm-up is
-          // the one measurement (its one-time costs are small next to it).
-          if (task.budgetS > 0 && warm > task.budgetS * 250) times.push(warm);
-          const evalBegan = performance.now();
-          for (let i = times.length ? task.evalSteps : 0; i < task.evalSteps; i++) {
-            t0 = performance.now();
-            await trainer.evalStep(batch);
-            times.push(performance.now() - t0);
-            // Slow backends: a quarter of the budget for each batch size's repeats.
-            if (task.budgetS > 0 && performance.now() - evalBegan > task.budgetS * 250) break;
-          }
-          const med = median(times);
-          result.eval.push({
-            batch: b,
-            steps: times.length,
-            msMedian: med,
-            tokensPerS: b * c.seq / (med / 1000),
-          });
-        } catch (e) {
-          result.eval.push({
-            batch: b,
-            steps: 0,
-            msMedian: NaN,
-            tokensPerS: NaN,
-            error: errorText(e),
-          });
-          break; // the backend may be unusable after an abort
-        } finally {
-          disposeBatch(batch);
+      // Per batch size: training steps, then evaluation. An abort (e.g. the wasm heap running out
+      // at bert-base batch 4) may leave the backend unusable: the sizes measured before it are
+      // kept and nothing more runs.
+      for (const b of c.batches) {
+        if (c.train) {
+          const r = await timeTraining(trainer, task, b);
+          result.train.push(r);
+          if (r.error) break;
         }
+        const e = await timeEvaluation(trainer, task, b);
+        result.eval.push(e);
+        if (e.error) break;
       }
     } finally {
       trainer.dispose();

@@ -93,7 +93,7 @@ const TINY_TASK = {
   seed: 1,
 };
 
-Deno.test("bench options: unknown configuration and bad --steps are errors", async () => {
+Deno.test("bench options: unknown configuration, bad --steps and --batches are errors", async () => {
   await assert.rejects(
     () => main(["--configs", "S,X", "--no-torch", "--no-data"]),
     /unknown configuration 'X'/,
@@ -101,5 +101,13 @@ Deno.test("bench options: unknown configuration and bad --steps are errors", asy
   await assert.rejects(
     () => main(["--steps", "0", "--no-torch", "--no-data"]),
     /--steps: expected a positive integer/,
+  );
+  await assert.rejects(
+    () => main(["--configs", "S", "--batches", "4", "--no-torch", "--no-data"]),
+    /--batches: configuration S has batch sizes 16/,
+  );
+  await assert.rejects(
+    () => main(["--batches", "0", "--no-torch", "--no-data"]),
+    /--batches: expected positive integers/,
   );
 });

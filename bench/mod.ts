@@ -2,12 +2,13 @@
  * `deno task bench`: the project's BERT question-answering training and inference beside a
  * PyTorch peer, in one run.
  *
- * - Configurations (vocabulary 21128, random weights): S and M time QA training steps (forward,
- *   backward, AdamW update) and evaluation; B (bert-base size, sequence 384) times forward
- *   latency at batch 1 and 8.
+ * - Configurations (vocabulary 21128, random weights): S, M and B (bert-base size, sequence
+ *   384, batch 1 and 4) time QA training steps (forward, backward, AdamW update) and evaluation.
  * - Every (configuration, backend) pair runs in its own process (`bench/worker.ts`) so that its
- *   peak resident memory is its own; PyTorch (`bench/torch_reference.py`, 2 threads) runs the
- *   same S and M steps in the same run, and the table quotes ours / PyTorch.
+ *   peak resident memory is its own. The peers run in the same run, before and after ours, with
+ *   2 threads (`bench/torch_reference.py`): Hugging Face `transformers`' `BertForQuestionAnswering`
+ *   when `--python` imports torch and transformers, else the minimal torch BERT of that script;
+ *   the minimal model is always the second column. The table quotes ours / peer.
  * - The data side (tokenization and QA feature building over DRCD_test) comes from
  *   `bench/features_bench.ts`.
  *
@@ -25,33 +26,44 @@ import type { WorkerResult, WorkerTask } from "./worker.ts";
 
 const HELP = `Usage: deno task bench [options]
 
-Benchmarks the project's BERT QA training step and inference per backend, beside PyTorch.
+Benchmarks the project's BERT QA training step and inference per backend, beside PyTorch:
+transformers' BertForQuestionAnswering when --python imports torch and transformers, else the
+minimal torch model of bench/torch_reference.py (always the second peer column).
 
 Options:
   --configs S,M,B      configurations to run (default S,M,B)
                          S: 2 layers, hidden 128, 2 heads, inter 512, seq 128, batch 16 (train)
                          M: 4 layers, hidden 256, 4 heads, inter 1024, seq 256, batch 8 (train)
-                         B: 12 layers, hidden 768, 12 heads, inter 3072, seq 384, batch 1 and 8
-                            (forward only)
+                         B: 12 layers, hidden 768, 12 heads, inter 3072, seq 384, batch 1 and 4
+                         (each batch size: training steps and evaluation)
   --backends LIST      backends to try (default tensorflow,webgpu,wasm,cpu; unavailable ones
                        are reported as skipped; a software WebGPU adapter is timed only when
                        --backends is given and names webgpu)
-  --steps N            timed training steps per configuration (default: 200 for S, 20 for M);
+  --batches LIST       only these batch sizes of the chosen configurations (e.g. 1 for B)
+  --steps N            timed training steps per batch size (default: 200 for S, 20 for M, 3
+                       for B);
                        tf.memory().numTensors is compared before and after them
   --budget-s SEC       per (configuration, backend) time budget for the timed training steps;
                        slower backends stop early, after at least 3 steps (default 120)
-  --quick              a short run: 20 steps on S, 5 on M, 2 forward repeats, smaller budgets
-  --no-torch           skip the PyTorch peer (which runs before and after ours; ratios use its
-                       faster run)
+  --quick              a short run: 20 steps on S, 5 on M, 3 on B, 2 forward repeats, smaller
+                       budgets
+  --no-torch           skip the PyTorch peers (which run before and after ours; ratios use
+                       their faster run)
   --no-data            skip the tokenization / feature-building benchmark
-  --python PATH        python with torch (default /usr/bin/python3)
+  --python PATH        python with torch, and transformers for the HF peer (default
+                       /usr/bin/python3), e.g. a venv's bin/python
   --out PATH           JSON output (default outputs/bench.json)
   --help               this text`;
 
-/** PyTorch peer result (see bench/torch_reference.py). */
+/** PyTorch peer result (see bench/torch_reference.py) for one model and batch size. */
 interface TorchResult {
   ok: boolean;
   error?: string;
+  /** `hf`: transformers' BertForQuestionAnswering; `minimal`: bench/torch_reference.py's BERT. */
+  model?: PeerModel;
+  transformers?: string | null;
+  attn_implementation?: string | null;
+  batch?: number;
   torch?: string;
   threads?: number;
   steps?: number;
@@ -63,6 +75,8 @@ interface TorchResult {
   /** Every run (before and after ours); the fields above are the best of them. */
   runs?: TorchResult[];
 }
+
+type PeerModel = "hf" | "minimal";
 
 async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   const script = new URL("./worker.ts", import.meta.url).pathname;
@@ -94,25 +108,35 @@ async function runWorker(task: WorkerTask): Promise<WorkerResult> {
   }
 }
 
+/** Exit code of torch_reference.py when `--model hf` finds no `transformers`. */
+const NO_TRANSFORMERS = 3;
+
 async function runTorch(
   python: string,
+  model: PeerModel,
   name: string,
+  batch: number,
   steps: number,
   budgetS: number,
 ): Promise<TorchResult> {
   const c = CONFIGS[name];
   const script = new URL("./torch_reference.py", import.meta.url).pathname;
+  const big = name === "B";
   const args = [
     script,
+    `--model=${model}`,
     `--layers=${c.layers}`,
     `--hidden=${c.hidden}`,
     `--heads=${c.heads}`,
     `--inter=${c.inter}`,
     `--seq=${c.seq}`,
-    `--batch=${c.batches[0]}`,
+    `--batch=${batch}`,
     `--vocab=${c.vocab}`,
     `--steps=${steps}`,
     `--budget-s=${budgetS}`,
+    // bert-base steps take seconds: one warm-up step and 3 forwards are enough.
+    `--warmup=${big ? 1 : 3}`,
+    `--eval-steps=${big ? 3 : 5}`,
     "--threads=2",
   ];
   try {
@@ -120,11 +144,52 @@ async function runTorch(
     const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
     if (!out.success) {
       const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-2).join(" | ");
-      return { ok: false, error: `${python} exited with code ${out.code}: ${err}` };
+      return {
+        ok: false,
+        model,
+        batch,
+        error: out.code === NO_TRANSFORMERS
+          ? `transformers does not import in ${python}`
+          : `${python} exited with code ${out.code}: ${err}`,
+      };
     }
     return { ok: true, ...JSON.parse(text) };
   } catch (e) {
-    return { ok: false, error: `${python}: ${e instanceof Error ? e.message : e}` };
+    return { ok: false, model, batch, error: `${python}: ${e instanceof Error ? e.message : e}` };
+  }
+}
+
+/** Whether `python` imports torch and transformers (decides the primary peer). */
+async function peerModels(python: string): Promise<{ models: PeerModel[]; note: string }> {
+  try {
+    const out = await new Deno.Command(python, {
+      args: [
+        "-c",
+        "import torch, transformers; print(torch.__version__, transformers.__version__)",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    if (out.success) {
+      const [t, hf] = text.split(" ");
+      return {
+        models: ["hf", "minimal"],
+        note: `peer: transformers ${hf} BertForQuestionAnswering on torch ${t} (${python}); ` +
+          `second column: the minimal torch model`,
+      };
+    }
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+    return {
+      models: ["minimal"],
+      note: `peer: the minimal torch model (bench/torch_reference.py); ${python} cannot import ` +
+        `torch and transformers (${err})`,
+    };
+  } catch (e) {
+    return {
+      models: ["minimal"],
+      note: `peer: the minimal torch model; ${python}: ${e instanceof Error ? e.message : e}`,
+    };
   }
 }
 
@@ -143,6 +208,8 @@ function table(rows: string[][]): string {
 /** Parsed options. */
 interface Options {
   configs: string[];
+  /** Batch sizes kept (undefined: every batch size of each configuration). */
+  batches?: number[];
   backends: string[];
   steps?: number;
   budgetS: number;
@@ -162,6 +229,7 @@ function parseOptions(argv: string[]): Options | null {
       configs: { type: "string", default: "S,M,B" },
       backends: { type: "string", default: "tensorflow,webgpu,wasm,cpu" },
       steps: { type: "string" },
+      batches: { type: "string" },
       "budget-s": { type: "string" },
       quick: { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
@@ -181,6 +249,10 @@ function parseOptions(argv: string[]): Options | null {
     if (!CONFIGS[c]) throw new Error(`--configs: unknown configuration '${c}' (use S, M, B)`);
   }
   const backends = values.backends!.split(",").map((s) => s.trim()).filter(Boolean);
+  const batches = values.batches?.split(",").map((s) => Number(s.trim()));
+  if (batches?.some((b) => !(Number.isInteger(b) && b >= 1))) {
+    throw new Error(`--batches: expected positive integers, got '${values.batches}'`);
+  }
   const steps = values.steps === undefined ? undefined : Number(values.steps);
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) {
     throw new Error(`--steps: expected a positive integer, got '${values.steps}'`);
@@ -192,6 +264,7 @@ function parseOptions(argv: string[]): Options | null {
   if (!(budgetS > 0)) throw new Error(`--budget-s: expected a positive number`);
   return {
     configs,
+    batches,
     backends,
     steps,
     budgetS,
@@ -204,6 +277,18 @@ function parseOptions(argv: string[]): Options | null {
   };
 }
 
+/** Ours / peer at one batch size (training and evaluation tokens/s). */
+interface Ratio {
+  batch: number;
+  /** The primary peer: `hf` when transformers imports, else `minimal`. */
+  peer: PeerModel;
+  train?: number;
+  eval?: number;
+  /** Against the minimal torch model (the stricter second peer). */
+  trainVsMinimal?: number;
+  evalVsMinimal?: number;
+}
+
 /** Runs the benchmark with command-line arguments `argv`. */
 export async function main(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
@@ -211,29 +296,51 @@ export async function main(argv: string[]): Promise<void> {
   const started = new Date();
   const loadStart = loadAverage();
   const results: WorkerResult[] = [];
+  /** Peer results by `${config}/b${batch}/${model}`. */
   const torch: Record<string, TorchResult> = {};
   const log = (s: string) => console.error(`[bench] ${s}`);
-  for (const name of opts.configs) {
+  const peers = opts.torch ? await peerModels(opts.python) : { models: [], note: "no peer" };
+  if (opts.torch) log(peers.note);
+  const primary: PeerModel = peers.models[0] ?? "minimal";
+  const peerKey = (name: string, b: number, m: PeerModel) => `${name}/b${b}/${m}`;
+  const configOf = (name: string) => {
     const c = CONFIGS[name];
-    const steps = opts.steps ?? (opts.quick ? (name === "S" ? 20 : 5) : (name === "S" ? 200 : 20));
-    const torchRuns: TorchResult[] = [];
+    const kept = opts.batches ? c.batches.filter((b) => opts.batches!.includes(b)) : c.batches;
+    if (!kept.length) {
+      throw new Error(`--batches: configuration ${name} has batch sizes ${c.batches.join(", ")}`);
+    }
+    return { ...c, batches: kept };
+  };
+  for (const name of opts.configs) configOf(name); // argument errors before anything runs
+  for (const name of opts.configs) {
+    const c = configOf(name);
+    const steps = opts.steps ??
+      (opts.quick
+        ? (name === "S" ? 20 : name === "M" ? 5 : 3)
+        : (name === "S" ? 200 : name === "M" ? 20 : 3));
+    const torchRuns = new Map<string, TorchResult[]>();
     const torchSteps = Math.min(steps, 30);
     const peer = async (when: string) => {
-      log(`${name}: PyTorch peer, ${when} (${torchSteps} steps)`);
-      const t = await runTorch(opts.python, name, torchSteps, opts.budgetS / 2);
-      if (!t.ok) log(`${name}: PyTorch failed: ${t.error}`);
-      torchRuns.push(t);
+      for (const b of c.batches) {
+        for (const m of peers.models) {
+          log(`${name}: PyTorch peer ${m}, batch ${b}, ${when} (${torchSteps} steps)`);
+          const t = await runTorch(opts.python, m, name, b, torchSteps, opts.budgetS / 2);
+          if (!t.ok) log(`${name}: PyTorch ${m} failed: ${t.error}`);
+          const k = peerKey(name, b, m);
+          torchRuns.set(k, [...(torchRuns.get(k) ?? []), t]);
+        }
+      }
     };
-    // PyTorch runs before and after ours; the ratios use its faster run (the machine is shared,
-    // so this keeps a load spike from flattering us).
+    // The peers run before and after ours; the ratios use their faster run (the machine is
+    // shared, so this keeps a load spike from flattering us).
     if (c.train && opts.torch) await peer("before");
     for (const backend of opts.backends) {
-      log(`${name}: ${backend}${c.train ? ` (${steps} steps)` : ""}`);
+      log(`${name}: ${backend}${c.train ? ` (${steps} steps per batch size)` : ""}`);
       const task: WorkerTask = {
         config: c,
         backend,
         steps,
-        warmup: 2,
+        warmup: name === "B" ? 1 : 2,
         evalSteps: opts.quick ? 2 : (name === "B" ? 3 : 5),
         budgetS: opts.budgetS,
         seed: 7,
@@ -242,17 +349,22 @@ export async function main(argv: string[]): Promise<void> {
       const r = await runWorker(task);
       results.push(r);
       if (!r.ok) log(`${name}: ${backend} skipped: ${r.error}`);
+      for (const t of r.train ?? []) {
+        if (t.error) log(`${name}: ${backend} training at batch ${t.batch} failed: ${t.error}`);
+      }
     }
     if (c.train && opts.torch) {
       await peer("after");
-      const ok = torchRuns.filter((t) => t.ok);
-      torch[name] = ok.length
-        ? {
-          ...ok.reduce((a, b) => (b.train_tokens_per_s! > a.train_tokens_per_s! ? b : a)),
-          eval_tokens_per_s: Math.max(...ok.map((t) => t.eval_tokens_per_s!)),
-          runs: torchRuns,
-        }
-        : { ...torchRuns[0], runs: torchRuns };
+      for (const [k, runs] of torchRuns) {
+        const ok = runs.filter((t) => t.ok);
+        torch[k] = ok.length
+          ? {
+            ...ok.reduce((a, b) => (b.train_tokens_per_s! > a.train_tokens_per_s! ? b : a)),
+            eval_tokens_per_s: Math.max(...ok.map((t) => t.eval_tokens_per_s!)),
+            runs,
+          }
+          : { ...runs[0], runs };
+      }
     }
   }
   let data: DataResult | { error: string } | undefined = undefined;
@@ -261,79 +373,117 @@ export async function main(argv: string[]): Promise<void> {
     data = await runDataBench(opts.quick);
   }
 
+  const vs = primary === "hf" ? "vs HF" : "vs torch";
   const rows: string[][] = [[
     "config",
+    "batch",
     "backend",
     "train tok/s",
     "step ms",
-    "vs torch",
+    vs,
+    "vs minimal",
     "eval tok/s",
-    "vs torch",
+    vs,
+    "vs minimal",
     "peak RSS MB",
     "tensors before→after (steps)",
-    "RSS first→last MB",
   ]];
-  const ratios: Record<string, { train?: number; eval?: number }> = {};
+  const ratios: Record<string, Ratio[]> = {};
+  const ratio = (x: number | undefined, y: number | undefined) =>
+    x !== undefined && y !== undefined && Number.isFinite(x) && y > 0 ? x / y : undefined;
   for (const name of opts.configs) {
-    const t = torch[name];
-    if (t?.ok) {
-      const each = (t.runs ?? []).filter((x) => x.ok).map((x) => fmt(x.train_tokens_per_s));
-      rows.push([
-        name,
-        `pytorch ${t.torch} (best of ${each.join(", ")})`,
-        fmt(t.train_tokens_per_s),
-        fmt(t.step_ms_median),
-        "1.00",
-        fmt(t.eval_tokens_per_s),
-        "1.00",
-        fmt(t.peak_rss_mb),
-        `(${t.steps})`,
-        "",
-      ]);
-    }
-    for (const r of results.filter((x) => x.config === name)) {
-      if (!r.ok) {
-        rows.push([name, r.label ?? r.backend, "skipped", "", "", "", "", "", "", ""]);
-        continue;
+    const c = configOf(name);
+    for (const b of c.batches) {
+      const hf = torch[peerKey(name, b, "hf")];
+      const mini = torch[peerKey(name, b, "minimal")];
+      const main = primary === "hf" ? hf : mini;
+      for (const t of [hf, mini]) {
+        if (!t) continue;
+        if (!t.ok) {
+          rows.push([
+            name,
+            String(b),
+            `pytorch ${t.model}: failed`,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+          ]);
+          continue;
+        }
+        const each = (t.runs ?? []).filter((x) => x.ok).map((x) => fmt(x.train_tokens_per_s));
+        const label = t.model === "hf"
+          ? `HF BertForQA, transformers ${t.transformers}, torch ${t.torch}`
+          : `minimal torch model, torch ${t.torch}`;
+        rows.push([
+          name,
+          String(b),
+          `${label} (best of ${each.join(", ")})`,
+          fmt(t.train_tokens_per_s),
+          fmt(t.step_ms_median),
+          fmt(ratio(t.train_tokens_per_s, main?.train_tokens_per_s), 2),
+          fmt(ratio(t.train_tokens_per_s, mini?.train_tokens_per_s), 2),
+          fmt(t.eval_tokens_per_s),
+          fmt(ratio(t.eval_tokens_per_s, main?.eval_tokens_per_s), 2),
+          fmt(ratio(t.eval_tokens_per_s, mini?.eval_tokens_per_s), 2),
+          fmt(t.peak_rss_mb),
+          `(${t.steps})`,
+        ]);
       }
-      const tr = r.train;
-      const ev = r.eval ?? [];
-      const key = `${name}/${r.backend}`;
-      const trainRatio = tr && t?.ok ? tr.tokensPerS / t.train_tokens_per_s! : undefined;
-      const evalRatio = ev.length && t?.ok ? ev[0].tokensPerS / t.eval_tokens_per_s! : undefined;
-      ratios[key] = { train: trainRatio, eval: evalRatio };
-      const evalText = ev.map((e) =>
-        e.error
-          ? `b${e.batch}: failed`
-          : CONFIGS[name].train
-          ? fmt(e.tokensPerS)
-          : `b${e.batch}: ${fmt(e.msMedian)} ms`
-      ).join(", ");
-      rows.push([
-        name,
-        r.label ?? r.backend,
-        tr ? fmt(tr.tokensPerS) : "-",
-        tr ? fmt(tr.stepMsMedian) : "-",
-        fmt(trainRatio, 2),
-        evalText,
-        fmt(evalRatio, 2),
-        fmt(r.peakRssMb),
-        tr ? `${tr.numTensorsBefore}→${tr.numTensorsAfter} (${tr.steps})` : "",
-        tr ? `${fmt(tr.rssFirstMb)}→${fmt(tr.rssLastMb)}` : "",
-      ]);
+      for (const r of results.filter((x) => x.config === name)) {
+        if (!r.ok) {
+          if (b === c.batches[0]) {
+            rows.push([name, "", r.label ?? r.backend, "skipped", "", "", "", "", "", "", "", ""]);
+          }
+          continue;
+        }
+        const tr = r.train?.find((x) => x.batch === b);
+        const ev = r.eval?.find((x) => x.batch === b);
+        const evOk = ev && !ev.error ? ev.tokensPerS : undefined;
+        const trOk = tr && !tr.error ? tr.tokensPerS : undefined;
+        const q: Ratio = {
+          batch: b,
+          peer: primary,
+          train: main?.ok ? ratio(trOk, main.train_tokens_per_s) : undefined,
+          eval: main?.ok ? ratio(evOk, main.eval_tokens_per_s) : undefined,
+          trainVsMinimal: mini?.ok ? ratio(trOk, mini.train_tokens_per_s) : undefined,
+          evalVsMinimal: mini?.ok ? ratio(evOk, mini.eval_tokens_per_s) : undefined,
+        };
+        (ratios[`${name}/${r.backend}`] ??= []).push(q);
+        rows.push([
+          name,
+          String(b),
+          r.label ?? r.backend,
+          tr?.error ? "failed" : tr ? fmt(tr.tokensPerS) : "-",
+          tr && !tr.error ? fmt(tr.stepMsMedian) : "-",
+          fmt(q.train, 2),
+          fmt(q.trainVsMinimal, 2),
+          ev?.error ? "failed" : ev ? fmt(ev.tokensPerS) : "-",
+          fmt(q.eval, 2),
+          fmt(q.evalVsMinimal, 2),
+          b === c.batches[0] ? fmt(r.peakRssMb) : "",
+          tr && !tr.error ? `${tr.numTensorsBefore}→${tr.numTensorsAfter} (${tr.steps})` : "",
+        ]);
+      }
     }
   }
+  if (opts.torch) console.log(peers.note);
   console.log(table(rows));
-  for (const r of results.filter((x) => x.ok && x.train)) {
-    if (r.train!.numTensorsBefore !== r.train!.numTensorsAfter) {
-      console.log(
-        `LEAK: ${r.config}/${r.backend}: numTensors ${r.train!.numTensorsBefore} → ${
-          r.train!.numTensorsAfter
-        }`,
-      );
+  for (const r of results.filter((x) => x.ok)) {
+    for (const t of r.train ?? []) {
+      if (t.error) {
+        console.log(`FAILED: ${r.config}/${r.backend} training at batch ${t.batch}: ${t.error}`);
+      } else if (t.numTensorsBefore !== t.numTensorsAfter) {
+        console.log(
+          `LEAK: ${r.config}/${r.backend} batch ${t.batch}: numTensors ${t.numTensorsBefore} → ${t.numTensorsAfter}`,
+        );
+      }
     }
-  }
-  for (const r of results) {
     for (const e of r.eval ?? []) {
       if (e.error) {
         console.log(`FAILED: ${r.config}/${r.backend} forward at batch ${e.batch}: ${e.error}`);
@@ -371,7 +521,8 @@ export async function main(argv: string[]): Promise<void> {
       os: Deno.build.os,
       loadAverage: { start: loadStart, end: loadAverage() },
     },
-    configs: Object.fromEntries(opts.configs.map((n) => [n, CONFIGS[n]])),
+    peer: { primary: opts.torch ? primary : null, note: peers.note, python: opts.python },
+    configs: Object.fromEntries(opts.configs.map((n) => [n, configOf(n)])),
     torch,
     results,
     ratios,

@@ -3,7 +3,10 @@
  * wrapped with a timer (wasm and cpu kernels are synchronous, so wall time is kernel time), then
  * a few steps run and the totals are printed by kernel name and input shapes.
  *
- *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40]
+ *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40] [--layers N]
+ *
+ * Besides wall time it prints the process CPU time per step (all threads: OpenBLAS and the
+ * native kernels run on several) and the load average, since the machine may be shared.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -110,6 +113,25 @@ async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promis
   );
 }
 
+/** Process CPU time (all threads) in ms from /proc (Linux): [user, system]; NaN elsewhere. */
+function cpuMs(): [number, number] {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return [Number(f[11]) * 10, Number(f[12]) * 10]; // clock ticks of 10 ms
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
+/** The 1-minute load average (Linux). */
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -121,9 +143,13 @@ if (import.meta.main) {
       eval: { type: "boolean", default: false },
       trace: { type: "string" },
       phases: { type: "boolean", default: false },
+      layers: { type: "string" },
     },
   });
-  const cfg = CONFIGS[values.config!];
+  // --layers N: the configuration's widths with N layers (e.g. bert-base per-layer costs in a
+  // process small enough to run beside other jobs).
+  const base = CONFIGS[values.config!];
+  const cfg = values.layers ? { ...base, layers: Number(values.layers) } : base;
   await useBackend(values.backend as "wasm" | "cpu");
   const trainer = createQaTrainer(cfg, 1);
   const batch = randomBatch(cfg, cfg.batches[0], 2);
@@ -137,15 +163,23 @@ if (import.meta.main) {
   await run(0); // warm-up (optimizer state, kernel compilation)
   const prof = wrapKernels(values.backend!, values.trace);
   const steps = Number(values.steps);
+  const load = loadAverage();
+  const c0 = cpuMs();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await run(i + 1);
   const wall = (performance.now() - t0) / steps;
+  const c1 = cpuMs();
+  const user = (c1[0] - c0[0]) / steps, sys = (c1[1] - c0[1]) / steps;
   prof.unwrap();
   const kernelTotal = [...prof.byKernel.values()].reduce((a, t) => a + t.ms, 0) / steps;
   console.log(
     `${values.config} ${values.backend} ${values.eval ? "eval" : "train"}: ${
       wall.toFixed(0)
-    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels`,
+    } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels; process CPU time per step ${
+      user.toFixed(0)
+    } ms user + ${
+      sys.toFixed(0)
+    } ms system; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
   );
   const print = (m: Map<string, Tally>, n: number) => {
     const rows = [...m.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch peer for `deno task bench`: BERT question-answering training steps, written from the math.
+"""PyTorch peer for `deno task bench`: BERT question-answering training steps and evaluation.
 
-`transformers` is not installed on the reference machine, so this is an independent, minimal
+`--model hf` (the default peer when `transformers` imports) times Hugging Face's
+`BertForQuestionAnswering` built from a `BertConfig` with random weights (no hub access), in its
+default attention implementation. `--model minimal` times an independent, minimal
 BERT (embeddings + post-LN encoder layers + QA head, exact-erf GELU, dropout 0.1 as BERT's
 defaults) with the same sizes, loss (mean of the start and end cross-entropies) and optimizer
 (`torch.optim.AdamW`, lr 3e-5, weight decay 0.01 except biases and LayerNorm weights) as the
@@ -9,7 +11,8 @@ project's training step. Inputs are random token ids (seeded). It times whole tr
 (forward, backward, optimizer update) after warm-up and reports the median, plus evaluation
 (forward without gradients) throughput, as one JSON object on stdout.
 
-Run with Debian's python: `/usr/bin/python3 bench/torch_reference.py --layers 2 --hidden 128 ...`
+Run with any python that has torch: `python bench/torch_reference.py --model hf --layers 2 ...`
+(`--model hf` exits with code 3 and a message when `transformers` does not import).
 """
 
 import argparse
@@ -87,8 +90,34 @@ class BertQa(nn.Module):
         return logits[..., 0], logits[..., 1]
 
 
+class HfQa(nn.Module):
+    """transformers' BertForQuestionAnswering behind the same (ids, types, mask) interface."""
+
+    def __init__(self, a: argparse.Namespace):
+        super().__init__()
+        import transformers  # noqa: PLC0415 (optional dependency)
+
+        config = transformers.BertConfig(
+            vocab_size=a.vocab,
+            hidden_size=a.hidden,
+            num_hidden_layers=a.layers,
+            num_attention_heads=a.heads,
+            intermediate_size=a.inter,
+            max_position_embeddings=a.max_pos,
+            hidden_act="gelu",
+        )
+        self.bert_qa = transformers.BertForQuestionAnswering(config)
+        self.version = transformers.__version__
+        self.attn = getattr(config, "_attn_implementation", None) or "default"
+
+    def forward(self, ids, types, mask):
+        out = self.bert_qa(input_ids=ids, token_type_ids=types, attention_mask=mask)
+        return out.start_logits, out.end_logits
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", choices=["minimal", "hf"], default="minimal")
     p.add_argument("--layers", type=int, required=True)
     p.add_argument("--hidden", type=int, required=True)
     p.add_argument("--heads", type=int, required=True)
@@ -108,7 +137,14 @@ def main() -> None:
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = BertQa(a)
+    if a.model == "hf":
+        try:
+            model = HfQa(a)
+        except ImportError as e:
+            print(f"transformers does not import: {e}", file=sys.stderr)
+            sys.exit(3)
+    else:
+        model = BertQa(a)
     no_decay = ("bias", "LayerNorm.weight", "_ln.weight")
     named = list(model.named_parameters())
     groups = [
@@ -158,6 +194,10 @@ def main() -> None:
     step_s = statistics.median(times)
     eval_s = statistics.median(eval_times)
     out = {
+        "model": a.model,
+        "transformers": getattr(model, "version", None),
+        "attn_implementation": getattr(model, "attn", None),
+        "batch": b,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "params": sum(w.numel() for w in model.parameters()),

@@ -16,7 +16,13 @@ import {
   probeWebGpu,
   useWebGpuIfAvailable,
 } from "../lib/backend/mod.ts";
-import { type BenchConfig, createQaTrainer, disposeBatch, randomBatch } from "./qa_step.ts";
+import {
+  type BenchConfig,
+  createQaTrainer,
+  disposeBatch,
+  type QaTrainer,
+  randomBatch,
+} from "./qa_step.ts";
 
 /** What one worker measures. */
 export interface WorkerTask {
@@ -33,8 +39,9 @@ export interface WorkerTask {
   allowSoftwareGpu?: boolean;
 }
 
-/** Training measurement. */
+/** Training measurement at one batch size. */
 export interface TrainResult {
+  batch: number;
   steps: number;
   stepMsMedian: number;
   stepMsMin: number;
@@ -49,6 +56,8 @@ export interface TrainResult {
   rssLastMb: number;
   /** Resident memory (MB) sampled at ~10 evenly spaced steps (flatness over the run). */
   rssSeriesMb: number[];
+  /** Why this batch size could not be trained (the fields above are then NaN / empty). */
+  error?: string;
 }
 
 /** Forward-only measurement for one batch size. */
@@ -72,7 +81,8 @@ export interface WorkerResult {
   backendReason?: string;
   blas?: string;
   params?: number;
-  train?: TrainResult;
+  /** One entry per training batch size (in `config.batches` order; stops at a failure). */
+  train?: TrainResult[];
   eval?: EvalResult[];
   /** Peak resident memory of the process (VmHWM), MB. */
   peakRssMb?: number;
@@ -112,6 +122,109 @@ function errorText(e: unknown): string {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 4).join(" | ");
 }
 
+/** Warm-up, then timed training steps at batch size `b`; an exception becomes `error`. */
+async function timeTraining(
+  trainer: QaTrainer,
+  task: WorkerTask,
+  b: number,
+): Promise<TrainResult> {
+  const c = task.config;
+  const batch = randomBatch(c, b, task.seed + 1);
+  try {
+    let firstLoss = NaN;
+    for (let i = 0; i < task.warmup; i++) {
+      const l = await trainer.trainStep(batch, i);
+      if (i === 0) firstLoss = l;
+    }
+    const before = tf.memory().numTensors;
+    const times: number[] = [];
+    let lastLoss = NaN, rssFirst = 0;
+    const series: number[] = [];
+    const every = Math.max(1, Math.floor(task.steps / 10));
+    const began = performance.now();
+    for (let i = 0; i < task.steps; i++) {
+      const t0 = performance.now();
+      lastLoss = await trainer.trainStep(batch, task.warmup + i);
+      times.push(performance.now() - t0);
+      if (i === 0) rssFirst = liveRssMb();
+      if (i % every === every - 1) series.push(Math.round(liveRssMb()));
+      if (
+        task.budgetS > 0 && times.length >= 3 &&
+        performance.now() - began > task.budgetS * 1000
+      ) break;
+    }
+    const after = tf.memory().numTensors;
+    const med = median(times);
+    return {
+      batch: b,
+      steps: times.length,
+      stepMsMedian: med,
+      stepMsMin: Math.min(...times),
+      stepMsMax: Math.max(...times),
+      tokensPerS: b * c.seq / (med / 1000),
+      firstLoss,
+      lastLoss,
+      numTensorsBefore: before,
+      numTensorsAfter: after,
+      rssFirstMb: rssFirst,
+      rssLastMb: liveRssMb(),
+      rssSeriesMb: series,
+    };
+  } catch (e) {
+    return {
+      batch: b,
+      steps: 0,
+      stepMsMedian: NaN,
+      stepMsMin: NaN,
+      stepMsMax: NaN,
+      tokensPerS: NaN,
+      firstLoss: NaN,
+      lastLoss: NaN,
+      numTensorsBefore: NaN,
+      numTensorsAfter: NaN,
+      rssFirstMb: NaN,
+      rssLastMb: NaN,
+      rssSeriesMb: [],
+      error: errorText(e),
+    };
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/** Warm-up, then timed forwards without dropout at batch size `b`; an exception becomes `error`. */
+async function timeEvaluation(
+  trainer: QaTrainer,
+  task: WorkerTask,
+  b: number,
+): Promise<EvalResult> {
+  const c = task.config;
+  const batch = randomBatch(c, b, task.seed + 2);
+  try {
+    let t0 = performance.now();
+    await trainer.evalStep(batch); // warm-up
+    const warm = performance.now() - t0;
+    const times: number[] = [];
+    // A forward slower than a quarter of the budget (bert-base on cpu): the warm-up is the one
+    // measurement (its one-time costs are small next to it).
+    if (task.budgetS > 0 && warm > task.budgetS * 250) times.push(warm);
+    const evalBegan = performance.now();
+    for (let i = times.length ? task.evalSteps : 0; i < task.evalSteps; i++) {
+      t0 = performance.now();
+      await trainer.evalStep(batch);
+      times.push(performance.now() - t0);
+      // Slow backends: a quarter of the budget for each batch size's repeats.
+      if (task.budgetS > 0 && performance.now() - evalBegan > task.budgetS * 250) break;
+    }
+    const med = median(times);
+    return { batch: b, steps: times.length, msMedian: med, tokensPerS: b * c.seq / (med / 1000) };
+  } catch (e) {
+    return { batch: b, steps: 0, msMedian: NaN, tokensPerS: NaN, error: errorText(e) };
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
 /** Runs one task in this process. */
 export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   const c = task.config;
@@ -137,88 +250,20 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
     const trainer = createQaTrainer(c, task.seed);
     result.params = trainer.model.numParameters();
     try {
-      if (c.train) {
-        const batch = randomBatch(c, c.batches[0], task.seed + 1);
-        let firstLoss = NaN;
-        for (let i = 0; i < task.warmup; i++) {
-          const l = await trainer.trainStep(batch, i);
-          if (i === 0) firstLoss = l;
-        }
-        const before = tf.memory().numTensors;
-        const times: number[] = [];
-        let lastLoss = NaN, rssFirst = 0;
-        const series: number[] = [];
-        const every = Math.max(1, Math.floor(task.steps / 10));
-        const began = performance.now();
-        for (let i = 0; i < task.steps; i++) {
-          const t0 = performance.now();
-          lastLoss = await trainer.trainStep(batch, task.warmup + i);
-          times.push(performance.now() - t0);
-          if (i === 0) rssFirst = liveRssMb();
-          if (i % every === every - 1) series.push(Math.round(liveRssMb()));
-          if (
-            task.budgetS > 0 && times.length >= 3 &&
-            performance.now() - began > task.budgetS * 1000
-          ) break;
-        }
-        const after = tf.memory().numTensors;
-        const med = median(times);
-        result.train = {
-          steps: times.length,
-          stepMsMedian: med,
-          stepMsMin: Math.min(...times),
-          stepMsMax: Math.max(...times),
-          tokensPerS: c.batches[0] * c.seq / (med / 1000),
-          firstLoss,
-          lastLoss,
-          numTensorsBefore: before,
-          numTensorsAfter: after,
-          rssFirstMb: rssFirst,
-          rssLastMb: liveRssMb(),
-          rssSeriesMb: series,
-        };
-        disposeBatch(batch);
-      }
+      result.train = [];
       result.eval = [];
+      // Per batch size: training steps, then evaluation. An abort (e.g. the wasm heap running out
+      // at bert-base batch 4) may leave the backend unusable: the sizes measured before it are
+      // kept and nothing more runs.
       for (const b of c.batches) {
-        // Each batch size on its own: a failure (e.g. the wasm heap running out at bert-base
-        // batch 8) is recorded and the sizes measured before it are kept.
-        const batch = randomBatch(c, b, task.seed + 2);
-        try {
-          let t0 = performance.now();
-          await trainer.evalStep(batch); // warm-up
-          const warm = performance.now() - t0;
-          const times: number[] = [];
-          // A forward slower than a quarter of the budget (bert-base on cpu): the warm-up is
-          // the one measurement (its one-time costs are small next to it).
-          if (task.budgetS > 0 && warm > task.budgetS * 250) times.push(warm);
-          const evalBegan = performance.now();
-          for (let i = times.length ? task.evalSteps : 0; i < task.evalSteps; i++) {
-            t0 = performance.now();
-            await trainer.evalStep(batch);
-            times.push(performance.now() - t0);
-            // Slow backends: a quarter of the budget for each batch size's repeats.
-            if (task.budgetS > 0 && performance.now() - evalBegan > task.budgetS * 250) break;
-          }
-          const med = median(times);
-          result.eval.push({
-            batch: b,
-            steps: times.length,
-            msMedian: med,
-            tokensPerS: b * c.seq / (med / 1000),
-          });
-        } catch (e) {
-          result.eval.push({
-            batch: b,
-            steps: 0,
-            msMedian: NaN,
-            tokensPerS: NaN,
-            error: errorText(e),
-          });
-          break; // the backend may be unusable after an abort
-        } finally {
-          disposeBatch(batch);
+        if (c.train) {
+          const r = await timeTraining(trainer, task, b);
+          result.train.push(r);
+          if (r.error) break;
         }
+        const e = await timeEvaluation(trainer, task, b);
+        result.eval.push(e);
+        if (e.error) break;
       }
     } finally {
       trainer.dispose();

@@ -34,8 +34,8 @@ Deno.test("bench configurations are the issue's sizes", () => {
     [4, 256, 4, 1024, 256],
   );
   assert.deepEqual(CONFIGS.M.batches, [8]);
-  assert.equal(CONFIGS.B.train, false);
-  assert.deepEqual(CONFIGS.B.batches, [1, 8]);
+  assert.equal(CONFIGS.B.train, true);
+  assert.deepEqual(CONFIGS.B.batches, [1, 4]);
   for (const c of Object.values(CONFIGS)) assert.equal(c.vocab, 21128);
 });
 
@@ -70,9 +70,12 @@ Deno.test("a worker task reports throughput, tensor counts and memory", async ()
   });
   assert.ok(r.ok, r.error ?? "");
   assert.match(r.label ?? "", /^wasm/);
-  assert.equal(r.train!.steps, 4);
-  assert.equal(r.train!.numTensorsBefore, r.train!.numTensorsAfter);
-  assert.ok(r.train!.tokensPerS > 0 && r.train!.stepMsMedian > 0);
+  assert.equal(r.train!.length, 1);
+  const t = r.train![0];
+  assert.equal(t.batch, 3);
+  assert.equal(t.steps, 4);
+  assert.equal(t.numTensorsBefore, t.numTensorsAfter);
+  assert.ok(t.tokensPerS > 0 && t.stepMsMedian > 0);
   assert.equal(r.eval!.length, 1);
   assert.ok(r.peakRssMb! > 0);
   const bad = await runTask({ ...TINY_TASK, backend: "nonsense" });
@@ -90,7 +93,7 @@ const TINY_TASK = {
   seed: 1,
 };
 
-Deno.test("bench options: unknown configuration and bad --steps are errors", async () => {
+Deno.test("bench options: unknown configuration, bad --steps and --batches are errors", async () => {
   await assert.rejects(
     () => main(["--configs", "S,X", "--no-torch", "--no-data"]),
     /unknown configuration 'X'/,
@@ -98,5 +101,13 @@ Deno.test("bench options: unknown configuration and bad --steps are errors", asy
   await assert.rejects(
     () => main(["--steps", "0", "--no-torch", "--no-data"]),
     /--steps: expected a positive integer/,
+  );
+  await assert.rejects(
+    () => main(["--configs", "S", "--batches", "4", "--no-torch", "--no-data"]),
+    /--batches: configuration S has batch sizes 16/,
+  );
+  await assert.rejects(
+    () => main(["--batches", "0", "--no-torch", "--no-data"]),
+    /--batches: expected positive integers/,
   );
 });

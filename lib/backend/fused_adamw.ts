@@ -8,11 +8,13 @@
  * Composed from tfjs ops this is ~12 kernels and as many full passes over memory per parameter;
  * for a 21,128-row embedding that alone is ~65 ms per step on wasm (measured with
  * `bench/profile.ts`). On wasm and cpu the `ProjectAdamW` kernel does it in one loop; other
- * backends get the same update composed from tfjs ops.
+ * backends get the same update composed from tfjs ops. With the optional native kernels
+ * (`native.ts`) the loop runs in C on all cores (~4x faster over bert-base's 102 M parameters).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { nativeKernels } from "./native.ts";
 
 /** Hyper-parameters of one update. `step` is the parameter's own 1-based step count. */
 export interface AdamWUpdateAttrs {
@@ -49,6 +51,26 @@ export function adamwValues(
   a: AdamWUpdateAttrs,
 ): void {
   const { stepSize, bc2Sqrt, keep } = coefficients(a);
+  const native = nativeKernels();
+  if (native) {
+    // Multi-threaded C over the same memory (lib/backend/native.ts), float32 arithmetic.
+    native.adamw(
+      p,
+      m,
+      v,
+      g,
+      outP,
+      outM,
+      outV,
+      a.beta1,
+      a.beta2,
+      a.epsilon,
+      stepSize,
+      bc2Sqrt,
+      keep,
+    );
+    return;
+  }
   const b1 = a.beta1, b2 = a.beta2, c1 = 1 - a.beta1, c2 = 1 - a.beta2, eps = a.epsilon;
   const n = p.length;
   for (let i = 0; i < n; i++) {

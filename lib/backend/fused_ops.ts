@@ -15,6 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { nativeKernels } from "./native.ts";
 
 /** Kernel names registered for cpu and wasm. */
 export const FUSED_OP_KERNELS = [
@@ -47,6 +48,8 @@ export function erfc(z: number): number {
 
 /** y = x·Φ(x). */
 export function geluValues(x: ArrayLike<number>, y: Float32Array): void {
+  const native = nativeKernels();
+  if (native && x instanceof Float32Array) return native.gelu(x, y);
   const n = y.length;
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -60,6 +63,10 @@ export function geluGradValues(
   x: ArrayLike<number>,
   dx: Float32Array,
 ): void {
+  const native = nativeKernels();
+  if (native && dy instanceof Float32Array && x instanceof Float32Array) {
+    return native.geluGrad(dy, x, dx);
+  }
   const n = dx.length;
   for (let i = 0; i < n; i++) {
     const v = x[i];
@@ -222,11 +229,15 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
 }
 
 /**
- * GELU kernels are registered on cpu only: on wasm the JavaScript loop (V8's `Math.exp` and the
- * erfc polynomial per element) measured ~3x slower than tfjs's own Erf/Exp kernels composed
- * (`bench/fused_ops_bench.ts`), so `gelu` composes tfjs ops there.
+ * Whether `gelu` uses the fused kernels on the current backend: always on cpu; on wasm only with
+ * the native kernels (`native.ts`), since the JavaScript loop (V8's `Math.exp` and the erfc
+ * polynomial per element) measured ~3x slower there than tfjs's own Erf/Exp kernels composed
+ * (`bench/fused_ops_bench.ts`).
  */
-const GELU_BACKENDS = new Set(["cpu"]);
+function geluFusedHere(): boolean {
+  const b = tf.getBackend();
+  return b === "cpu" || (b === "wasm" && nativeKernels() !== undefined);
+}
 
 let registered = false;
 
@@ -235,7 +246,6 @@ export function registerFusedOpKernels(): void {
   if (registered) return;
   for (const backendName of ["cpu", "wasm"] as const) {
     for (const [kernelName, kernelFunc] of Object.entries(kernels(backendName))) {
-      if (kernelName.startsWith("ProjectGelu") && !GELU_BACKENDS.has(backendName)) continue;
       if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
       tf.registerKernel({ kernelName, backendName, kernelFunc });
     }
@@ -309,11 +319,11 @@ function layerNormFused(eps: number) {
 }
 
 /**
- * Exact (erf) GELU, Hugging Face's `"gelu"`: x·Φ(x). One kernel forward and one backward on cpu;
- * tfjs ops elsewhere (on wasm those measured faster, see `GELU_BACKENDS`).
+ * Exact (erf) GELU, Hugging Face's `"gelu"`: x·Φ(x). One kernel forward and one backward on cpu
+ * and on wasm with the native kernels; tfjs ops elsewhere (see `geluFusedHere`).
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!fusedAvailable("ProjectGelu", x)) return geluComposite(x);
+  if (!fusedAvailable("ProjectGelu", x) || !geluFusedHere()) return geluComposite(x);
   return geluFused(x) as T;
 }
 

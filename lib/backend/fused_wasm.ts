@@ -14,11 +14,15 @@
  *   allocates a closure per index (~20–35 ms for 2048 rows of 256 floats); here each index copies
  *   one contiguous row.
  *
+ * - `ScatterNd` with one index per row (the embedding gradient of `lookupRows` in lib/models) is a
+ *   row scatter-add into a zeroed output (~35 ms for the 21,128-row table on tfjs's kernel).
+ *
  * Anything these kernels do not cover (other dtypes, other axis patterns) goes to the original
  * kernel, kept as a fallback.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { segmentSumValues } from "./kernels.ts";
 
 type TypedArray = Float32Array | Int32Array | Uint8Array;
 
@@ -242,7 +246,44 @@ function gatherKernel(fallback: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/**
+ * `ScatterNd` with one index per row (`indices` [n, 1], the gradient of the model's embedding
+ * lookups): a scatter-add of whole rows into a zeroed output. Other index ranks, dtypes, or an
+ * index outside the output go to tfjs's kernel.
+ */
+function scatterNdKernel(fallback: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { indices, updates } = args.inputs as { indices: tf.TensorInfo; updates: tf.TensorInfo };
+    const shape = (args.attrs as unknown as { shape: number[] }).shape;
+    if (
+      indices.dtype !== "int32" || updates.dtype !== "float32" || indices.shape.length !== 2 ||
+      indices.shape[1] !== 1 || shape.length < 1 ||
+      tf.util.sizeFromShape(updates.shape) !==
+        indices.shape[0] * tf.util.sizeFromShape(shape.slice(1))
+    ) {
+      return fallback(args);
+    }
+    const be = args.backend as WasmBackendLike;
+    const ids = be.typedArrayFromHeap(indices);
+    for (let i = 0; i < ids.length; i++) {
+      if (!(ids[i] >= 0 && ids[i] < shape[0])) return fallback(args);
+    }
+    const out = be.makeOutput(shape.slice(), "float32");
+    // Views after the allocation (a heap growth detaches older views).
+    segmentSumValues(
+      be.typedArrayFromHeap(updates),
+      [indices.shape[0], ...shape.slice(1)],
+      be.typedArrayFromHeap(indices),
+      1,
+      shape[0],
+      be.typedArrayFromHeap(out),
+    );
+    return out;
+  };
+}
+
 const REPLACEMENTS: Record<string, (fallback: tf.KernelFunc) => tf.KernelFunc> = {
+  ScatterNd: scatterNdKernel,
   Identity: identityKernel,
   Cast: castKernel,
   Sum: sumKernel,

@@ -1,0 +1,327 @@
+/**
+ * Optional native kernels (C, 2+ threads through OpenMP) for the element-wise work of BERT
+ * training that stays single-threaded on wasm: AdamW over every parameter, exact GELU forward and
+ * backward, and the softmax gradient. They run over Deno's FFI directly on the tensors' memory
+ * (the wasm heap or the cpu backend's arrays: no copies in or out).
+ *
+ * The C source below is compiled once per machine with the system C compiler
+ * (`cc -O3 -march=native -fopenmp ...`; Debian: `gcc`) into
+ * `$XDG_CACHE_HOME/bert-mrc-native/<hash of source and flags>.so` (default `~/.cache/...`).
+ * When there is no compiler or the build fails, nothing is registered and the JavaScript / tfjs
+ * kernels stay: same results, fewer threads. `TFJS_NATIVE=0` disables it;
+ * `TFJS_NATIVE=/path/lib.so` uses a library built from this source elsewhere.
+ * `TFJS_NATIVE_THREADS` sets the thread count (default: all cores).
+ * @module
+ */
+
+/** C source of the kernels (compiled at first use; see the module comment). */
+export const NATIVE_SOURCE = String.raw`
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <omp.h>
+
+#define PAR_MIN 32768
+
+void nk_set_threads(int n) { omp_set_num_threads(n); }
+
+/* AdamW (torch.optim.AdamW): outputs separate from inputs. */
+void nk_adamw(const float *p, const float *m, const float *v, const float *g,
+              float *op, float *om, float *ov, int64_t n,
+              float b1, float b2, float c1, float c2, float eps, float step_size,
+              float bc2_sqrt, float keep) {
+  #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + c1 * gi;
+    float vi = b2 * v[i] + c2 * gi * gi;
+    om[i] = mi;
+    ov[i] = vi;
+    op[i] = p[i] * keep - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+  }
+}
+
+/* e^x for x in [-87, 88]: x = n ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor
+   polynomial (relative error ~2e-7), 2^n from the exponent bits. Branch-free (with
+   -fno-trapping-math the clamps become selects), so loops over it vectorize. */
+static inline float nk_exp(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+  float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f +
+            r * (0.00833333377f + r * 0.00138888892f)))));
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float s;
+  memcpy(&s, &bits, 4);
+  return p * s;
+}
+
+/* Phi(v) = erfc(-v / sqrt 2) / 2 by Numerical Recipes' erfcc (fractional error < 1.2e-7 in exact
+   arithmetic; ~7e-7 in float for v >= -2). */
+static inline float nk_phi(float v) {
+  float a = fabsf(v) * 0.70710678118654752f;
+  float t = 1.0f / (1.0f + 0.5f * a);
+  float r = t * nk_exp(-a * a - 1.26551223f + t * (1.00002368f + t * (0.37409196f +
+            t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f +
+            t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f)))))))));
+  return v >= 0.0f ? 1.0f - 0.5f * r : 0.5f * r;
+}
+
+/* Below -2 float rounding of the argument costs relative accuracy in the small tail of Phi:
+   those (rare) elements are recomputed in double. */
+static inline double nk_phi_tail(double v) { return 0.5 * erfc(-v * 0.70710678118654752); }
+
+#define NK_CHUNK 4096
+
+/* Exact GELU: y = x * Phi(x). */
+void nk_gelu(const float *x, float *y, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t c = 0; c < n; c += NK_CHUNK) {
+    int64_t e = c + NK_CHUNK < n ? c + NK_CHUNK : n;
+    for (int64_t i = c; i < e; i++) y[i] = x[i] * nk_phi(x[i]);
+    for (int64_t i = c; i < e; i++) {
+      if (x[i] < -2.0f) y[i] = (float)(x[i] * nk_phi_tail(x[i]));
+    }
+  }
+}
+
+/* dx = dy * (Phi(x) + x * phi(x)). */
+void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t c = 0; c < n; c += NK_CHUNK) {
+    int64_t e = c + NK_CHUNK < n ? c + NK_CHUNK : n;
+    for (int64_t i = c; i < e; i++) {
+      float v = x[i];
+      dx[i] = dy[i] * (nk_phi(v) + v * 0.39894228040143268f * nk_exp(-0.5f * v * v));
+    }
+    for (int64_t i = c; i < e; i++) {
+      if (x[i] < -2.0f) {
+        double v = x[i];
+        dx[i] = (float)(dy[i] * (nk_phi_tail(v) + v * 0.39894228040143268 * exp(-0.5 * v * v)));
+      }
+    }
+  }
+}
+
+/* Softmax gradient over rows of h: dx = y * (dy - sum(dy * y)). */
+void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, int64_t h) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *a = dy + r * h, *b = y + r * h;
+    float *o = dx + r * h;
+    float s = 0.0f;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) s += a[j] * b[j];
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) o[j] = b[j] * (a[j] - s);
+  }
+}
+`;
+
+// -fno-trapping-math lets GCC turn the branch-free selects of the element-wise loops into vector
+// code (results are unchanged; no exception flags are read).
+const FLAGS = ["-O3", "-march=native", "-fno-trapping-math", "-fopenmp", "-shared", "-fPIC"];
+
+const SYMBOLS = {
+  nk_set_threads: { parameters: ["i32"], result: "void" },
+  nk_adamw: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+      "f32",
+    ],
+    result: "void",
+  },
+  nk_gelu: { parameters: ["buffer", "buffer", "i64"], result: "void" },
+  nk_gelu_grad: { parameters: ["buffer", "buffer", "buffer", "i64"], result: "void" },
+  nk_softmax_grad: {
+    parameters: ["buffer", "buffer", "buffer", "i64", "i64"],
+    result: "void",
+  },
+} as const;
+
+/** The native functions (all over float32 buffers). */
+export interface NativeKernels {
+  adamw(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    outP: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    keep: number,
+  ): void;
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
+}
+
+/** State of the native path. */
+export interface NativeInfo {
+  enabled: boolean;
+  library?: string;
+  threads?: number;
+  reason: string;
+}
+
+let info: NativeInfo | undefined;
+let kernels: NativeKernels | undefined;
+
+async function sha256(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(d)].slice(0, 8).map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function cacheDir(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  const home = Deno.env.get("HOME");
+  return xdg
+    ? `${xdg}/bert-mrc-native`
+    : home
+    ? `${home}/.cache/bert-mrc-native`
+    : "/tmp/bert-mrc-native";
+}
+
+function cpuFlags(): string {
+  try {
+    return /^flags\s*:(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "";
+  } catch {
+    return Deno.build.arch;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles the source into the cache (once per source and flags); returns the library path. */
+async function build(): Promise<string> {
+  const dir = cacheDir();
+  // -march=native: the CPU's feature flags are part of the key (a shared home directory must not
+  // hand one machine a library built for another).
+  const lib = `${dir}/${await sha256(NATIVE_SOURCE + FLAGS.join(" ") + cpuFlags())}.so`;
+  if (exists(lib)) return lib;
+  await Deno.mkdir(dir, { recursive: true });
+  const src = await Deno.makeTempFile({ dir, suffix: ".c" });
+  const tmp = `${src}.so`;
+  try {
+    await Deno.writeTextFile(src, NATIVE_SOURCE);
+    const cc = Deno.env.get("CC") ?? "cc";
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(cc, {
+        args: [...FLAGS, "-o", tmp, src, "-lm"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      throw new Error(
+        `no C compiler (${cc}: ${e instanceof Error ? e.message.split("\n")[0] : e}); ` +
+          "install gcc for the native kernels",
+      );
+    }
+    if (!out.success) {
+      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(0, 2).join(" | ");
+      throw new Error(`${cc} failed: ${err}`);
+    }
+    // Rename into place: a concurrent process sees either no library or a complete one.
+    await Deno.rename(tmp, lib);
+    return lib;
+  } finally {
+    for (const f of [src, tmp]) await Deno.remove(f).catch(() => {});
+  }
+}
+
+/** Builds (if needed) and opens the native kernels once; returns what happened. */
+export async function openNative(): Promise<NativeInfo> {
+  if (info) return info;
+  const setting = Deno.env.get("TFJS_NATIVE");
+  if (setting === "0" || setting === "false") {
+    return info = { enabled: false, reason: "disabled by TFJS_NATIVE=0" };
+  }
+  try {
+    // Idle OpenMP threads sleep instead of spinning, leaving the cores to OpenBLAS's threads.
+    if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
+    const path = setting && setting !== "1" ? setting : await build();
+    const lib = Deno.dlopen(path, SYMBOLS);
+    const threads = Math.max(
+      1,
+      Number(Deno.env.get("TFJS_NATIVE_THREADS") ?? navigator.hardwareConcurrency) || 1,
+    );
+    lib.symbols.nk_set_threads(threads);
+    const s = lib.symbols;
+    kernels = {
+      adamw: (p, m, v, g, op, om, ov, b1, b2, eps, stepSize, bc2Sqrt, keep) =>
+        // 1 − β computed in float64 (as the JavaScript and composed paths do), then rounded.
+        s.nk_adamw(
+          p,
+          m,
+          v,
+          g,
+          op,
+          om,
+          ov,
+          BigInt(p.length),
+          b1,
+          b2,
+          1 - b1,
+          1 - b2,
+          eps,
+          stepSize,
+          bc2Sqrt,
+          keep,
+        ),
+      gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
+      geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
+      softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
+    };
+    return info = {
+      enabled: true,
+      library: path,
+      threads,
+      reason: `native kernels (${threads} threads) from ${path}`,
+    };
+  } catch (e) {
+    kernels = undefined;
+    return info = {
+      enabled: false,
+      reason: `native kernels unavailable: ${
+        e instanceof Error ? e.message.split("\n")[0] : e
+      }; JavaScript / tfjs kernels are used`,
+    };
+  }
+}
+
+/** The opened native kernels, or undefined (not opened yet, disabled or unavailable). */
+export function nativeKernels(): NativeKernels | undefined {
+  return kernels;
+}
+
+/** What `openNative` found (undefined before it ran). */
+export function nativeInfo(): NativeInfo | undefined {
+  return info;
+}

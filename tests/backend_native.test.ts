@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import {
+  adamwComposite,
+  adamwUpdate,
+  gelu,
+  geluComposite,
+  nativeInfo,
+  nativeKernels,
+  SOFTMAX_GRAD_KERNEL,
+  softmaxGradComposite,
+  useBackend,
+} from "../lib/backend/mod.ts";
+import { createRng } from "../lib/util/random.ts";
+import { maxRelErr } from "./numeric_util.ts";
+
+// The native kernels need a C compiler (.ci/run installs gcc). Without one they are absent and
+// the project falls back to the JavaScript / tfjs kernels: these tests then check that fallback
+// is reported, and NATIVE_REQUIRED=1 turns the absence into a failure.
+
+function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal() * scale + shift);
+}
+
+async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  const out = await Promise.all(
+    ts.map(async (t) => Float32Array.from(await t.data() as Float32Array)),
+  );
+  tf.dispose(ts);
+  return out;
+}
+
+async function nativeOn(backend: "cpu" | "wasm"): Promise<boolean> {
+  await useBackend(backend);
+  const info = nativeInfo()!;
+  if (!info.enabled) {
+    assert.notEqual(Deno.env.get("NATIVE_REQUIRED"), "1", info.reason);
+    assert.match(info.reason, /native kernels unavailable|TFJS_NATIVE=0/);
+    assert.equal(nativeKernels(), undefined);
+    return false;
+  }
+  assert.ok(nativeKernels());
+  return true;
+}
+
+Deno.test("native AdamW matches the composed update (wasm and cpu, multi-threaded sizes)", async () => {
+  const n = 300 * 700; // above the single-thread cutoff
+  const shape = [300, 700];
+  const p = randn(n, 1), m = randn(n, 2, 0.01), g = randn(n, 4, 0.1);
+  const v = randn(n, 3, 1e-3).map(Math.abs);
+  const attrs = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0.01, step: 5 };
+  for (const backend of ["wasm", "cpu"] as const) {
+    if (!(await nativeOn(backend))) continue;
+    const [ours, ref] = tf.tidy(() => {
+      const ts = [p, m, v, g].map((x) => tf.tensor(x, shape));
+      const a = adamwUpdate(ts[0], ts[1], ts[2], ts[3], attrs);
+      const b = adamwComposite(ts[0], ts[1], ts[2], ts[3], attrs);
+      return [[a.p, a.m, a.v], [b.p, b.m, b.v]];
+    });
+    const got = await values(ours), want = await values(ref);
+    for (let i = 0; i < 3; i++) {
+      const err = maxRelErr(got[i], want[i]);
+      assert.ok(err < 1e-5, `${backend} output ${i}: max rel err ${err}`);
+    }
+  }
+});
+
+Deno.test("native GELU on wasm: value and gradient match the composed ops", async () => {
+  if (!(await nativeOn("wasm"))) return;
+  const shape = [96, 1024];
+  const xs = randn(96 * 1024, 5, 2.5), ws = randn(96 * 1024, 6);
+  const run = (f: (x: tf.Tensor) => tf.Tensor) =>
+    tf.tidy(() => {
+      const x = tf.tensor(xs, shape), w = tf.tensor(ws, shape);
+      return [f(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), w)))(x)];
+    });
+  const got = await values(run((x) => gelu(x)));
+  const want = await values(run((x) => geluComposite(x)));
+  assert.ok(maxRelErr(got[0], want[0]) < 1e-5, `forward ${maxRelErr(got[0], want[0])}`);
+  assert.ok(maxRelErr(got[1], want[1]) < 1e-5, `gradient ${maxRelErr(got[1], want[1])}`);
+});
+
+Deno.test("softmax gradient: the fused kernel matches tfjs's composition (wasm and cpu)", async () => {
+  const shape = [2, 4, 48, 48];
+  const n = 2 * 4 * 48 * 48;
+  const xs = randn(n, 7, 3), ws = randn(n, 8);
+  for (const backend of ["wasm", "cpu"] as const) {
+    if (!(await nativeOn(backend))) continue;
+    assert.ok(tf.getKernel(SOFTMAX_GRAD_KERNEL, backend), "kernel registered");
+    const [got, want] = tf.tidy(() => {
+      const x = tf.tensor(xs, shape), w = tf.tensor(ws, shape);
+      const viaGrad = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.softmax(a), w)))(x);
+      return [viaGrad, softmaxGradComposite(w, tf.softmax(x))];
+    });
+    const [a, b] = await values([got, want]);
+    const err = maxRelErr(a, b);
+    assert.ok(err < 1e-5, `${backend}: max rel err ${err}`);
+  }
+});
+
+Deno.test("TFJS_NATIVE=0 turns the native kernels off and says so", async () => {
+  const code = `
+    import { initBackend } from "${new URL("../lib/backend/mod.ts", import.meta.url).href}";
+    const c = await initBackend({ backend: "wasm", quiet: true });
+    console.log(JSON.stringify(c.native));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { TFJS_NATIVE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  assert.equal(info.enabled, false);
+  assert.match(info.reason, /TFJS_NATIVE=0/);
+});

@@ -47,6 +47,7 @@ import {
 import {
   checkpointing,
   type OptimizationArgs,
+  type RunDefaults,
   type RunnerOptions,
   type TaskTrainResult,
   toLoopArgs,
@@ -76,23 +77,12 @@ export interface PretrainArgs extends ModelSourceArgs, OptimizationArgs {
 }
 
 /** Defaults (those of `run_mlm_no_trainer.py`, seed 42 and masking "wwm" added). */
-export const MLM_DEFAULTS: {
+export const MLM_DEFAULTS: RunDefaults & {
   model_type: string;
   masking: MaskingKind;
-  max_seq_length: number;
   mlm_probability: number;
   validation_split_percentage: number;
   line_by_line: boolean;
-  pad_to_max_length: boolean;
-  per_device_train_batch_size: number;
-  per_device_eval_batch_size: number;
-  learning_rate: number;
-  weight_decay: number;
-  num_train_epochs: number;
-  gradient_accumulation_steps: number;
-  lr_scheduler_type: SchedulerType;
-  num_warmup_steps: number;
-  seed: number;
 } = {
   model_type: "bert",
   masking: "wwm",

@@ -95,8 +95,8 @@ export interface QaTrainArgs extends TaskTrainArgs {
   max_answer_length?: number;
 }
 
-/** Defaults of `run_swag_no_trainer.py` (seed: 42 here, None there). */
-export const MC_DEFAULTS: {
+/** The defaults every training runner has (task, MLM): sequence length, batches, optimiser. */
+export interface RunDefaults {
   max_seq_length: number;
   pad_to_max_length: boolean;
   per_device_train_batch_size: number;
@@ -108,7 +108,10 @@ export const MC_DEFAULTS: {
   lr_scheduler_type: SchedulerType;
   num_warmup_steps: number;
   seed: number;
-} = {
+}
+
+/** Defaults of `run_swag_no_trainer.py` (seed: 42 here, None there). */
+export const MC_DEFAULTS: RunDefaults = {
   max_seq_length: 128,
   pad_to_max_length: false,
   per_device_train_batch_size: 8,

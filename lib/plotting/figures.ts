@@ -12,6 +12,7 @@ import {
   type EvalRecord,
   exponentialMovingAverage,
   runningMetricOf,
+  type StepRecord,
   type TrainingLog,
 } from "./log.ts";
 
@@ -145,80 +146,52 @@ export function trainingCurvesFigure(
   const steps = log.steps.map((s) => s.step);
   const losses = log.steps.map((s) => s.loss);
   const metric = runningMetricOf(log);
-  const lrPts = log.steps.filter((s) => s.learning_rate !== undefined);
-  const gnPts = log.steps.filter((s) => s.grad_norm !== undefined);
-  const optimizer = lrPts.length > 0 || gnPts.length > 0;
   const beta = emaBetaFor(losses.length);
+  /** One line trace over steps, on the panel of `yaxis`. */
+  const line = (
+    name: string,
+    x: number[],
+    y: (number | undefined)[],
+    color: number,
+    width: number,
+    yaxis: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    type: "scatter",
+    mode: "lines",
+    name,
+    x,
+    y,
+    line: { color: PALETTE[color], width },
+    xaxis: "x",
+    yaxis,
+    ...extra,
+  });
+  /** The steps that logged `key`, as one trace. */
+  const logged = (key: keyof StepRecord, name: string, color: number, width: number, y: string) => {
+    const pts = log.steps.filter((s) => s[key] !== undefined);
+    return pts.length
+      ? [line(name, pts.map((s) => s.step), pts.map((s) => s[key]), color, width, y)]
+      : [];
+  };
   const data: Record<string, unknown>[] = [
-    {
-      type: "scatter",
-      mode: "lines",
-      name: "loss (per step)",
-      x: steps,
-      y: losses,
-      line: { color: PALETTE[0], width: 1 },
-      opacity: 0.35,
-      xaxis: "x",
-      yaxis: "y",
-    },
-    {
-      type: "scatter",
-      mode: "lines",
-      name: "loss (cumulative average)",
-      x: steps,
-      y: cumulativeMean(losses),
-      line: { color: PALETTE[0], width: 2.5 },
-      xaxis: "x",
-      yaxis: "y",
-    },
-    {
-      type: "scatter",
-      mode: "lines",
-      name: `loss (EMA, β=${beta.toFixed(2)})`,
-      x: steps,
-      y: exponentialMovingAverage(losses, beta),
-      line: { color: PALETTE[2], width: 2 },
-      xaxis: "x",
-      yaxis: "y",
-    },
+    line("loss (per step)", steps, losses, 0, 1, "y", { opacity: 0.35 }),
+    line("loss (cumulative average)", steps, cumulativeMean(losses), 0, 2.5, "y"),
+    line(
+      `loss (EMA, β=${beta.toFixed(2)})`,
+      steps,
+      exponentialMovingAverage(losses, beta),
+      2,
+      2,
+      "y",
+    ),
+    ...(metric ? logged(metric, METRIC_LABEL[metric], 1, 2.5, "y2") : []),
+    ...logged("learning_rate", "learning rate", 3, 2, "y3"),
+    ...logged("grad_norm", "gradient norm", 4, 1.5, "y4"),
   ];
-  if (metric) {
-    const pts = log.steps.filter((s) => s[metric] !== undefined);
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: METRIC_LABEL[metric],
-      x: pts.map((s) => s.step),
-      y: pts.map((s) => s[metric]),
-      line: { color: PALETTE[1], width: 2.5 },
-      xaxis: "x",
-      yaxis: "y2",
-    });
-  }
-  if (lrPts.length > 0) {
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: "learning rate",
-      x: lrPts.map((s) => s.step),
-      y: lrPts.map((s) => s.learning_rate),
-      line: { color: PALETTE[3], width: 2 },
-      xaxis: "x",
-      yaxis: "y3",
-    });
-  }
-  if (gnPts.length > 0) {
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: "gradient norm",
-      x: gnPts.map((s) => s.step),
-      y: gnPts.map((s) => s.grad_norm),
-      line: { color: PALETTE[4], width: 1.5 },
-      xaxis: "x",
-      yaxis: "y4",
-    });
-  }
+  const optimizer = log.steps.some((s) =>
+    s.learning_rate !== undefined || s.grad_norm !== undefined
+  );
   // Panels from the top: loss, running metric, learning rate / gradient norm.
   const panels = 1 + (metric ? 1 : 0) + (optimizer ? 1 : 0);
   const gap = 0.08;
@@ -241,7 +214,7 @@ export function trainingCurvesFigure(
     layout.yaxis4 = axis("gradient norm", {
       domain: d,
       anchor: "x",
-      ...(lrPts.length > 0 ? { overlaying: "y3" } : {}),
+      ...(log.steps.some((s) => s.learning_rate !== undefined) ? { overlaying: "y3" } : {}),
       side: "right",
       showgrid: false,
     });

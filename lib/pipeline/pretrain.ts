@@ -35,7 +35,7 @@ import {
   type WordSegmenter,
 } from "../pretraining/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
-import { countCorrect, mlmLoss, type SchedulerType, train } from "../training/mod.ts";
+import { countCorrect, mlmLoss, train } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import {

@@ -96,7 +96,7 @@ export interface QaTrainArgs extends TaskTrainArgs {
 }
 
 /** The defaults every training runner has (task, MLM): sequence length, batches, optimiser. */
-export interface RunDefaults {
+export type RunDefaults = {
   max_seq_length: number;
   pad_to_max_length: boolean;
   per_device_train_batch_size: number;
@@ -108,7 +108,7 @@ export interface RunDefaults {
   lr_scheduler_type: SchedulerType;
   num_warmup_steps: number;
   seed: number;
-}
+};
 
 /** Defaults of `run_swag_no_trainer.py` (seed: 42 here, None there). */
 export const MC_DEFAULTS: RunDefaults = {

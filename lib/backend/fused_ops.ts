@@ -234,7 +234,7 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
  * polynomial per element) measured ~3x slower there than tfjs's own Erf/Exp kernels composed
  * (`bench/fused_ops_bench.ts`).
  */
-function geluFusedHere(): boolean {
+export function geluFusedHere(): boolean {
   const b = tf.getBackend();
   return b === "cpu" || (b === "wasm" && nativeKernels() !== undefined);
 }

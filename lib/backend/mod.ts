@@ -29,6 +29,7 @@ export {
   FUSED_OP_KERNELS,
   gelu,
   geluComposite,
+  geluFusedHere,
   layerNorm,
   layerNormComposite,
   registerFusedOpKernels,

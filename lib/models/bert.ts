@@ -202,6 +202,102 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): 
   return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
 }
 
+/** {@link dropout} with the mask seeded by `seed` and a tag naming the place (layer, sublayer),
+ * so each place draws its own mask and a recomputation draws the same one; a no-op at rate 0
+ * (evaluation passes rate 0). */
+function dropoutAt<T extends tf.Tensor>(
+  x: T,
+  rate: number,
+  seed: number,
+  ...tag: (string | number)[]
+): T {
+  return rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
+}
+
+/** What each piece of an encoder layer needs besides its weights. */
+interface LayerContext {
+  /** Sequences in the batch (questions × candidates for MC). */
+  N: number;
+  /** Tokens per sequence. */
+  T: number;
+  /** `num_attention_heads`. */
+  heads: number;
+  /** `layer_norm_eps`. */
+  eps: number;
+  /** `hidden_dropout_prob` in training, 0 in evaluation. */
+  hiddenDropout: number;
+  /** `attention_probs_dropout_prob` in training, 0 in evaluation. */
+  attentionDropout: number;
+  /** Seed of this forward pass's dropout masks. */
+  seed: number;
+  /** `[N, 1, 1, T]`: 0 at tokens, {@link MASK_VALUE} at padding; null without a mask. */
+  additiveMask: tf.Tensor | null;
+}
+
+/** A layer's parameter by its name under `bert.encoder.layer.<l>.` (e.g. `output.dense.bias`). */
+type LayerWeights = (name: string) => tf.Tensor;
+
+/**
+ * Multi-head self-attention (HF `BertSelfAttention`): `softmax(q kᵀ / √d + mask) v` per head.
+ * Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a 5-D
+ * transpose) costs more than it saves — tf.split is very slow on cpu, 5-D transposes on wasm.
+ */
+function selfAttention(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: number): tf.Tensor2D {
+  const H = x.shape[1];
+  const dh = H / c.heads;
+  const heads = (name: string) =>
+    tf.transpose(
+      tf.reshape(
+        linear(x, w(`attention.self.${name}.weight`), w(`attention.self.${name}.bias`)), // [N*T, H]
+        [c.N, c.T, c.heads, dh],
+      ),
+      [0, 2, 1, 3],
+    ); // [N, heads, T, dh]
+  const q = heads("query"); // [N, heads, T, dh]
+  const k = heads("key"); // [N, heads, T, dh]
+  const v = heads("value"); // [N, heads, T, dh]
+  let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), k, false, true); // [N, heads, T, T]
+  if (c.additiveMask) scores = tf.add(scores, c.additiveMask); // [N, heads, T, T]
+  const probs = dropoutAt(tf.softmax(scores, -1), c.attentionDropout, c.seed, l, "attn"); // [N, heads, T, T]
+  const context = tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]); // [N, T, heads, dh]
+  return tf.reshape(context, [c.N * c.T, H]) as tf.Tensor2D; // [N*T, H]
+}
+
+/**
+ * Dense, dropout, residual, LayerNorm: HF's `BertSelfOutput` (`prefix` "attention.output", after
+ * the attention) and `BertOutput` ("output", after the feed-forward).
+ */
+function addAndNorm(
+  w: LayerWeights,
+  prefix: string,
+  h: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  c: LayerContext,
+  tag: (string | number)[],
+): tf.Tensor2D {
+  const out = dropoutAt(
+    linear(h, w(`${prefix}.dense.weight`), w(`${prefix}.dense.bias`)), // [N*T, H]
+    c.hiddenDropout,
+    c.seed,
+    ...tag,
+  ); // [N*T, H]
+  return layerNorm(
+    tf.add(out, residual), // [N*T, H]
+    w(`${prefix}.LayerNorm.weight`),
+    w(`${prefix}.LayerNorm.bias`),
+    c.eps,
+  ); // [N*T, H]
+}
+
+/** One encoder layer (HF `BertLayer`): self-attention, then the feed-forward, each with its
+ * residual LayerNorm. `x`: `[N*T, H]` → `[N*T, H]`. */
+function encoderLayer(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: number): tf.Tensor2D {
+  const context = selfAttention(w, x, c, l); // [N*T, H]
+  const attn = addAndNorm(w, "attention.output", context, x, c, [l, "attn_out"]); // [N*T, H]
+  const inter = gelu(linear(attn, w("intermediate.dense.weight"), w("intermediate.dense.bias"))); // [N*T, I]
+  return addAndNorm(w, "output", inter, attn, c, [l, "ffn"]); // [N*T, H]
+}
+
 /** BERT encoder plus one task head. Parameters live in `variables`, keyed by HF names. */
 export class BertModel {
   /** Model configuration. */
@@ -288,8 +384,6 @@ export class BertModel {
       : null;
     const hidden = this.encode(ids, types, mask, N, T, training, seed); // [N*T, H]
     const H = cfg.hidden_size;
-    const drop = (x: tf.Tensor, rate: number, tag: string) =>
-      training && rate > 0 ? dropout(x, rate, deriveSeed(seed, tag)) : x;
 
     switch (this.task) {
       case "base":
@@ -304,9 +398,9 @@ export class BertModel {
         if (this.task === "base") {
           return { lastHiddenState: tf.reshape(hidden, [...shape, H]), poolerOutput: pooled };
         }
-        const rate = cfg.classifier_dropout ?? cfg.hidden_dropout_prob;
+        const rate = training ? cfg.classifier_dropout ?? cfg.hidden_dropout_prob : 0;
         const logits = linear(
-          drop(pooled, rate, "classifier"),
+          dropoutAt(pooled, rate, seed, "classifier"),
           this.p("classifier.weight"),
           this.p("classifier.bias"),
         );
@@ -354,9 +448,6 @@ export class BertModel {
     const H = cfg.hidden_size;
     const eps = cfg.layer_norm_eps;
     const hRate = training ? cfg.hidden_dropout_prob : 0;
-    const aRate = training ? cfg.attention_probs_dropout_prob : 0;
-    const drop = <R extends tf.Rank>(x: tf.Tensor<R>, rate: number, ...tag: (string | number)[]) =>
-      rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
 
     // nn.Embedding(vocab, hidden, padding_idx=pad_token_id): the pad row is never trained.
     const words = lookupRows(
@@ -377,20 +468,30 @@ export class BertModel {
       this.p("bert.embeddings.LayerNorm.bias"),
       eps,
     );
-    x = drop(x, hRate, "emb");
-    const additiveMask = mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null;
+    x = dropoutAt(x, hRate, seed, "emb");
+    const ctx: LayerContext = {
+      N,
+      T,
+      heads: cfg.num_attention_heads,
+      eps,
+      hiddenDropout: hRate,
+      attentionDropout: training ? cfg.attention_probs_dropout_prob : 0,
+      seed,
+      additiveMask: mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null, // [N, 1, 1, T]
+    };
 
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       // One tidy per layer: a layer's temporaries are released as soon as it is done (what the
       // backward pass needs is kept by the gradient tape). With a single tidy around the whole
       // forward, bert-base at batch 8 × 384 outgrew the 4 GB wasm heap.
+      const w: LayerWeights = (name) => this.p(`bert.encoder.layer.${l}.${name}`);
       const run = (h: tf.Tensor2D, m: tf.Tensor | null) =>
-        this.layer(l, h, m, N, T, hRate, aRate, seed);
+        encoderLayer(w, h, { ...ctx, additiveMask: m }, l);
       x = tf.tidy(() =>
         this.gradientCheckpointing
-          ? this.checkpointed(l, run, x, additiveMask)
-          : run(x, additiveMask)
-      );
+          ? this.checkpointed(l, run, x, ctx.additiveMask)
+          : run(x, ctx.additiveMask)
+      ); // [N*T, H]
     }
     return x;
   }
@@ -433,79 +534,6 @@ export class BertModel {
       };
     });
     return f(x, ...params) as tf.Tensor2D;
-  }
-
-  private layer(
-    l: number,
-    input: tf.Tensor2D,
-    additiveMask: tf.Tensor | null,
-    N: number,
-    T: number,
-    hRate: number,
-    aRate: number,
-    seed: number,
-  ): tf.Tensor2D {
-    const cfg = this.config;
-    const H = cfg.hidden_size;
-    const nh = cfg.num_attention_heads;
-    const dh = H / nh;
-    const eps = cfg.layer_norm_eps;
-    const scale = 1 / Math.sqrt(dh);
-    const drop = <R extends tf.Rank>(x: tf.Tensor<R>, rate: number, ...tag: (string | number)[]) =>
-      rate > 0 ? dropout(x, rate, deriveSeed(seed, ...tag)) : x;
-    let x = input;
-    {
-      const p = `bert.encoder.layer.${l}`;
-      const a = `${p}.attention.self`;
-      // Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a
-      // 5-D transpose) costs more than it saves — tf.split is very slow on cpu, 5-D transposes
-      // on wasm.
-      const heads = (name: string) =>
-        tf.transpose(
-          tf.reshape(
-            linear(x, this.p(`${a}.${name}.weight`), this.p(`${a}.${name}.bias`)),
-            [N, T, nh, dh],
-          ),
-          [0, 2, 1, 3],
-        ); // [N, nh, T, dh]
-      const q = heads("query"), k = heads("key"), v = heads("value");
-      let scores = tf.matMul(tf.mul(q, scale), k, false, true); // [N, nh, T, T]
-      if (additiveMask) scores = tf.add(scores, additiveMask);
-      const probs = drop(tf.softmax(scores, -1), aRate, l, "attn");
-      const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [N * T, H]);
-      const attnOut = drop(
-        linear(
-          ctx as tf.Tensor2D,
-          this.p(`${p}.attention.output.dense.weight`),
-          this.p(`${p}.attention.output.dense.bias`),
-        ),
-        hRate,
-        l,
-        "attn_out",
-      );
-      x = layerNorm(
-        tf.add(attnOut, x),
-        this.p(`${p}.attention.output.LayerNorm.weight`),
-        this.p(`${p}.attention.output.LayerNorm.bias`),
-        eps,
-      );
-      const inter = gelu(
-        linear(x, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`)),
-      );
-      const ffn = drop(
-        linear(inter, this.p(`${p}.output.dense.weight`), this.p(`${p}.output.dense.bias`)),
-        hRate,
-        l,
-        "ffn",
-      );
-      x = layerNorm(
-        tf.add(ffn, x),
-        this.p(`${p}.output.LayerNorm.weight`),
-        this.p(`${p}.output.LayerNorm.bias`),
-        eps,
-      );
-    }
-    return x;
   }
 
   /** Number of parameters. */

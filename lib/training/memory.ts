@@ -25,6 +25,7 @@
  * @module
  */
 import type { BertConfig, Task } from "../models/mod.ts";
+import { geluFusedHere } from "../backend/mod.ts";
 
 /** 4 GiB: the largest heap a 32-bit WebAssembly module (tfjs-backend-wasm) can grow to. */
 export const WASM_HEAP_LIMIT = 4 * 1024 ** 3;
@@ -90,10 +91,15 @@ export interface MemoryPlan {
   optimizerOnHost: boolean;
 }
 
-/** Float32 values one encoder layer keeps for its backward pass (or holds in inference). */
+/**
+ * Float32 values one encoder layer keeps for its backward pass (or holds in inference). GELU
+ * as one fused kernel keeps only its input; composed from tfjs ops (erf, muls, adds) it keeps
+ * five more `[N*T, intermediate]` tensors (measured with `tf.memory()`, tests).
+ */
 function layerValues(cfg: MemoryPlanInput["config"], n: number, T: number): number {
   const nth = n * T * cfg.hidden_size, nti = n * T * cfg.intermediate_size;
-  return 30 * nth + 9 * nti + 5 * n * cfg.num_attention_heads * T * T;
+  const geluKept = geluFusedHere() ? 4 : 9;
+  return 30 * nth + geluKept * nti + 5 * n * cfg.num_attention_heads * T * T;
 }
 
 /**

@@ -339,7 +339,30 @@ export class BertModel {
     return v;
   }
 
-  /** Runs the model; every intermediate tensor is released (only the outputs stay). */
+  /**
+   * Runs the model; every intermediate tensor is released (only the outputs stay).
+   *
+   * @example QA logits for two sequences of five tokens
+   * ```ts
+   * import * as tf from "@tensorflow/tfjs";
+   * import { createFromConfig, makeBertConfig } from "./mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await tf.setBackend("cpu");
+   * const config = makeBertConfig({
+   *   vocab_size: 30, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2,
+   *   intermediate_size: 32, max_position_embeddings: 8,
+   * });
+   * const model = createFromConfig(config, "qa", 42);
+   * const inputIds = tf.tensor2d([[2, 7, 3, 9, 3], [2, 8, 3, 5, 0]], undefined, "int32");
+   * const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]], undefined, "int32");
+   * const out = model.forward({ inputIds, attentionMask });
+   * assert.deepEqual(out.startLogits!.shape, [2, 5]); // [batch, tokens]
+   * assert.deepEqual(out.endLogits!.shape, [2, 5]);
+   * tf.dispose([inputIds, attentionMask, out.startLogits!, out.endLogits!]);
+   * model.dispose();
+   * ```
+   */
   forward(inputs: ModelInputs, opts: ForwardOptions = {}): ModelOutput {
     if (this.disposed) throw new Error("BertModel.forward: model was disposed");
     return tf.tidy(() =>

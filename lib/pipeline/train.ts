@@ -458,6 +458,35 @@ export async function trainMultipleChoice(
 /**
  * Trains an extractive QA model on the gold paragraphs like `run_qa_no_trainer.py`; evaluates
  * EM, F1 and loss on `validation_file` (gold paragraphs) after each epoch.
+ *
+ * @example A tiny model from scratch on four questions of the embedded sample, two updates
+ * ```ts
+ * import { trainQuestionAnswering } from "./mod.ts";
+ * import { initBackend } from "../backend/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await initBackend(); // the fastest backend that loads here (wasm + BLAS on a CPU)
+ * const data = new URL("../../data/sample/", import.meta.url).pathname;
+ * const out = await Deno.makeTempDir();
+ * const r = await trainQuestionAnswering({
+ *   train_file: `${data}train.json`,
+ *   validation_file: `${data}valid.json`,
+ *   context_file: `${data}context.json`,
+ *   tokenizer_name: data, // vocab.txt of the sample
+ *   config_overrides: "num_hidden_layers=1,hidden_size=16,num_attention_heads=2,intermediate_size=32",
+ *   max_seq_length: 64,
+ *   doc_stride: 32,
+ *   per_device_train_batch_size: 4,
+ *   max_train_samples: 8,
+ *   max_eval_samples: 4,
+ *   max_train_steps: 2,
+ *   output_dir: out,
+ * }, { progress: "none", log: () => {} });
+ * assert.equal(r.train.completedSteps, 2);
+ * assert.ok(r.eval.exact_match >= 0 && r.eval.exact_match <= 100); // percent
+ * r.model.dispose();
+ * await Deno.remove(out, { recursive: true });
+ * ```
  */
 export async function trainQuestionAnswering(
   args: QaTrainArgs,

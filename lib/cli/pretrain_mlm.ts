@@ -11,7 +11,7 @@ import {
   type ParsedFlags,
   UsageError,
 } from "./args.ts";
-import { summary, trainingFlags } from "./train_flags.ts";
+import { checkpointingFlag, summary, trainingFlags } from "./train_flags.ts";
 import { announceBackend } from "./backend_line.ts";
 import { MC_DEFAULTS, MLM_DEFAULTS, type PretrainArgs, pretrainMaskedLm } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
@@ -119,14 +119,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
     throw new UsageError(`--mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
   }
   const cs = a.checkpointing_steps;
-  if (cs !== undefined && cs !== "epoch") {
-    if (!(typeof cs === "string" && /^\d+$/.test(cs) && Number(cs) > 0)) {
-      throw new UsageError(
-        `--checkpointing_steps must be 'epoch' or a positive integer, got "${cs}"`,
-      );
-    }
-    a.checkpointing_steps = Number(cs);
-  }
+  if (cs !== undefined) a.checkpointing_steps = checkpointingFlag(cs);
   if ((cs !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
     throw new UsageError("--checkpointing_steps / --resume_from_checkpoint need --output_dir");
   }

@@ -5,7 +5,7 @@
  */
 import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { SCHEDULER_TYPES } from "../training/mod.ts";
-import type { MC_DEFAULTS, TaskTrainArgs } from "../pipeline/mod.ts";
+import { checkpointing, type MC_DEFAULTS, type TaskTrainArgs } from "../pipeline/mod.ts";
 
 /** The flag table for a training command, with `defaults` from the task runner. */
 export function trainingFlags(
@@ -195,17 +195,8 @@ export async function toTaskArgs(flags: ParsedFlags): Promise<TaskTrainArgs> {
   if (a.model_name_or_path && a.config_overrides) {
     throw new UsageError("--config_overrides only applies when training from scratch");
   }
-  const cs = a.checkpointing_steps;
-  if (cs !== undefined) {
-    if (cs === "epoch") {
-      // ok
-    } else if (typeof cs === "string" && /^\d+$/.test(cs) && Number(cs) > 0) {
-      a.checkpointing_steps = Number(cs);
-    } else {
-      throw new UsageError(
-        `--checkpointing_steps must be 'epoch' or a positive integer, got "${cs}"`,
-      );
-    }
+  if (a.checkpointing_steps !== undefined) {
+    a.checkpointing_steps = checkpointingFlag(a.checkpointing_steps);
     if (!a.output_dir) throw new UsageError("--checkpointing_steps needs --output_dir");
   }
   if (a.resume_from_checkpoint) {
@@ -237,4 +228,13 @@ export function summary(
   ).join(" ");
   return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
+}
+
+/** `--checkpointing_steps` through the pipeline's one parser, its error as a usage error. */
+export function checkpointingFlag(v: string | number): "epoch" | number | undefined {
+  try {
+    return checkpointing(v);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message}`);
+  }
 }

@@ -65,6 +65,7 @@ export {
   type PretrainResult,
 } from "./pretrain.ts";
 export {
+  checkpointing,
   MC_DEFAULTS,
   QA_DEFAULTS,
   type QaTrainArgs,

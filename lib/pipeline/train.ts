@@ -175,7 +175,7 @@ export function checkpointing(v: string | number | undefined): "epoch" | number 
   const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
   if (!(Number.isInteger(n) && n > 0)) {
     throw new Error(
-      `checkpointing_steps must be "epoch" or a positive integer, got ${JSON.stringify(v)}`,
+      `checkpointing_steps must be 'epoch' or a positive integer, got ${JSON.stringify(v)}`,
     );
   }
   return n;

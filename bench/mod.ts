@@ -458,7 +458,8 @@ export async function main(argv: string[]): Promise<void> {
         rows.push([
           name,
           String(b),
-          r.label ?? r.backend,
+          // How the step ran when the memory plan did not run it whole and plain.
+          (r.label ?? r.backend) + (tr?.mode && tr.mode !== "plain" ? ` (${tr.mode})` : ""),
           tr?.error ? "failed" : tr ? fmt(tr.tokensPerS) : "-",
           tr && !tr.error ? fmt(tr.stepMsMedian) : "-",
           fmt(q.train, 2),

@@ -12,7 +12,7 @@ import {
   createFromConfig,
   makeBertConfig,
 } from "../lib/models/mod.ts";
-import { AdamW, qaLoss } from "../lib/training/mod.ts";
+import { AdamW, backendMemoryLimit, planMemory, qaLoss } from "../lib/training/mod.ts";
 import { createRng, deriveSeed } from "../lib/util/random.ts";
 
 /** One benchmark configuration. */
@@ -118,6 +118,12 @@ export interface QaTrainer {
   optimizer: AdamW;
   /** One training step (forward with dropout, backward, AdamW update); returns the loss. */
   trainStep(batch: QaBatch, step: number): Promise<number>;
+  /**
+   * How a training batch of `b` runs, chosen by the memory plan as `train-qa` would: "plain",
+   * "gradient checkpointing" when the plain step does not fit but a checkpointed one does, or
+   * "b × m" parts when neither fits whole (see `TrainingStep` of the loop).
+   */
+  trainingMode(b: number): string;
   /** Forward without dropout; waits for the logits. */
   evalStep(batch: QaBatch): Promise<void>;
   dispose(): void;
@@ -127,35 +133,105 @@ export interface QaTrainer {
 export const LR = 3e-5;
 export const WEIGHT_DECAY = 0.01;
 
+/**
+ * How a training micro-batch of `b` sequences runs on the current backend, by the memory plan of
+ * `lib/training/memory.ts`, as `train-qa` would: whole and plain when it fits; else whole with
+ * gradient checkpointing when that fits; else in parts of the largest size that fits.
+ */
+export function trainingPlan(
+  c: BenchConfig,
+  model: BertModel,
+  b: number,
+): { checkpointing: boolean; parts: number } {
+  const backend = tf.getBackend();
+  const limit = backendMemoryLimit(backend);
+  const plan = (checkpointing: boolean) =>
+    planMemory({
+      config: model.config,
+      task: "qa",
+      numParameters: model.numParameters(),
+      seqLength: c.seq,
+      batchSize: b,
+      gradientCheckpointing: checkpointing,
+      training: true,
+      backend,
+      limitBytes: limit.bytes,
+      limitName: limit.name,
+      optimizerOnHost: backend === "wasm",
+    });
+  const plain = plan(false);
+  if (plain.microBatch >= b) return { checkpointing: false, parts: b };
+  const ckpt = plan(true);
+  if (ckpt.microBatch >= b) return { checkpointing: true, parts: b };
+  const best = ckpt.microBatch > plain.microBatch ? ckpt : plain;
+  return { checkpointing: best === ckpt, parts: Math.max(1, best.microBatch) };
+}
+
 /** Creates the project's QA model (random init from `seed`) with AdamW and step functions. */
 export function createQaTrainer(c: BenchConfig, seed: number): QaTrainer {
   const model = createFromConfig(bertConfigOf(c), "qa", seed);
-  const optimizer = new AdamW(model.variables, { weightDecay: WEIGHT_DECAY });
+  // AdamW's moments outside the wasm heap, as the training loop keeps them there.
+  const optimizer = new AdamW(model.variables, {
+    weightDecay: WEIGHT_DECAY,
+    momentsOnHost: tf.getBackend() === "wasm",
+  });
   const hfName = new Map<string, string>();
   for (const [name, v] of model.variables) hfName.set(v.name, name);
   const varList = [...model.variables.values()];
+  const plans = new Map<number, { checkpointing: boolean; parts: number }>();
+  const planFor = (b: number) => {
+    if (!plans.has(b)) plans.set(b, trainingPlan(c, model, b));
+    return plans.get(b)!;
+  };
   return {
     model,
     optimizer,
+    trainingMode(b) {
+      const p = planFor(b);
+      const how = p.checkpointing ? "gradient checkpointing" : "plain";
+      return p.parts < b ? `${how}, ${Math.ceil(b / p.parts)} × ${p.parts}` : how;
+    },
     async trainStep(batch, step) {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(batch, { training: true, seed: deriveSeed(seed, "step", step) });
-        const loss = qaLoss(
-          out.startLogits!,
-          out.endLogits!,
-          batch.startPositions,
-          batch.endPositions,
-        );
-        tf.dispose([out.startLogits!, out.endLogits!]);
-        return loss;
-      }, varList);
-      const named = new Map<string, tf.Tensor>();
-      for (const [k, g] of Object.entries(grads)) named.set(hfName.get(k) ?? k, g);
-      optimizer.step(named, LR);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0];
-      value.dispose();
-      return loss;
+      const b = batch.inputIds.shape[0];
+      const { checkpointing, parts } = planFor(b);
+      model.gradientCheckpointing = checkpointing;
+      let acc: Map<string, tf.Tensor> | null = null;
+      let lossSum = 0;
+      for (let s = 0; s < b; s += parts) {
+        const rows = Math.min(parts, b - s);
+        const part = (t: tf.Tensor) => rows === b ? t : tf.slice(t, [s], [rows]);
+        const { value, grads } = tf.variableGrads(() => {
+          const out = model.forward({
+            inputIds: part(batch.inputIds),
+            tokenTypeIds: part(batch.tokenTypeIds),
+            attentionMask: part(batch.attentionMask),
+          }, { training: true, seed: deriveSeed(seed, "step", step, s) });
+          const loss = qaLoss(
+            out.startLogits!,
+            out.endLogits!,
+            part(batch.startPositions),
+            part(batch.endPositions),
+          );
+          // Each part's loss weighted by its share of the rows: the summed gradient is the batch's.
+          return rows === b ? loss : tf.mul(loss, rows / b) as tf.Scalar;
+        }, varList);
+        lossSum += (await value.data())[0];
+        value.dispose();
+        if (!acc) {
+          acc = new Map();
+          for (const [k, g] of Object.entries(grads)) acc.set(hfName.get(k) ?? k, g);
+        } else {
+          for (const [k, g] of Object.entries(grads)) {
+            const name = hfName.get(k) ?? k;
+            const prev = acc.get(name)!;
+            acc.set(name, tf.add(prev, g));
+            tf.dispose([prev, g]);
+          }
+        }
+      }
+      optimizer.step(acc!, LR);
+      tf.dispose([...acc!.values()]);
+      return lossSum;
     },
     async evalStep(batch) {
       const out = model.forward(batch, { training: false });

@@ -42,6 +42,8 @@ export interface WorkerTask {
 /** Training measurement at one batch size. */
 export interface TrainResult {
   batch: number;
+  /** How the step ran, by the memory plan: "plain", "gradient checkpointing", or in parts. */
+  mode: string;
   steps: number;
   stepMsMedian: number;
   stepMsMin: number;
@@ -157,6 +159,7 @@ async function timeTraining(
     const med = median(times);
     return {
       batch: b,
+      mode: trainer.trainingMode(b),
       steps: times.length,
       stepMsMedian: med,
       stepMsMin: Math.min(...times),
@@ -173,6 +176,7 @@ async function timeTraining(
   } catch (e) {
     return {
       batch: b,
+      mode: trainer.trainingMode(b),
       steps: 0,
       stepMsMedian: NaN,
       stepMsMin: NaN,

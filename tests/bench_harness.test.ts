@@ -58,6 +58,33 @@ Deno.test("the QA training step learns a fixed batch and leaves no tensor behind
   trainer.dispose();
 });
 
+Deno.test("a batch that does not fit runs in parts, as the memory plan says", async () => {
+  await useBackend("cpu");
+  const whole = createQaTrainer(TINY, 3);
+  const batch = randomBatch(TINY, 3, 4);
+  assert.equal(whole.trainingMode(3), "plain");
+  const lossWhole = await whole.trainStep(batch, 0);
+  // The parameter bytes alone leave room for about one sequence's activations.
+  const bytes = 4 * 3 * whole.model.numParameters() + 60_000;
+  Deno.env.set("TFJS_MEMORY_LIMIT", String(Math.round(bytes / 0.9)));
+  try {
+    const split = createQaTrainer(TINY, 3);
+    const mode = split.trainingMode(3);
+    assert.match(mode, /× \d+$/, mode);
+    const lossSplit = await split.trainStep(batch, 0); // creates AdamW's state
+    // The parts' weighted losses sum to the batch's loss (up to their own dropout masks).
+    assert.ok(Math.abs(lossSplit - lossWhole) < 0.2, `${lossSplit} vs ${lossWhole}`);
+    const before = tf.memory().numTensors;
+    await split.trainStep(batch, 1);
+    assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+    split.dispose();
+  } finally {
+    Deno.env.delete("TFJS_MEMORY_LIMIT");
+    disposeBatch(batch);
+    whole.dispose();
+  }
+});
+
 Deno.test("a worker task reports throughput, tensor counts and memory", async () => {
   const r = await runTask({
     config: TINY,

@@ -35,6 +35,7 @@ const HF_FLAGS = new Set([
   "config_name",
   "config_overrides",
   "gradient_checkpointing",
+  "eval_steps", // TrainingArguments' name; the no_trainer scripts evaluate per epoch only
 ]);
 
 function exists(path: string): boolean {

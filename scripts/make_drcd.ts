@@ -6,11 +6,13 @@
  *     [--seed 42] [--check]
  *
  * Steps: the two files' articles are merged by article id (DRCD spreads some articles over both
- * files; merged, a distractor never comes from the question's own article), every question gets
- * 3 seeded distractor paragraphs from other articles (`importSquad`, the `import-squad`
- * command's code), then whole articles are assigned to test / valid / train with a seeded
- * shuffle (no paragraph of a valid or test article is the relevant paragraph of a training
- * question); training questions are written in a seeded random order. `test.json` has no `relevant` / `answer` (as in ADL); `test_gold.json` keeps them.
+ * files; merged, a distractor never comes from the question's own article); whole articles are
+ * assigned to test / valid / train with a seeded shuffle (no paragraph of a valid or test article
+ * is the relevant paragraph of a training question); then every question gets 3 seeded
+ * distractor paragraphs from other articles OF ITS OWN SPLIT (`importSquad` with
+ * `articleGroups`, the `import-squad` command's code), so that training never shows a valid or
+ * test paragraph as a (always wrong) distractor; training questions are written in a seeded
+ * random order. `test.json` has no `relevant` / `answer` (as in ADL); `test_gold.json` keeps them.
  * @module
  */
 import { parseFlags } from "../lib/cli/args.ts";
@@ -27,6 +29,8 @@ import { writeFileAtomic } from "../lib/util/atomic.ts";
 
 /** Questions (at least) held out for test and for validation. */
 export const HELD_OUT_QUESTIONS = { test: 600, valid: 600 } as const;
+
+type SplitName = "test" | "valid" | "train";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -53,34 +57,36 @@ export async function buildDrcd(
       }
     }
   }
+  // Split first: whole articles (those with questions) go to test / valid / train in a seeded
+  // order until each held-out split has its questions; then distractors are drawn only from
+  // articles of the same split, so no split's questions show another split's paragraphs.
+  const questionsOf = merged.map((a) =>
+    (a.paragraphs as { qas?: unknown[] }[]).reduce((n, p) => n + (p.qas?.length ?? 0), 0)
+  );
+  const withQuestions = merged.map((_, i) => i).filter((i) => questionsOf[i] > 0);
+  const order = createRng(deriveSeed(seed, "drcd-split")).shuffle(withQuestions);
+  const groups: SplitName[] = merged.map(() => "train");
+  const taken = { test: 0, valid: 0 };
+  for (const a of order) {
+    const g: SplitName = taken.test < HELD_OUT_QUESTIONS.test
+      ? "test"
+      : taken.valid < HELD_OUT_QUESTIONS.valid
+      ? "valid"
+      : "train";
+    groups[a] = g;
+    if (g !== "train") taken[g] += questionsOf[a];
+  }
   const imported = importSquad({ data: merged }, {
     seed,
     numChoices: 4,
     file: `${drcdDir}/DRCD_{test,dev}.json`,
+    articleGroups: groups,
   });
   // Article of each paragraph (context index).
   const articleOfContext: number[] = [];
   merged.forEach((a, i) => a.paragraphs.forEach(() => articleOfContext.push(i)));
-  const perArticle = new Map<number, AdlExample[]>();
-  for (const e of imported.examples) {
-    const a = articleOfContext[e.relevant!];
-    if (!perArticle.has(a)) perArticle.set(a, []);
-    perArticle.get(a)!.push(e);
-  }
-  const order = createRng(deriveSeed(seed, "drcd-split")).shuffle([...perArticle.keys()].sort((
-    x,
-    y,
-  ) => x - y));
   const split = { test: [] as AdlExample[], valid: [] as AdlExample[], train: [] as AdlExample[] };
-  for (const a of order) {
-    const qs = perArticle.get(a)!;
-    const target = split.test.length < HELD_OUT_QUESTIONS.test
-      ? split.test
-      : split.valid.length < HELD_OUT_QUESTIONS.valid
-      ? split.valid
-      : split.train;
-    target.push(...qs);
-  }
+  for (const e of imported.examples) split[groups[articleOfContext[e.relevant!]]].push(e);
   // Valid and test questions in input order; training questions shuffled with the seed, so
   // that `--max_train_samples N` (the first N, as in Hugging Face's scripts) spans many articles.
   const rank = new Map(imported.examples.map((e, i) => [e.id, i]));

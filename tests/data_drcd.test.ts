@@ -1,6 +1,7 @@
 /**
  * data/drcd: the committed ADL files load and validate, test.json carries no answers while
- * test_gold.json does, every committed file stays under 5 MB, and — when DRCD's files are in
+ * test_gold.json does, the splits share no candidate paragraph, every committed file stays under
+ * 5 MB, and — when DRCD's files are in
  * ../shared — a fresh build (scripts/make_drcd.ts) equals the committed files byte for byte.
  */
 import assert from "node:assert/strict";
@@ -26,6 +27,12 @@ Deno.test("data/drcd: loads with validation; test answers only in test_gold.json
   // No question of valid/test has its gold paragraph among the training questions' ones.
   const trainParas = new Set(d.train!.map((t) => t.relevant));
   for (const e of [...d.validation!, ...gold]) assert.ok(!trainParas.has(e.relevant), e.id);
+  // Distractors come from the question's own split: no candidate paragraph of one split is a
+  // candidate of another (training never shows a valid/test paragraph as a wrong choice).
+  const cands = (xs: { paragraphs: number[] }[]) => new Set(xs.flatMap((x) => x.paragraphs));
+  const [tr, va, te] = [cands(d.train!), cands(d.validation!), cands(gold)];
+  for (const p of tr) assert.ok(!va.has(p) && !te.has(p), `train candidate ${p} in valid/test`);
+  for (const p of va) assert.ok(!te.has(p), `valid candidate ${p} in test`);
   for (const f of ["context.json", "train.json", "valid.json", "test.json", "test_gold.json"]) {
     assert.ok((await Deno.stat(`${DIR}/${f}`)).size < 5_000_000, `${f} < 5 MB`);
   }

@@ -78,6 +78,30 @@ Deno.test("importSquad: seeded (same seed same result, other seed differs), posi
   assert.ok(d.examples.every((e) => e.paragraphs.length === 2));
 });
 
+Deno.test("importSquad: articleGroups keeps distractors inside the question's group", () => {
+  const squad = toySquad(12, 2);
+  const groups = squad.data.map((_, a) => (a < 4 ? "test" : a < 8 ? "valid" : "train"));
+  const r = importSquad(squad, { seed: 3, articleGroups: groups });
+  const groupOf = (i: number) => groups[Math.floor(i / 2)];
+  assert.equal(r.examples.length, 24);
+  for (const e of r.examples) {
+    assert.equal(new Set(e.paragraphs).size, 4);
+    for (const p of e.paragraphs) {
+      assert.equal(groupOf(p), groupOf(e.relevant!), `${e.id}: ${p}`);
+      if (p !== e.relevant) assert.notEqual(Math.floor(p / 2), Math.floor(e.relevant! / 2));
+    }
+  }
+  // Without groups, the same seed draws across groups (the import-squad default is unchanged).
+  const plain = importSquad(squad, { seed: 3 });
+  assert.ok(
+    plain.examples.some((e) => e.paragraphs.some((p) => groupOf(p) !== groupOf(e.relevant!))),
+  );
+  // Too small a group: a clear error; a wrong length: an error.
+  const tiny = squad.data.map((_, a) => (a < 2 ? "small" : "big"));
+  assert.throws(() => importSquad(squad, { seed: 3, articleGroups: tiny }), /of its group/);
+  assert.throws(() => importSquad(squad, { seed: 3, articleGroups: ["x"] }), /articleGroups/);
+});
+
 Deno.test("importSquad: problems are errors naming the question, or skipped and reported", () => {
   const squad = toySquad(3, 1);
   squad.data[0].paragraphs[0].qas[0].answers[0].answer_start += 1;

@@ -2,7 +2,8 @@
  * Import of SQuAD-layout files (DRCD uses it) into the ADL HW2 layout: every paragraph of the
  * input becomes one entry of the context list (in input order), and every question becomes a
  * record whose candidate paragraphs are its own paragraph plus `numChoices - 1` distractor
- * paragraphs drawn from OTHER articles, the relevant one put at a random position. All random
+ * paragraphs drawn from OTHER articles (optionally only from articles of the same group, e.g. the
+ * same split: `articleGroups`), the relevant one put at a random position. All random
  * choices come from the seed (per question, from `deriveSeed(seed, id)`, so a question's
  * candidates do not depend on the other questions). The answer is the question's first answer.
  * @module
@@ -23,6 +24,12 @@ export interface ImportSquadOptions {
   file?: string;
   /** Where skipped questions are reported (default `console.warn`); only with `skipInvalid`. */
   log?: (line: string) => void;
+  /**
+   * Group of each article (by index in `data`), e.g. its split: when given, a question's
+   * distractors come only from other articles of the SAME group, so that a split's questions
+   * never show another split's paragraphs. One entry per article. Default: one group.
+   */
+  articleGroups?: readonly (string | number)[];
 }
 
 /** Result of `importSquad`: the ADL context list and records, and what was skipped. */
@@ -59,6 +66,12 @@ export function importSquad(squad: unknown, opts: ImportSquadOptions): ImportedS
     bad("data", 'expected an object with a "data" array of articles (SQuAD layout)');
   }
   const articles = (squad as { data: unknown[] }).data;
+  const groups = opts.articleGroups;
+  if (groups !== undefined && groups.length !== articles.length) {
+    throw new Error(
+      `importSquad: articleGroups has ${groups.length} entries for ${articles.length} articles`,
+    );
+  }
 
   // Pass 1: the context list.
   const flat: FlatParagraph[] = [];
@@ -132,11 +145,13 @@ export function importSquad(squad: unknown, opts: ImportSquadOptions): ImportedS
           );
         }
         const rng = createRng(deriveSeed(opts.seed, "import-squad", id));
-        const distractors = pickDistractors(flat, ctxIndex, numChoices - 1, rng.int);
+        const distractors = pickDistractors(flat, ctxIndex, numChoices - 1, rng.int, groups);
         if (distractors === null) {
           return fail(
             "",
-            `too few paragraphs in other articles to draw ${numChoices - 1} distractors`,
+            `too few paragraphs in other articles${groups ? " of its group" : ""} to draw ${
+              numChoices - 1
+            } distractors`,
           );
         }
         const pos = rng.int(numChoices);
@@ -168,18 +183,21 @@ export function importSquad(squad: unknown, opts: ImportSquadOptions): ImportedS
 }
 
 /**
- * Draws `k` distinct paragraph indices from articles other than `self`'s, excluding paragraphs
- * whose text equals `self`'s (a duplicate would make two candidates correct). Rejection
- * sampling with a fallback to an explicit candidate list; `null` when there are too few.
+ * Draws `k` distinct paragraph indices from articles other than `self`'s (and, with `groups`,
+ * of the same group as `self`'s article), excluding paragraphs whose text equals `self`'s (a
+ * duplicate would make two candidates correct). Rejection sampling with a fallback to an
+ * explicit candidate list; `null` when there are too few.
  */
 function pickDistractors(
   flat: readonly FlatParagraph[],
   self: number,
   k: number,
   int: (n: number) => number,
+  groups?: readonly (string | number)[],
 ): number[] | null {
   const ok = (i: number) =>
-    flat[i].article !== flat[self].article && flat[i].text !== flat[self].text;
+    flat[i].article !== flat[self].article && flat[i].text !== flat[self].text &&
+    (groups === undefined || groups[flat[i].article] === groups[flat[self].article]);
   const out: number[] = [];
   let tries = 0;
   while (out.length < k && tries < 50 * (k + 1)) {

@@ -75,4 +75,5 @@ export {
   type TaskTrainResult,
   trainMultipleChoice,
   trainQuestionAnswering,
+  withDefaults,
 } from "./train.ts";

@@ -51,6 +51,7 @@ import {
   type RunnerOptions,
   type TaskTrainResult,
   toLoopArgs,
+  withDefaults,
 } from "./train.ts";
 
 /** Masking schemes: whole words (jieba) or single tokens. */
@@ -172,12 +173,6 @@ export async function loadMlmCorpus(
   return { texts, paragraphs: contexts.length, questions };
 }
 
-function fill<T extends object, D extends object>(args: T, defaults: D): T & D {
-  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
-  return out as T & D;
-}
-
 function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   const t = "pretrain-mlm";
   for (
@@ -240,7 +235,7 @@ export async function pretrainMaskedLm(
   opts: RunnerOptions & { segmenter?: WordSegmenter } = {},
 ): Promise<PretrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const a = fill(args, MLM_DEFAULTS);
+  const a = withDefaults(args, MLM_DEFAULTS);
   validate(a);
   checkpointing(a.checkpointing_steps);
   const corpus = await loadMlmCorpus(a.context_file, a.train_file);

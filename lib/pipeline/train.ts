@@ -162,7 +162,11 @@ export interface TaskTrainResult {
   trainSeconds: number;
 }
 
-function fill<T extends object, D extends object>(args: T, defaults: D): T & D {
+/**
+ * The arguments a runner uses: `defaults` with every key of `args` that is not undefined laid
+ * over them (the one defaults-filler of the runners and of the report's reuse rule).
+ */
+export function withDefaults<T extends object, D extends object>(args: T, defaults: D): T & D {
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
   return out as T & D;
@@ -399,7 +403,7 @@ export async function trainMultipleChoice(
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const a = fill(args, MC_DEFAULTS);
+  const a = withDefaults(args, MC_DEFAULTS);
   validate(a, "train-mc");
   const contexts = await loadContexts(a.context_file);
   const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
@@ -493,7 +497,7 @@ export async function trainQuestionAnswering(
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const a = fill(args, QA_DEFAULTS);
+  const a = withDefaults(args, QA_DEFAULTS);
   validate(a, "train-qa");
   for (const k of ["doc_stride", "n_best_size", "max_answer_length"] as const) {
     if (!(Number.isInteger(a[k]) && a[k] >= (k === "doc_stride" ? 0 : 1))) {

@@ -34,6 +34,7 @@ import {
   type TaskTrainArgs,
   trainMultipleChoice,
   trainQuestionAnswering,
+  withDefaults,
   writePipelineCsv,
 } from "../pipeline/mod.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
@@ -118,9 +119,7 @@ function canonical(v: unknown): string {
 
 /** The arguments a run saves: the requested ones over the task's defaults (as the runners do). */
 export function filledArgs(task: RunTask, args: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...defaultsOf(task) };
-  for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
-  return out;
+  return withDefaults(args, defaultsOf(task));
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | null> {
@@ -292,7 +291,7 @@ async function variantSource(
   return { dir: pretrain.dir, pretrain };
 }
 
-async function fineTune(
+async function fineTuneVariant(
   profile: StudyProfile,
   variantId: string,
   task: "mc" | "qa",
@@ -318,7 +317,7 @@ export async function runTask(
   opts: ExperimentOptions,
 ): Promise<StudyRun> {
   const src = await variantSource(profile, variantId, opts);
-  return await fineTune(profile, variantId, task, src.dir, opts);
+  return await fineTuneVariant(profile, variantId, task, src.dir, opts);
 }
 
 /** A Q2 variant: its pretraining (when in-project), then MC and QA fine-tuning. */
@@ -329,8 +328,8 @@ export async function runVariant(
 ): Promise<VariantRuns> {
   const v = getVariant(profile, variantId);
   const src = await variantSource(profile, variantId, opts);
-  const mc = await fineTune(profile, variantId, "mc", src.dir, opts);
-  const qa = await fineTune(profile, variantId, "qa", src.dir, opts);
+  const mc = await fineTuneVariant(profile, variantId, "mc", src.dir, opts);
+  const qa = await fineTuneVariant(profile, variantId, "qa", src.dir, opts);
   return {
     variant: v.id,
     label: v.label,
@@ -360,7 +359,7 @@ export async function runScratchComparison(
 ): Promise<ScratchComparison> {
   const { task, variant } = profile.q4;
   const src = await variantSource(profile, variant, opts);
-  const pretrained = await fineTune(profile, variant, task, src.dir, opts);
+  const pretrained = await fineTuneVariant(profile, variant, task, src.dir, opts);
   const scratch = await trainOrReuse(
     task,
     "scratch",

@@ -108,7 +108,7 @@ const METRIC_LABELS: Record<string, string> = {
   context_tokens_p50: "paragraph tokens, median",
   context_tokens_p95: "paragraph tokens, 95th percentile",
   context_tokens_max: "paragraph tokens, maximum",
-  answer_roundtrip_em: "gold answers recovered by decoding their gold tokens",
+  answer_roundtrip_pct: "gold answers recovered by decoding their gold tokens (%)",
 };
 
 function humanKey(k: string): string {

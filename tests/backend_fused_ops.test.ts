@@ -8,22 +8,7 @@ import {
   useBackend,
 } from "../lib/backend/mod.ts";
 import { erfc } from "../lib/backend/fused_ops.ts";
-import { createRng } from "../lib/util/random.ts";
-import { maxRelErr } from "./numeric_util.ts";
-
-function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal() * scale + shift);
-}
-
-/** Reads and disposes `ts`. */
-async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
-  const out = await Promise.all(
-    ts.map(async (t) => Float32Array.from(await t.data() as Float32Array)),
-  );
-  tf.dispose(ts);
-  return out;
-}
+import { maxRelErr, randn, values } from "./numeric_util.ts";
 
 /** Value and gradients (w.r.t. every input) of sum(f(...) · w) for a fixed random w. */
 function valueAndGrads(

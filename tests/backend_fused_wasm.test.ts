@@ -8,12 +8,7 @@ import {
 } from "../lib/backend/fused_wasm.ts";
 import { useBackend } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
-import { maxRelErr } from "./numeric_util.ts";
-
-function randn(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
+import { maxRelErr, randn } from "./numeric_util.ts";
 
 /** Runs `f` on cpu and on wasm with the same inputs; returns both results as arrays. */
 async function onBoth(

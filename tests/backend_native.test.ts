@@ -11,25 +11,11 @@ import {
   softmaxGradComposite,
   useBackend,
 } from "../lib/backend/mod.ts";
-import { createRng } from "../lib/util/random.ts";
-import { maxRelErr } from "./numeric_util.ts";
+import { maxRelErr, randn, values } from "./numeric_util.ts";
 
 // The native kernels need a C compiler (.ci/run installs gcc). Without one they are absent and
 // the project falls back to the JavaScript / tfjs kernels: these tests then check that fallback
 // is reported, and NATIVE_REQUIRED=1 turns the absence into a failure.
-
-function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal() * scale + shift);
-}
-
-async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
-  const out = await Promise.all(
-    ts.map(async (t) => Float32Array.from(await t.data() as Float32Array)),
-  );
-  tf.dispose(ts);
-  return out;
-}
 
 async function nativeOn(backend: "cpu" | "wasm"): Promise<boolean> {
   await useBackend(backend);

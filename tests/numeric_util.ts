@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { createRng } from "../lib/util/random.ts";
 
 /**
  * Largest |a − b| / |b|, with |b| floored at 1% of b's largest magnitude: entries that cancel to
@@ -14,4 +16,19 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     worst = Math.max(worst, Math.abs(a[i] - b[i]) / denom);
   }
   return worst;
+}
+
+/** `n` seeded normal samples, times `scale`, plus `shift`. */
+export function randn(n: number, seed: number, scale = 1, shift = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal() * scale + shift);
+}
+
+/** Reads and disposes `ts`. */
+export async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  const out = await Promise.all(
+    ts.map(async (t) => Float32Array.from(await t.data() as Float32Array)),
+  );
+  tf.dispose(ts);
+  return out;
 }

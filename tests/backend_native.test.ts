@@ -11,6 +11,8 @@ import {
   softmaxGradComposite,
   useBackend,
 } from "../lib/backend/mod.ts";
+import { layerNormGradValues, layerNormValues } from "../lib/backend/fused_ops.ts";
+import { sumLeadingRows } from "../lib/backend/fused_wasm.ts";
 import { maxRelErr, randn, values } from "./numeric_util.ts";
 
 // The native kernels need a C compiler (.ci/run installs gcc). Without one they are absent and
@@ -82,6 +84,43 @@ Deno.test("softmax gradient: the fused kernel matches tfjs's composition (wasm a
     const [a, b] = await values([got, want]);
     const err = maxRelErr(a, b);
     assert.ok(err < 1e-5, `${backend}: max rel err ${err}`);
+  }
+});
+
+Deno.test("native LayerNorm matches the JavaScript loops (y, mean, rstd, dx, dγ, dβ)", async () => {
+  if (!(await nativeOn("cpu"))) return;
+  const native = nativeKernels()!;
+  // 100 rows: several 32-row blocks of the parameter-gradient sums plus a partial one.
+  for (const [rows, h] of [[100, 768], [3, 5]]) {
+    const n = rows * h;
+    const x = randn(n, 11, 2, 0.5), dy = randn(n, 12), gamma = randn(h, 13), beta = randn(h, 14);
+    const out = () => [new Float32Array(n), new Float32Array(rows), new Float32Array(rows)];
+    const [y, mean, rstd] = out(), [yJs, meanJs, rstdJs] = out();
+    native.layerNorm(x, gamma, beta, h, 1e-12, y, mean, rstd);
+    layerNormValues(x, gamma, beta, rows, h, 1e-12, yJs, meanJs, rstdJs);
+    for (const [a, b, what] of [[y, yJs, "y"], [mean, meanJs, "mean"], [rstd, rstdJs, "rstd"]]) {
+      const err = maxRelErr(a as Float32Array, b as Float32Array);
+      assert.ok(err < 1e-6, `${rows}×${h} ${what}: max rel err ${err}`);
+    }
+    const grads = () => [new Float32Array(n), new Float32Array(h), new Float32Array(h)];
+    const [dx, dg, db] = grads(), [dxJs, dgJs, dbJs] = grads();
+    assert.ok(native.layerNormGrad(dy, x, gamma, mean, rstd, dx, dg, db));
+    layerNormGradValues(dy, x, gamma, mean, rstd, rows, h, dxJs, dgJs, dbJs);
+    for (const [a, b, what] of [[dx, dxJs, "dx"], [dg, dgJs, "dγ"], [db, dbJs, "dβ"]]) {
+      const err = maxRelErr(a as Float32Array, b as Float32Array);
+      assert.ok(err < 1e-5, `${rows}×${h} ${what}: max rel err ${err}`);
+    }
+  }
+});
+
+Deno.test("native column sums give the JavaScript loop's bits (bias-gradient shapes)", async () => {
+  if (!(await nativeOn("cpu"))) return;
+  for (const [rows, cols] of [[2048, 128], [7, 3], [300, 200], [1, 1]]) {
+    const x = randn(rows * cols, rows + cols, 3);
+    const got = new Float32Array(cols), want = new Float32Array(cols);
+    sumLeadingRows(x, rows, cols, got, nativeKernels()!);
+    sumLeadingRows(x, rows, cols, want, null);
+    assert.deepEqual(got, want, `${rows}×${cols}`);
   }
 });
 

@@ -184,9 +184,11 @@ Deno.test("memory plan: picks the largest micro-batch that fits, and says when n
     limitName: "the wasm heap",
     optimizerOnHost: true,
   };
-  // Measured: this run's wasm heap grew to 3.46 GiB at batch 1 with the moments outside it,
-  // and aborted at its second update with the moments inside.
-  assert.equal(planMemory({ ...inp, optimizerOnHost: false }).microBatch, 0);
+  // Measured (scratch runs of two updates at 1 × 384): the wasm heap grew to 2.24 GiB with the
+  // moments outside it and to 2.87 GiB with them inside; batch 2 needs ~3.4 GiB for forward and
+  // backward alone, too close to the 4 GiB limit to plan on.
+  const inside = planMemory({ ...inp, optimizerOnHost: false });
+  assert.equal(inside.microBatch, 1, describePlan(inside));
   const plain = planMemory(inp);
   assert.equal(plain.microBatch, 1, describePlan(plain));
   assert.match(describePlan(plain), /^memory plan .*batch 4 needs .* runs as 4 × 1$/);

@@ -19,6 +19,7 @@ import { registerAdamWKernels } from "./fused_adamw.ts";
 import { registerFusedOpKernels } from "./fused_ops.ts";
 import { type NativeInfo, openNative } from "./native.ts";
 import { registerSoftmaxGrad } from "./fused_softmax.ts";
+import { registerDropoutKernel } from "./fused_dropout.ts";
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
 
@@ -190,6 +191,7 @@ async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
   registerAdamWKernels();
   registerFusedOpKernels();
   registerSoftmaxGrad();
+  registerDropoutKernel();
   muteCpuBanner();
   return { blas, native };
 }

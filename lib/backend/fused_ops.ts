@@ -1,7 +1,8 @@
 /**
  * Fused BERT building blocks with their own gradients: exact (erf) GELU and LayerNorm over the
  * last axis. Each is one forward kernel and one backward kernel written as a single JavaScript
- * loop over the tensors' memory; composed from tfjs ops that is 5 (GELU) and ~10 (LayerNorm)
+ * loop over the tensors' memory (or the multi-threaded C kernels of `native.ts` when they are
+ * open; the JavaScript loops stay as the readable reference they are tested against); composed from tfjs ops that is 5 (GELU) and ~10 (LayerNorm)
  * kernels forward and about twice as many backward, each a full pass over memory.
  * Measured with `bench/fused_ops_bench.ts` (forward + backward at the M sizes): LayerNorm is
  * 2–3x faster on wasm and ~6x on cpu; GELU is ~2x faster on cpu but ~3x SLOWER on wasm (V8's
@@ -209,7 +210,11 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
         backend,
         [x, gamma, beta],
         [x.shape, [rows], [rows]],
-        ([xv, gv, bv], [yv, mv, rv]) => layerNormValues(xv, gv, bv, rows, h, eps, yv, mv, rv),
+        ([xv, gv, bv], [yv, mv, rv]) => {
+          const native = nativeKernels();
+          if (native) native.layerNorm(xv, gv, bv, h, eps, yv, mv, rv);
+          else layerNormValues(xv, gv, bv, rows, h, eps, yv, mv, rv);
+        },
       );
     },
     ProjectLayerNormGrad: ({ inputs, backend }) => {
@@ -221,8 +226,11 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
         backend,
         [dy, x, gamma, mean, rstd],
         [x.shape, [h], [h]],
-        ([dyv, xv, gv, mv, rv], [dxv, dgv, dbv]) =>
-          layerNormGradValues(dyv, xv, gv, mv, rv, rows, h, dxv, dgv, dbv),
+        ([dyv, xv, gv, mv, rv], [dxv, dgv, dbv]) => {
+          const native = nativeKernels();
+          if (native?.layerNormGrad(dyv, xv, gv, mv, rv, dxv, dgv, dbv)) return;
+          layerNormGradValues(dyv, xv, gv, mv, rv, rows, h, dxv, dgv, dbv);
+        },
       );
     },
   };

@@ -23,6 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { segmentSumValues } from "./kernels.ts";
+import { type NativeKernels, nativeKernels } from "./native.ts";
 
 type TypedArray = Float32Array | Int32Array | Uint8Array;
 
@@ -58,14 +59,19 @@ function castKernel(fallback: tf.KernelFunc): tf.KernelFunc {
 
 /**
  * Column sums: `x` viewed as `[outer, inner]` is reduced over its rows into `out[inner]`,
- * accumulating in float64.
+ * accumulating in float64 (each column in row order). The native kernel (`native.ts`), when
+ * open, gives the same bits on all cores.
  */
 export function sumLeadingRows(
   x: ArrayLike<number>,
   outer: number,
   inner: number,
   out: TypedArray,
+  native: NativeKernels | null = nativeKernels() ?? null,
 ): void {
+  if (native && x instanceof Float32Array && out instanceof Float32Array && inner > 0) {
+    return native.colSum(x.subarray(0, outer * inner), out);
+  }
   const acc = new Float64Array(inner);
   for (let i = 0; i < outer; i++) {
     const o = i * inner;

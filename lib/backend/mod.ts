@@ -43,6 +43,13 @@ export {
   nativeKernels,
   openNative,
 } from "./native.ts";
+export {
+  dropout,
+  DROPOUT_KERNEL,
+  dropoutMask,
+  dropoutValues,
+  registerDropoutKernel,
+} from "./fused_dropout.ts";
 export { registerSoftmaxGrad, SOFTMAX_GRAD_KERNEL, softmaxGradComposite } from "./fused_softmax.ts";
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
 export { type BackendPlan, type Candidate, planBackends } from "./rules.ts";

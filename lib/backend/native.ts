@@ -1,7 +1,8 @@
 /**
  * Optional native kernels (C, 2+ threads through OpenMP) for the element-wise work of BERT
  * training that stays single-threaded on wasm: AdamW over every parameter, exact GELU forward and
- * backward, and the softmax gradient. They run over Deno's FFI directly on the tensors' memory
+ * backward, the softmax gradient, dropout (mask drawn in C, same stream as JavaScript),
+ * LayerNorm forward and backward, and column sums (bias gradients). They run over Deno's FFI directly on the tensors' memory
  * (the wasm heap or the cpu backend's arrays: no copies in or out).
  *
  * The C source below is compiled once per machine with the system C compiler
@@ -18,6 +19,7 @@
 export const NATIVE_SOURCE = String.raw`
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 
@@ -103,6 +105,117 @@ void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
   }
 }
 
+/* Inverted dropout with the mask of createRng(seed) in lib/util/random.ts (mulberry32). That
+   generator's state after i + 1 draws is init + (i + 1) * 0x6d2b79f5 (mod 2^32), so element i's
+   draw needs no earlier one and the loop runs in parallel. The draw u = t / 2^32 keeps the element
+   when u < keep, i.e. when t < threshold = ceil(keep * 2^32) (computed by the caller). The result
+   is x * (scale or 0): the same float multiply as x * mask with the JavaScript-drawn mask. */
+void nk_dropout(const float *x, float *y, int64_t n, uint32_t init, uint64_t threshold,
+                float scale) {
+  #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t t = init + (uint32_t)(i + 1) * 0x6d2b79f5u;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    t ^= t >> 14;
+    y[i] = x[i] * ((uint64_t)t < threshold ? scale : 0.0f);
+  }
+}
+
+/* LayerNorm over rows of h values in double (as the JavaScript loop): population variance,
+   rstd = 1 / sqrt(var + eps); writes y and each row's mean and rstd. */
+void nk_layernorm(const float *x, const float *gamma, const float *beta, float *y, float *mean,
+                  float *rstd, int64_t rows, int64_t h, double eps) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * h;
+    float *yr = y + r * h;
+    double s = 0.0, q = 0.0;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) s += xr[j];
+    double mu = s / (double)h;
+    #pragma omp simd reduction(+:q)
+    for (int64_t j = 0; j < h; j++) {
+      double d = xr[j] - mu;
+      q += d * d;
+    }
+    double rs = 1.0 / sqrt(q / (double)h + eps);
+    mean[r] = (float)mu;
+    rstd[r] = (float)rs;
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) yr[j] = (float)((xr[j] - mu) * rs * gamma[j] + beta[j]);
+  }
+}
+
+#define LN_BLOCK 32
+
+/* LayerNorm backward (see layerNormGradValues in fused_ops.ts). The parameter gradients are
+   summed per block of LN_BLOCK rows, then over the blocks in order: the same result for any
+   thread count. Returns 1 when it cannot allocate (the caller then runs the JavaScript loop). */
+int nk_layernorm_grad(const float *dy, const float *x, const float *gamma, const float *mean,
+                      const float *rstd, float *dx, float *dgamma, float *dbeta, int64_t rows,
+                      int64_t h) {
+  int64_t nb = (rows + LN_BLOCK - 1) / LN_BLOCK;
+  double *part = calloc((size_t)(nb * 2 * h), sizeof(double));
+  if (!part) return 1;
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t blk = 0; blk < nb; blk++) {
+    double *pg = part + blk * 2 * h, *pb = pg + h;
+    int64_t end = (blk + 1) * LN_BLOCK < rows ? (blk + 1) * LN_BLOCK : rows;
+    for (int64_t r = blk * LN_BLOCK; r < end; r++) {
+      const float *xr = x + r * h, *dyr = dy + r * h;
+      float *dxr = dx + r * h;
+      double mu = mean[r], rs = rstd[r], sg = 0.0, sgx = 0.0;
+      #pragma omp simd reduction(+:sg, sgx)
+      for (int64_t j = 0; j < h; j++) {
+        double xh = (xr[j] - mu) * rs, d = dyr[j], g = d * gamma[j];
+        sg += g;
+        sgx += g * xh;
+        pg[j] += d * xh;
+        pb[j] += d;
+      }
+      double mg = sg / (double)h, mgx = sgx / (double)h;
+      #pragma omp simd
+      for (int64_t j = 0; j < h; j++) {
+        double xh = (xr[j] - mu) * rs;
+        dxr[j] = (float)(rs * ((double)dyr[j] * gamma[j] - mg - xh * mgx));
+      }
+    }
+  }
+  #pragma omp parallel for schedule(static) if (nb * h > PAR_MIN)
+  for (int64_t j = 0; j < h; j++) {
+    double g = 0.0, b = 0.0;
+    for (int64_t blk = 0; blk < nb; blk++) {
+      g += part[blk * 2 * h + j];
+      b += part[blk * 2 * h + h + j];
+    }
+    dgamma[j] = (float)g;
+    dbeta[j] = (float)b;
+  }
+  free(part);
+  return 0;
+}
+
+#define COL_CHUNK 64
+
+/* Column sums of x viewed as [outer, inner] (bias gradients), each column accumulated over the
+   rows in order in double, as sumLeadingRows in fused_wasm.ts: the same bits. Threads split the
+   columns. */
+void nk_col_sum(const float *x, float *out, int64_t outer, int64_t inner) {
+  int64_t chunks = (inner + COL_CHUNK - 1) / COL_CHUNK;
+  #pragma omp parallel for schedule(static) if (outer * inner > PAR_MIN)
+  for (int64_t c = 0; c < chunks; c++) {
+    int64_t j0 = c * COL_CHUNK, w = inner - j0 < COL_CHUNK ? inner - j0 : COL_CHUNK;
+    double acc[COL_CHUNK] = {0.0};
+    for (int64_t i = 0; i < outer; i++) {
+      const float *row = x + i * inner + j0;
+      #pragma omp simd
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < w; j++) out[j0 + j] = (float)acc[j];
+  }
+}
+
 /* Softmax gradient over rows of h: dx = y * (dy - sum(dy * y)). */
 void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, int64_t h) {
   #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
@@ -151,6 +264,27 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer", "buffer", "i64", "i64"],
     result: "void",
   },
+  nk_col_sum: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
+  nk_dropout: { parameters: ["buffer", "buffer", "i64", "u32", "u64", "f32"], result: "void" },
+  nk_layernorm: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "i64", "i64", "f64"],
+    result: "void",
+  },
+  nk_layernorm_grad: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "i64",
+    ],
+    result: "i32",
+  },
 } as const;
 
 /** The native functions (all over float32 buffers). */
@@ -173,6 +307,33 @@ export interface NativeKernels {
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
+  /** Column sums of `x` viewed as `[rows, out.length]` (see `sumLeadingRows`; same bits). */
+  colSum(x: Float32Array, out: Float32Array): void;
+  /** `y = x · mask` with the mask `dropoutMask(init, keep)` would draw (see `fused_dropout.ts`);
+   * `threshold` is ⌈keep · 2³²⌉ and `scale` 1 / keep. */
+  dropout(x: Float32Array, y: Float32Array, init: number, threshold: number, scale: number): void;
+  /** LayerNorm of rows of `h` values (see `layerNormValues`). */
+  layerNorm(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    h: number,
+    eps: number,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+  ): void;
+  /** LayerNorm backward (see `layerNormGradValues`); false when it could not allocate. */
+  layerNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): boolean;
 }
 
 /** State of the native path. */
@@ -298,6 +459,24 @@ export async function openNative(): Promise<NativeInfo> {
       gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
       geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
       softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
+      colSum: (x, out) => s.nk_col_sum(x, out, BigInt(x.length / out.length), BigInt(out.length)),
+      dropout: (x, y, init, threshold, scale) =>
+        s.nk_dropout(x, y, BigInt(y.length), init, BigInt(threshold), scale),
+      layerNorm: (x, gamma, beta, h, eps, y, mean, rstd) =>
+        s.nk_layernorm(x, gamma, beta, y, mean, rstd, BigInt(mean.length), BigInt(h), eps),
+      layerNormGrad: (dy, x, gamma, mean, rstd, dx, dgamma, dbeta) =>
+        s.nk_layernorm_grad(
+          dy,
+          x,
+          gamma,
+          mean,
+          rstd,
+          dx,
+          dgamma,
+          dbeta,
+          BigInt(mean.length),
+          BigInt(gamma.length),
+        ) === 0,
     };
     return info = {
       enabled: true,

@@ -8,6 +8,7 @@ import { createRng, deriveSeed } from "../util/random.ts";
 // One forward and one backward kernel each on cpu/wasm once the backend registered them
 // (initBackend/useBackend); tfjs ops otherwise. ~12% off an M-size training step on wasm.
 import { gelu, layerNorm } from "../backend/fused_ops.ts";
+import { dropout } from "../backend/fused_dropout.ts";
 import type { BertConfig } from "./config.ts";
 
 /** Which head sits on the encoder. */
@@ -184,22 +185,6 @@ function lookupRows(table: tf.Tensor, ids: tf.Tensor, paddingIdx?: number): tf.T
  * when `transposeB` is set (rows after the first get wrong values). */
 function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
-}
-
-/**
- * Inverted dropout like `torch.nn.Dropout` in training: each element is kept with probability
- * `1 - rate` and scaled by `1 / (1 - rate)`. The mask is drawn from `createRng(seed)` straight
- * into one array (tf.dropout would build four full-size temporaries per call).
- */
-export function dropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
-  if (rate <= 0) return x;
-  if (rate >= 1) return tf.zerosLike(x);
-  const keep = 1 - rate;
-  const scale = 1 / keep;
-  const mask = new Float32Array(x.size);
-  const rng = createRng(seed);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? scale : 0;
-  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
 }
 
 /** {@link dropout} with the mask seeded by `seed` and a tag naming the place (layer, sublayer),

@@ -18,7 +18,6 @@ export {
 export {
   BertModel,
   createFromConfig,
-  dropout,
   type ForwardOptions,
   hasPooler,
   initialValues,

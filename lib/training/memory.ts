@@ -7,16 +7,19 @@
  * alive inside one encoder layer during inference) and were measured with `tf.memory()` on small
  * configurations (tests/training_memory.test.ts checks them within 15%):
  *
- * - one encoder layer in training keeps ≈ 30·NTH + 9·NTI + 5·S values (N sequences of T tokens,
- *   hidden H, intermediate I, S = N·heads·T² attention scores);
- * - embeddings, mask and head ≈ 12·NTH;
+ * - one encoder layer in training keeps ≈ 26·NTH + 4·NTI + 3·S values (N sequences of T tokens,
+ *   hidden H, intermediate I, S = N·heads·T² attention scores; dropout masks are not kept, as the
+ *   dropout kernel draws its mask again for the gradient);
+ * - embeddings, mask and head ≈ 10·NTH;
  * - with gradient checkpointing a layer keeps only its input (NTH), and the layer being
  *   recomputed in the backward pass holds one layer's worth again;
  * - the backward pass needs about one more layer's worth of temporaries, and tfjs keeps every
  *   intermediate gradient until the backward pass ends (its tape never frees a used `dy`):
- *   ≈ 0.75 × what the tape keeps, calibrated on a bert-base QA step at 1 × 384 tokens whose wasm
- *   heap grew to 3.46 GiB (plan: 3.47 GiB). With checkpointing each layer's backward is its own
- *   pass, so only one layer's gradients are alive at a time.
+ *   ≈ 0.5 × what the tape keeps, calibrated on bert-base QA steps at 384 tokens (wasm heap after
+ *   two updates with the moments outside it: 2.24 GiB at batch 1, plan 2.41 GiB; with the moments
+ *   inside: 2.87 GiB, plan 3.16 GiB; forward + backward alone at batch 2: 3.37 GiB). With
+ *   checkpointing each layer's backward is its own pass, so only one layer's gradients are alive
+ *   at a time.
  *
  * Limits: wasm keeps every tensor in one WebAssembly heap of at most 4 GiB; cpu keeps tensors in
  * JS ArrayBuffers, bounded by the machine's memory; webgpu by the adapter's buffer limits (the
@@ -99,7 +102,7 @@ export interface MemoryPlan {
 function layerValues(cfg: MemoryPlanInput["config"], n: number, T: number): number {
   const nth = n * T * cfg.hidden_size, nti = n * T * cfg.intermediate_size;
   const geluKept = geluFusedHere() ? 4 : 9;
-  return 30 * nth + geluKept * nti + 5 * n * cfg.num_attention_heads * T * T;
+  return 26 * nth + geluKept * nti + 3 * n * cfg.num_attention_heads * T * T;
 }
 
 /**
@@ -118,7 +121,7 @@ export function keptActivationBytes(
   // MLM logits over the vocabulary (pre-training asks for ~15% of the rows).
   const head = task === "mlm" ? 3 * 0.15 * n * T * cfg.vocab_size : 0;
   const layers = gradientCheckpointing ? L * nth : L * layerValues(cfg, n, T);
-  return 4 * (layers + 12 * nth + head);
+  return 4 * (layers + 10 * nth + head);
 }
 
 /**
@@ -139,7 +142,7 @@ export function activationBytes(
       (task === "mlm" ? 4 * 0.15 * n * T * cfg.vocab_size : 0);
   }
   const kept = keptActivationBytes(cfg, task, n, T, opts.gradientCheckpointing);
-  return opts.gradientCheckpointing ? kept + 2 * layer : Math.round(1.75 * kept) + layer;
+  return opts.gradientCheckpointing ? kept + 2 * layer : Math.round(1.5 * kept) + layer;
 }
 
 /** Makes the plan and picks the largest micro-batch that fits. */

@@ -33,9 +33,9 @@ export interface Rng {
  * ```
  */
 export function createRng(seed: number): Rng {
-  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  let state = rngInitialState(seed);
   const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
+    state = (state + RNG_INCREMENT) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -62,6 +62,18 @@ export function createRng(seed: number): Rng {
       return items[int(items.length)];
     },
   };
+}
+
+/** What mulberry32 adds to its state before each draw. */
+export const RNG_INCREMENT = 0x6d2b79f5;
+
+/**
+ * The state of `createRng(seed)` before its first draw. Draw i (from 0) of the stream mixes the
+ * state `rngInitialState(seed) + (i + 1) · RNG_INCREMENT` (mod 2³²), so code elsewhere (the
+ * native dropout kernel) can compute any draw of a stream without the ones before it.
+ */
+export function rngInitialState(seed: number): number {
+  return (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
 }
 
 /** Derives a child seed from a seed and a label (e.g. a step number), for independent streams. */

@@ -59,21 +59,14 @@ if (import.meta.main) {
       `AdamW [${shape}]`,
       () => jsAdamw(p, m, v, g, outs, a),
       () =>
-        native.adamw(
-          p,
-          m,
-          v,
-          g,
-          outs[0],
-          outs[1],
-          outs[2],
-          a.beta1,
-          a.beta2,
-          a.epsilon,
+        native.adamw([p, m, v, g], outs, {
+          beta1: a.beta1,
+          beta2: a.beta2,
+          epsilon: a.epsilon,
           stepSize,
-          bc2,
+          bc2Sqrt: bc2,
           keep,
-        ),
+        }),
     ]);
   }
   const x = tf.randomNormal([384, 3072], 0, 2, "float32", 1);

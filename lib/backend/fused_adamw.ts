@@ -50,27 +50,13 @@ export function adamwValues(
   outV: Float32Array,
   a: AdamWUpdateAttrs,
 ): void {
-  const { stepSize, bc2Sqrt, keep } = coefficients(a);
+  const c = coefficients(a);
   const native = nativeKernels();
   if (native) {
     // Multi-threaded C over the same memory (lib/backend/native.ts), float32 arithmetic.
-    native.adamw(
-      p,
-      m,
-      v,
-      g,
-      outP,
-      outM,
-      outV,
-      a.beta1,
-      a.beta2,
-      a.epsilon,
-      stepSize,
-      bc2Sqrt,
-      keep,
-    );
-    return;
+    return native.adamw([p, m, v, g], [outP, outM, outV], { ...a, ...c });
   }
+  const { stepSize, bc2Sqrt, keep } = c;
   const b1 = a.beta1, b2 = a.beta2, c1 = 1 - a.beta1, c2 = 1 - a.beta2, eps = a.epsilon;
   const n = p.length;
   for (let i = 0; i < n; i++) {
@@ -123,16 +109,87 @@ const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return outs;
 };
 
+/** Attributes of `ProjectAdamWHostMoments`: the update's and the moments' arrays. */
+type HostMomentAttrs = AdamWUpdateAttrs & { m: Float32Array; v: Float32Array };
+
+/** The update with the moments in JavaScript arrays (updated in place): only p is a new tensor,
+ * written straight into the backend's memory (no copies of p and g out and back in). */
+function hostMomentsKernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { p, g } = inputs as unknown as { p: tf.TensorInfo; g: tf.TensorInfo };
+    const a = attrs as unknown as HostMomentAttrs;
+    if (backendName === "cpu") {
+      const be = backend as unknown as CpuBackendLike;
+      const out = new Float32Array(tf.util.sizeFromShape(p.shape));
+      const val = (t: tf.TensorInfo) => be.data.get(t.dataId).values;
+      adamwValues(val(p), a.m, a.v, val(g), out, a.m, a.v, a);
+      return be.makeTensorInfo(p.shape.slice(), "float32", out);
+    }
+    const be = backend as unknown as WasmBackendLike;
+    const out = be.makeOutput(p.shape.slice(), "float32");
+    const h = (t: tf.TensorInfo) => be.typedArrayFromHeap(t);
+    adamwValues(h(p), a.m, a.v, h(g), h(out), a.m, a.v, a);
+    return out;
+  };
+}
+
+/** Kernel name of the update with host moments (cpu and wasm). */
+export const ADAMW_HOST_MOMENTS_KERNEL = "ProjectAdamWHostMoments";
+
 let registered = false;
 
-/** Registers `ProjectAdamW` for cpu and wasm (idempotent). */
+/** Registers `ProjectAdamW` and `ProjectAdamWHostMoments` for cpu and wasm (idempotent). */
 export function registerAdamWKernels(): void {
   if (registered) return;
-  for (const [backendName, kernelFunc] of [["cpu", cpuKernel], ["wasm", wasmKernel]] as const) {
-    if (tf.getKernel(ADAMW_KERNEL, backendName)) tf.unregisterKernel(ADAMW_KERNEL, backendName);
-    tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName, kernelFunc });
+  const kernels = [
+    ["cpu", ADAMW_KERNEL, cpuKernel],
+    ["wasm", ADAMW_KERNEL, wasmKernel],
+    ["cpu", ADAMW_HOST_MOMENTS_KERNEL, hostMomentsKernel("cpu")],
+    ["wasm", ADAMW_HOST_MOMENTS_KERNEL, hostMomentsKernel("wasm")],
+  ] as const;
+  for (const [backendName, kernelName, kernelFunc] of kernels) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
   }
   registered = true;
+}
+
+/**
+ * One AdamW update of `p` whose moments `m` and `v` are JavaScript arrays (updated in place; the
+ * optimizer keeps them outside the wasm heap). Returns the new parameter values as a tensor
+ * (the caller assigns and disposes it). One kernel on cpu and wasm; elsewhere p and g are read
+ * back, updated with {@link adamwValues} and uploaded again. Same arithmetic on every path.
+ */
+export function adamwUpdateHostMoments(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: Float32Array,
+  v: Float32Array,
+  attrs: AdamWUpdateAttrs,
+): tf.Tensor {
+  if (m.length !== p.size || v.length !== p.size || !sameShape(g.shape, p.shape)) {
+    throw new Error(
+      `adamwUpdateHostMoments: g [${g.shape}], m ${m.length} and v ${v.length} values do not ` +
+        `match the parameter [${p.shape}]`,
+    );
+  }
+  const fused = p.dtype === "float32" && g.dtype === "float32" &&
+    tf.getKernel(ADAMW_HOST_MOMENTS_KERNEL, tf.getBackend()) !== undefined;
+  if (fused) {
+    return tf.engine().runKernel(
+      ADAMW_HOST_MOMENTS_KERNEL,
+      { p, g } as unknown as tf.NamedTensorMap,
+      { ...attrs, m, v } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  }
+  const out = new Float32Array(p.size);
+  const pv = p.dataSync() as Float32Array, gv = g.dataSync() as Float32Array;
+  adamwValues(pv, m, v, gv, out, m, v, attrs);
+  return tf.tensor(out, p.shape, "float32");
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The same update composed from tfjs ops (any backend; also the reference in tests). */
@@ -167,7 +224,7 @@ export function adamwUpdate(
   attrs: AdamWUpdateAttrs,
 ): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
   for (const [k, t] of [["m", m], ["v", v], ["g", g]] as const) {
-    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+    if (!sameShape(t.shape, p.shape)) {
       throw new Error(`adamwUpdate: ${k} has shape [${t.shape}], parameter [${p.shape}]`);
     }
   }

@@ -18,10 +18,12 @@ export {
 export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {
+  ADAMW_HOST_MOMENTS_KERNEL,
   ADAMW_KERNEL,
   adamwComposite,
   adamwUpdate,
   type AdamWUpdateAttrs,
+  adamwUpdateHostMoments,
   adamwValues,
   registerAdamWKernels,
 } from "./fused_adamw.ts";
@@ -36,6 +38,7 @@ export {
 } from "./fused_ops.ts";
 
 export {
+  type AdamWCoefficients,
   NATIVE_SOURCE,
   type NativeInfo,
   nativeInfo,

@@ -289,21 +289,8 @@ const SYMBOLS = {
 
 /** The native functions (all over float32 buffers). */
 export interface NativeKernels {
-  adamw(
-    p: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    g: Float32Array,
-    outP: Float32Array,
-    outM: Float32Array,
-    outV: Float32Array,
-    beta1: number,
-    beta2: number,
-    epsilon: number,
-    stepSize: number,
-    bc2Sqrt: number,
-    keep: number,
-  ): void;
+  /** AdamW over `[p, m, v, g]` into `[p, m, v]` (outputs may alias m and v; see `adamwValues`). */
+  adamw(ins: Float32Array[], outs: Float32Array[], c: AdamWCoefficients): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
@@ -334,6 +321,16 @@ export interface NativeKernels {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): boolean;
+}
+
+/** The scalars of one AdamW update (`fused_adamw.ts` derives them from the step). */
+export interface AdamWCoefficients {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  keep: number;
 }
 
 /** State of the native path. */
@@ -436,7 +433,7 @@ export async function openNative(): Promise<NativeInfo> {
     lib.symbols.nk_set_threads(threads);
     const s = lib.symbols;
     kernels = {
-      adamw: (p, m, v, g, op, om, ov, b1, b2, eps, stepSize, bc2Sqrt, keep) =>
+      adamw: ([p, m, v, g], [op, om, ov], c) =>
         // 1 − β computed in float64 (as the JavaScript and composed paths do), then rounded.
         s.nk_adamw(
           p,
@@ -447,14 +444,14 @@ export async function openNative(): Promise<NativeInfo> {
           om,
           ov,
           BigInt(p.length),
-          b1,
-          b2,
-          1 - b1,
-          1 - b2,
-          eps,
-          stepSize,
-          bc2Sqrt,
-          keep,
+          c.beta1,
+          c.beta2,
+          1 - c.beta1,
+          1 - c.beta2,
+          c.epsilon,
+          c.stepSize,
+          c.bc2Sqrt,
+          c.keep,
         ),
       gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
       geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),

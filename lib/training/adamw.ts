@@ -18,7 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamwUpdate, adamwValues } from "../backend/mod.ts";
+import { adamwUpdate, adamwUpdateHostMoments } from "../backend/mod.ts";
 
 /** Hugging Face's rule: no weight decay for biases and LayerNorm weights (substring match). */
 export function defaultNoDecay(name: string): boolean {
@@ -36,9 +36,9 @@ export interface AdamWOptions {
   noDecay?: (name: string) => boolean;
   /**
    * Keep the moments in JavaScript arrays instead of backend tensors (default false). On wasm
-   * this takes 8 bytes per parameter out of the 4 GiB heap (0.78 GiB for bert-base); each
-   * update then copies the parameter and its gradient out of the heap and the new parameter
-   * back. Same arithmetic as the fused kernel (`adamwValues`).
+   * this takes 8 bytes per parameter out of the 4 GiB heap (0.78 GiB for bert-base). On cpu and
+   * wasm one kernel reads the parameter and its gradient where they are and writes the new
+   * parameter into the heap (`adamwUpdateHostMoments`). Same arithmetic as the fused kernel.
    */
   momentsOnHost?: boolean;
 }
@@ -145,10 +145,9 @@ export class AdamW {
       };
       if (s.m instanceof Float32Array) {
         // Moments updated in place (each element is read before it is written).
-        const out = new Float32Array(p.size);
-        const pv = p.dataSync() as Float32Array, gv = g.dataSync() as Float32Array;
-        adamwValues(pv, s.m, s.v as Float32Array, gv, out, s.m, s.v as Float32Array, attrs);
-        tf.tidy(() => p.assign(tf.tensor(out, p.shape, "float32")));
+        const np = adamwUpdateHostMoments(p, g, s.m, s.v as Float32Array, attrs);
+        p.assign(np);
+        np.dispose();
         continue;
       }
       // One fused pass per parameter on cpu/wasm (lib/backend's ProjectAdamW kernel, when

@@ -1,6 +1,7 @@
 /**
- * Study profiles (lib/report/profiles.ts), the train-or-reuse rule (lib/report/experiments.ts)
- * with a real tiny training run, and the generated Q2/Q4 texts (lib/report/views.ts).
+ * Study profiles (lib/report/profiles.ts), the train-or-reuse rule (lib/report/reuse.ts,
+ * study_runs.ts) with a real tiny training run, and the generated Q2/Q4 texts
+ * (lib/report/q2_*.ts, q4_comparison.ts).
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";

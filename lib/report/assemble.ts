@@ -5,7 +5,7 @@
  * @module
  */
 import { escapeHtml } from "../plotting/html.ts";
-import { formatNumber } from "../plotting/figures.ts";
+import { cellText, displayJson } from "./format.ts";
 import { notebookToHtml } from "./runner.ts";
 import {
   type Cell,
@@ -90,12 +90,6 @@ function shownRow(columns: readonly string[], row: readonly Cell[]): Cell[] {
   );
 }
 
-function cellText(c: Cell): string {
-  if (c === null) return "";
-  if (typeof c === "number") return formatNumber(c);
-  return String(c);
-}
-
 /** Labels of headline numbers the notebooks write (others: underscores become spaces). */
 const METRIC_LABELS: Record<string, string> = {
   paragraphs: "paragraphs (context.json)",
@@ -117,7 +111,7 @@ function humanKey(k: string): string {
     .replaceAll("_", " ");
 }
 
-/** What the report's evaluations use (see `loadRunModel` in experiments.ts). */
+/** What the report's evaluations use (see `loadRunModel` in run_models.ts). */
 export const MODELS_REPORTED =
   "the final model of each run (runs/<name>/), not the best/ checkpoint kept during training";
 
@@ -130,15 +124,6 @@ function runRows(run: RunInfo): Cell[][] {
     ...(run.denoVersion ? [["deno", run.denoVersion] as Cell[]] : []),
     ["models evaluated", MODELS_REPORTED],
   ];
-}
-
-/** JSON for display: non-integer numbers to 4 significant digits (no 16-digit floats). */
-function displayJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v),
-    2,
-  );
 }
 
 /**

@@ -1,133 +1,41 @@
 /**
- * Report: executing the study's notebooks on the Deno Jupyter kernel (headless, cell by cell),
- * the metrics-file convention between notebooks and report, and report assembly (Markdown + HTML).
+ * Report: the study's runs (trained or reused), their evaluations and the blocks the Q1–Q4
+ * notebooks show and write to their metrics files, notebook execution on the Deno Jupyter kernel,
+ * and report assembly (Markdown + HTML). This module only re-exports:
+ *
+ * - profiles.ts — the study profiles (data, variants, arguments);
+ * - run_record.ts, reuse.ts, study_runs.ts — a finished run, the reuse rule, the runs of Q2–Q4;
+ * - run_models.ts, validation.ts, test_prediction.ts — loading a run's models, the validation
+ *   evaluations, `prediction.csv`;
+ * - scores.ts, stats.ts — per-question scores, bootstrap intervals, paired comparisons;
+ * - format.ts, display.ts — how values are shown, showing blocks in a notebook;
+ * - q2_model.ts, q2_performance.ts, q2_args.ts, q2_optimizer.ts, log_summary.ts,
+ *   q4_comparison.ts — the blocks of each question;
+ * - metrics.ts, kernel.ts, runner.ts, assemble.ts, study.ts — the metrics-file convention, the
+ *   kernel, notebook execution, report assembly and the whole study run.
+ *
+ * Not re-exported: plan.ts (`--plan`) and summary.ts (the report's summary), imported directly.
  * @module
  */
-export {
-  markdownToHtml,
-  type NotebookRunInfo,
-  Q2_SUBSECTIONS,
-  renderReportHtml,
-  renderReportMarkdown,
-  type RunInfo,
-  SECTION_TITLES,
-  writeReport,
-} from "./assemble.ts";
-export { ensureDenoKernel, findDenoKernelSpec, jupyterDataDirs } from "./kernel.ts";
-export {
-  type Cell,
-  metricsPath,
-  type NotebookParams,
-  notebookParams,
-  type Profile,
-  PROFILES,
-  readSectionMetrics,
-  type ReportBlock,
-  type SectionId,
-  type SectionMetrics,
-  SECTIONS,
-  type Subsection,
-  validateSectionMetrics,
-  writeSectionMetrics,
-} from "./metrics.ts";
-export {
-  DRIVER,
-  type FailedCell,
-  NotebookError,
-  type NotebookRunStatus,
-  pythonPath,
-  runNotebook,
-  type RunNotebookOptions,
-} from "./runner.ts";
-export {
-  evaluateVariant,
-  evaluateVariantScored,
-  type ExperimentOptions,
-  filledArgs,
-  type LoadedStage,
-  loadRunModel,
-  pipelineOptions,
-  predictTest,
-  pretrainVariant,
-  reuseMismatch,
-  runScratchComparison,
-  type RunTask,
-  runTask,
-  runVariant,
-  scoreQaRun,
-  type ScratchComparison,
-  type StudyRun,
-  type TestPrediction,
-  trainOrReuse,
-  validationExamples,
-  type VariantRuns,
-} from "./experiments.ts";
-export {
-  BERT_BASE_CHINESE_VOCAB,
-  dataFiles,
-  dataOverride,
-  getProfile,
-  getVariant,
-  type Masking,
-  type ModelVariant,
-  type PretrainSpec,
-  projectRoot,
-  type Q4Spec,
-  type RunArgs,
-  runDir,
-  type StudyData,
-  type StudyProfile,
-  tokenizerSettings,
-} from "./profiles.ts";
-export {
-  argsBlocks,
-  comparisonArgsDiff,
-  comparisonBlocks,
-  conclusionBlock,
-  configBlocks,
-  displayBlocks,
-  displayHtml,
-  logSummary,
-  lossOptimizerBlocks,
-  modelBlocks,
-  performanceBlocks,
-  q2Comparisons,
-  q2Intervals,
-  q2Metrics,
-  q4Comparisons,
-  q4PairedBlocks,
-  tableHtml,
-  type VariantEvaluation,
-} from "./views.ts";
-export {
-  checkNotebooksExist,
-  runStudy,
-  STUDY_NOTEBOOKS,
-  type StudyNotebook,
-  type StudyOptions,
-} from "./study.ts";
-export {
-  answerScores,
-  BOOTSTRAP,
-  compare,
-  type Comparison,
-  COMPARISON_COLUMNS,
-  comparisonRows,
-  intervalsOf,
-  METRIC_NAMES,
-  pipelineScores,
-  type QuestionScores,
-} from "./scores.ts";
-export {
-  bootstrapMean,
-  type BootstrapOptions,
-  compareSentence,
-  fmt,
-  formatInterval,
-  type Interval,
-  pairedBootstrap,
-  quantile,
-  seedSpread,
-  type Spread,
-  verdict,
-} from "./stats.ts";
+export * from "./profiles.ts";
+export * from "./run_record.ts";
+export * from "./reuse.ts";
+export * from "./study_runs.ts";
+export * from "./run_models.ts";
+export * from "./validation.ts";
+export * from "./test_prediction.ts";
+export * from "./scores.ts";
+export * from "./stats.ts";
+export * from "./format.ts";
+export * from "./display.ts";
+export * from "./q2_model.ts";
+export * from "./q2_performance.ts";
+export * from "./q2_args.ts";
+export * from "./q2_optimizer.ts";
+export * from "./log_summary.ts";
+export * from "./q4_comparison.ts";
+export * from "./metrics.ts";
+export * from "./kernel.ts";
+export * from "./runner.ts";
+export * from "./assemble.ts";
+export * from "./study.ts";

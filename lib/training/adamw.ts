@@ -25,6 +25,12 @@ export function defaultNoDecay(name: string): boolean {
   return name.includes("bias") || name.includes("LayerNorm.weight");
 }
 
+/**
+ * AdamW's defaults: β1, β2 and ε of `torch.optim.AdamW`, weight decay 0 as the scripts'
+ * `--weight_decay`. The report's optimizer text reads them from here.
+ */
+export const ADAMW_DEFAULTS = { weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
 /** AdamW hyper-parameters. */
 export interface AdamWOptions {
   /** Decoupled weight decay coefficient for decaying parameters (default 0, as the scripts). */
@@ -76,10 +82,10 @@ export class AdamW {
 
   constructor(params: Map<string, tf.Variable>, opts: AdamWOptions = {}) {
     this.params = params;
-    this.weightDecay = opts.weightDecay ?? 0;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.epsilon = opts.epsilon ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? ADAMW_DEFAULTS.weightDecay;
+    this.beta1 = opts.beta1 ?? ADAMW_DEFAULTS.beta1;
+    this.beta2 = opts.beta2 ?? ADAMW_DEFAULTS.beta2;
+    this.epsilon = opts.epsilon ?? ADAMW_DEFAULTS.epsilon;
     this.noDecay = opts.noDecay ?? defaultNoDecay;
     this.momentsOnHost = opts.momentsOnHost ?? false;
     if (!(this.beta1 >= 0 && this.beta1 < 1 && this.beta2 >= 0 && this.beta2 < 1)) {

@@ -3,7 +3,13 @@
  * logs, checkpoints/resume and a progress bar.
  * @module
  */
-export { AdamW, type AdamWOptions, type AdamWStateData, defaultNoDecay } from "./adamw.ts";
+export {
+  AdamW,
+  ADAMW_DEFAULTS,
+  type AdamWOptions,
+  type AdamWStateData,
+  defaultNoDecay,
+} from "./adamw.ts";
 export {
   createScheduler,
   lrLambda,

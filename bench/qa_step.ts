@@ -119,9 +119,9 @@ export interface QaTrainer {
   /** One training step (forward with dropout, backward, AdamW update); returns the loss. */
   trainStep(batch: QaBatch, step: number): Promise<number>;
   /**
-   * How a training batch of `b` runs, chosen by the memory plan as `train-qa` would: "plain",
-   * "gradient checkpointing" when the plain step does not fit but a checkpointed one does, or
-   * "b × m" parts when neither fits whole (see `TrainingStep` of the loop).
+   * How a training batch of `b` runs, chosen by the memory plan as `train-qa` would by default:
+   * "plain", or "plain, k × m" in parts when it does not fit whole; "gradient checkpointing" only
+   * when not even one sequence fits plain (see {@link trainingPlan}).
    */
   trainingMode(b: number): string;
   /** Forward without dropout; waits for the logits. */
@@ -135,8 +135,9 @@ export const WEIGHT_DECAY = 0.01;
 
 /**
  * How a training micro-batch of `b` sequences runs on the current backend, by the memory plan of
- * `lib/training/memory.ts`, as `train-qa` would: whole and plain when it fits; else whole with
- * gradient checkpointing when that fits; else in parts of the largest size that fits.
+ * `lib/training/memory.ts`, as `train-qa` runs it by default (no `--gradient_checkpointing`):
+ * whole when it fits, else in parts of the largest size that fits (gradient accumulation). Only
+ * when not even one sequence fits does it turn gradient checkpointing on, as a user then must.
  */
 export function trainingPlan(
   c: BenchConfig,
@@ -160,11 +161,8 @@ export function trainingPlan(
       optimizerOnHost: backend === "wasm",
     });
   const plain = plan(false);
-  if (plain.microBatch >= b) return { checkpointing: false, parts: b };
-  const ckpt = plan(true);
-  if (ckpt.microBatch >= b) return { checkpointing: true, parts: b };
-  const best = ckpt.microBatch > plain.microBatch ? ckpt : plain;
-  return { checkpointing: best === ckpt, parts: Math.max(1, best.microBatch) };
+  if (plain.microBatch >= 1) return { checkpointing: false, parts: plain.microBatch };
+  return { checkpointing: true, parts: Math.max(1, plan(true).microBatch) };
 }
 
 /** Creates the project's QA model (random init from `seed`) with AdamW and step functions. */

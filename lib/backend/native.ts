@@ -232,8 +232,18 @@ void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, i
 `;
 
 // -fno-trapping-math lets GCC turn the branch-free selects of the element-wise loops into vector
-// code (results are unchanged; no exception flags are read).
-const FLAGS = ["-O3", "-march=native", "-fno-trapping-math", "-fopenmp", "-shared", "-fPIC"];
+// code (results are unchanged; no exception flags are read). -z nodelete keeps the library (and
+// with it libgomp) mapped when Deno closes it at exit: unmapping libgomp under its idle worker
+// threads crashed about 1 exit in 12 with a segmentation fault.
+const FLAGS = [
+  "-O3",
+  "-march=native",
+  "-fno-trapping-math",
+  "-fopenmp",
+  "-shared",
+  "-fPIC",
+  "-Wl,-z,nodelete",
+];
 
 const SYMBOLS = {
   nk_set_threads: { parameters: ["i32"], result: "void" },

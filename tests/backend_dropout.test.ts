@@ -7,21 +7,12 @@ import {
   nativeKernels,
   useBackend,
 } from "../lib/backend/mod.ts";
-import { randn } from "./numeric_util.ts";
+import { assertSameBits, randn } from "./numeric_util.ts";
 
 /** x · mask computed element by element in float32 (the definition the kernels must match). */
 function reference(x: Float32Array, rate: number, seed: number): Float32Array {
   const mask = dropoutMask(x.length, rate, seed);
   return x.map((v, i) => Math.fround(v * mask[i]));
-}
-
-function sameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, what);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) {
-    if (ua[i] !== ub[i]) assert.fail(`${what}: element ${i} is ${a[i]}, want ${b[i]}`);
-  }
 }
 
 Deno.test("dropout mask: keeps 1 − rate of the values, scaled by 1/(1 − rate), fixed by the seed", () => {
@@ -56,11 +47,11 @@ Deno.test("dropout values: the JavaScript loop and the native kernel give the re
     const want = reference(xs, rate, seed);
     const js = new Float32Array(n);
     dropoutValues(xs, js, rate, seed, null);
-    sameBits(js, want, `javascript n=${n} rate=${rate} seed=${seed}`);
+    assertSameBits(js, want, `javascript n=${n} rate=${rate} seed=${seed}`);
     if (native) {
       const nat = new Float32Array(n);
       dropoutValues(xs, nat, rate, seed, native);
-      sameBits(nat, want, `native n=${n} rate=${rate} seed=${seed}`);
+      assertSameBits(nat, want, `native n=${n} rate=${rate} seed=${seed}`);
       checked++;
     }
   }
@@ -76,9 +67,9 @@ Deno.test("dropout op: same values on cpu and wasm, gradient is the same mask, n
     const before = tf.memory().numTensors;
     const [x, w] = [tf.tensor(xs, shape), tf.tensor(ws, shape)];
     const y = tf.tidy(() => dropout(x, 0.2, 9));
-    sameBits(y.dataSync() as Float32Array, reference(xs, 0.2, 9), `${backend} value`);
+    assertSameBits(y.dataSync() as Float32Array, reference(xs, 0.2, 9), `${backend} value`);
     const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(dropout(t, 0.2, 9), w)))(x);
-    sameBits(
+    assertSameBits(
       dx.dataSync() as Float32Array,
       ws.map((v, i) => Math.fround(v * mask[i])),
       `${backend} gradient`,

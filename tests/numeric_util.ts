@@ -32,3 +32,14 @@ export async function values(ts: tf.Tensor[]): Promise<Float32Array[]> {
   tf.dispose(ts);
   return out;
 }
+
+/** Asserts equal float32 bit patterns, naming the first element that differs (a deepEqual diff
+ * of large arrays takes minutes to format). */
+export function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
+  assert.equal(a.length, b.length, what);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < ua.length; i++) {
+    if (ua[i] !== ub[i]) assert.fail(`${what}: element ${i} is ${a[i]}, want ${b[i]}`);
+  }
+}

@@ -20,6 +20,7 @@ import { registerFusedOpKernels } from "./fused_ops.ts";
 import { type NativeInfo, openNative } from "./native.ts";
 import { registerSoftmaxGrad } from "./fused_softmax.ts";
 import { registerDropoutKernel } from "./fused_dropout.ts";
+import { registerNativeOps } from "./native_ops.ts";
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
 
@@ -192,6 +193,7 @@ async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
   registerFusedOpKernels();
   registerSoftmaxGrad();
   registerDropoutKernel();
+  registerNativeOps();
   muteCpuBanner();
   return { blas, native };
 }

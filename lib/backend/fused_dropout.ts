@@ -13,7 +13,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { withMemory } from "./internals.ts";
 import { type NativeKernels, nativeKernels } from "./native.ts";
 import { createRng, rngInitialState } from "../util/random.ts";
 
@@ -74,17 +74,13 @@ function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = inputs.x as tf.TensorInfo;
     const { rate, seed } = attrs as unknown as DropoutAttrs;
-    if (backendName === "cpu") {
-      const be = backend as unknown as CpuBackendLike;
-      const y = new Float32Array(tf.util.sizeFromShape(x.shape));
-      dropoutValues(be.data.get(x.dataId).values, y, rate, seed);
-      return be.makeTensorInfo(x.shape.slice(), "float32", y);
-    }
-    const be = backend as unknown as WasmBackendLike;
-    const out = be.makeOutput(x.shape.slice(), "float32");
-    // Views after the allocation (a heap growth detaches older views).
-    dropoutValues(be.typedArrayFromHeap(x), be.typedArrayFromHeap(out), rate, seed);
-    return out;
+    return withMemory(
+      backendName,
+      backend,
+      [x],
+      [x.shape.slice()],
+      ([xv], [yv]) => dropoutValues(xv, yv, rate, seed),
+    )[0];
   };
 }
 

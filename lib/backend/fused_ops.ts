@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { withMemory } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 
 /** Kernel names registered for cpu and wasm. */
@@ -150,29 +150,6 @@ export function layerNormGradValues(
 }
 
 // ---- kernels over the backends' memory -------------------------------------------------------
-
-/**
- * Allocates float32 outputs of `shapes`, then calls `body` with views of the inputs and outputs
- * (wasm: views are taken after every allocation, since a heap growth detaches older views).
- */
-function withMemory(
-  backendName: "cpu" | "wasm",
-  backend: unknown,
-  inputs: tf.TensorInfo[],
-  shapes: number[][],
-  body: (ins: Float32Array[], outs: Float32Array[]) => void,
-): tf.TensorInfo[] {
-  if (backendName === "cpu") {
-    const be = backend as CpuBackendLike;
-    const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
-    body(inputs.map((t) => be.data.get(t.dataId).values), outs);
-    return outs.map((o, i) => be.makeTensorInfo(shapes[i], "float32", o));
-  }
-  const be = backend as WasmBackendLike;
-  const infos = shapes.map((s) => be.makeOutput(s, "float32"));
-  body(inputs.map((t) => be.typedArrayFromHeap(t)), infos.map((t) => be.typedArrayFromHeap(t)));
-  return infos;
-}
 
 function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
   return {

@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { withMemory } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 
 /** Kernel name (cpu and wasm, with the native kernels only). */
@@ -31,22 +31,13 @@ function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
     const native = nativeKernels();
     if (!native) throw new Error(`${SOFTMAX_GRAD_KERNEL}: native kernels are not loaded`);
     const h = y.shape[y.shape.length - 1];
-    if (backendName === "cpu") {
-      const be = backend as unknown as CpuBackendLike;
-      const out = new Float32Array(tf.util.sizeFromShape(y.shape));
-      native.softmaxGrad(be.data.get(dy.dataId).values, be.data.get(y.dataId).values, out, h);
-      return be.makeTensorInfo(y.shape.slice(), "float32", out);
-    }
-    const be = backend as unknown as WasmBackendLike;
-    const out = be.makeOutput(y.shape.slice(), "float32");
-    // Views after the allocation (a heap growth detaches older views).
-    native.softmaxGrad(
-      be.typedArrayFromHeap(dy),
-      be.typedArrayFromHeap(y),
-      be.typedArrayFromHeap(out),
-      h,
-    );
-    return out;
+    return withMemory(
+      backendName,
+      backend,
+      [dy, y],
+      [y.shape.slice()],
+      ([dyv, yv], [dxv]) => native.softmaxGrad(dyv, yv, dxv, h),
+    )[0];
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * The few members of tfjs's cpu and wasm backends that the project's float32 kernels use. They
- * are not part of tfjs's public types; kernels cast the `backend` argument to these.
+ * The few members of tfjs's cpu and wasm backends that the project's float32 kernels use (they
+ * are not part of tfjs's public types; kernels cast the `backend` argument to these), and the
+ * helper that hands a kernel views of its inputs and new outputs on either backend.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 
 /** The cpu backend: tensor values live in JavaScript arrays. */
 export interface CpuBackendLike {
@@ -15,4 +16,27 @@ export interface CpuBackendLike {
 export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Allocates float32 outputs of `shapes`, then calls `body` with views of the inputs and outputs
+ * (wasm: views are taken after every allocation, since a heap growth detaches older views).
+ */
+export function withMemory(
+  backendName: "cpu" | "wasm",
+  backend: unknown,
+  inputs: tf.TensorInfo[],
+  shapes: number[][],
+  body: (ins: Float32Array[], outs: Float32Array[]) => void,
+): tf.TensorInfo[] {
+  if (backendName === "cpu") {
+    const be = backend as CpuBackendLike;
+    const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
+    body(inputs.map((t) => be.data.get(t.dataId).values), outs);
+    return outs.map((o, i) => be.makeTensorInfo(shapes[i], "float32", o));
+  }
+  const be = backend as WasmBackendLike;
+  const infos = shapes.map((s) => be.makeOutput(s, "float32"));
+  body(inputs.map((t) => be.typedArrayFromHeap(t)), infos.map((t) => be.typedArrayFromHeap(t)));
+  return infos;
 }

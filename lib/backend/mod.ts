@@ -53,6 +53,7 @@ export {
   dropoutValues,
   registerDropoutKernel,
 } from "./fused_dropout.ts";
+export { NATIVE_OP_KERNELS, registerNativeOps } from "./native_ops.ts";
 export { registerSoftmaxGrad, SOFTMAX_GRAD_KERNEL, softmaxGradComposite } from "./fused_softmax.ts";
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
 export { type BackendPlan, type Candidate, planBackends } from "./rules.ts";

@@ -2,7 +2,8 @@
  * Optional native kernels (C, 2+ threads through OpenMP) for the element-wise work of BERT
  * training that stays single-threaded on wasm: AdamW over every parameter, exact GELU forward and
  * backward, the softmax gradient, dropout (mask drawn in C, same stream as JavaScript),
- * LayerNorm forward and backward, and column sums (bias gradients). They run over Deno's FFI directly on the tensors' memory
+ * LayerNorm forward and backward, column sums (bias gradients), softmax, and adds of same-shape
+ * or bias-shaped tensors. They run over Deno's FFI directly on the tensors' memory
  * (the wasm heap or the cpu backend's arrays: no copies in or out).
  *
  * The C source below is compiled once per machine with the system C compiler
@@ -196,6 +197,51 @@ int nk_layernorm_grad(const float *dy, const float *x, const float *gamma, const
   return 0;
 }
 
+/* out = a + b, b repeated every m elements (m = n: same shapes; m = the trailing size: a bias). */
+void nk_add(const float *a, const float *b, float *out, int64_t n, int64_t m) {
+  if (m == n) {
+    #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    return;
+  }
+  if (m == 1) {
+    float c = b[0];
+    #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + c;
+    return;
+  }
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t r = 0; r < n / m; r++) {
+    const float *ar = a + r * m;
+    float *o = out + r * m;
+    #pragma omp simd
+    for (int64_t j = 0; j < m; j++) o[j] = ar[j] + b[j];
+  }
+}
+
+/* Softmax over rows of h: exp(x - max) / sum. Terms below e^-87 (masked positions) are 0, as
+   expf gives them. */
+void nk_softmax(const float *x, float *y, int64_t rows, int64_t h) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * h;
+    float *yr = y + r * h;
+    float mx = xr[0], s = 0.0f;
+    #pragma omp simd reduction(max:mx)
+    for (int64_t j = 0; j < h; j++) mx = xr[j] > mx ? xr[j] : mx;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) {
+      float d = xr[j] - mx;
+      float e = d < -87.0f ? 0.0f : nk_exp(d);
+      yr[j] = e;
+      s += e;
+    }
+    float inv = 1.0f / s;
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) yr[j] *= inv;
+  }
+}
+
 #define COL_CHUNK 64
 
 /* Column sums of x viewed as [outer, inner] (bias gradients), each column accumulated over the
@@ -274,6 +320,8 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer", "buffer", "i64", "i64"],
     result: "void",
   },
+  nk_add: { parameters: ["buffer", "buffer", "buffer", "i64", "i64"], result: "void" },
+  nk_softmax: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
   nk_col_sum: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
   nk_dropout: { parameters: ["buffer", "buffer", "i64", "u32", "u64", "f32"], result: "void" },
   nk_layernorm: {
@@ -304,6 +352,10 @@ export interface NativeKernels {
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
+  /** `out = a + b` with `b` repeated over `out` (its length divides `a`'s). */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** Softmax over rows of `h` values (max subtracted; e^-87 and below count as 0). */
+  softmax(x: Float32Array, y: Float32Array, h: number): void;
   /** Column sums of `x` viewed as `[rows, out.length]` (see `sumLeadingRows`; same bits). */
   colSum(x: Float32Array, out: Float32Array): void;
   /** `y = x · mask` with the mask `dropoutMask(init, keep)` would draw (see `fused_dropout.ts`);
@@ -466,6 +518,8 @@ export async function openNative(): Promise<NativeInfo> {
       gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
       geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
       softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
+      add: (a, b, out) => s.nk_add(a, b, out, BigInt(out.length), BigInt(b.length)),
+      softmax: (x, y, h) => s.nk_softmax(x, y, BigInt(y.length / h), BigInt(h)),
       colSum: (x, out) => s.nk_col_sum(x, out, BigInt(x.length / out.length), BigInt(out.length)),
       dropout: (x, y, init, threshold, scale) =>
         s.nk_dropout(x, y, BigInt(y.length), init, BigInt(threshold), scale),

@@ -22,6 +22,7 @@ import {
   makeBertConfig,
   readConfig,
   saveModel,
+  SHAPE_FIELDS,
   type Task,
 } from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
@@ -142,16 +143,7 @@ export async function loadModelAndTokenizer(
     model = await loadPretrained(args.model_name_or_path!, task, { seed: args.seed ?? 42, log });
     if (args.config_name) {
       // A separate config can only change what does not change shapes (dropout rates).
-      const shapeKeys = [
-        "vocab_size",
-        "hidden_size",
-        "num_hidden_layers",
-        "num_attention_heads",
-        "intermediate_size",
-        "max_position_embeddings",
-        "type_vocab_size",
-      ];
-      for (const k of shapeKeys) {
+      for (const k of SHAPE_FIELDS) {
         if (config[k] !== model.config[k]) {
           model.dispose();
           throw new Error(

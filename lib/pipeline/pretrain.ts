@@ -46,6 +46,7 @@ import {
 } from "./setup.ts";
 import {
   checkpointing,
+  MC_DEFAULTS,
   type OptimizationArgs,
   type RunDefaults,
   type RunnerOptions,
@@ -87,20 +88,11 @@ export const MLM_DEFAULTS: RunDefaults & {
 } = {
   model_type: "bert",
   masking: "wwm",
-  max_seq_length: 128,
+  // Sequence length, batches and optimiser: the same defaults as run_swag_no_trainer.py.
+  ...MC_DEFAULTS,
   mlm_probability: 0.15,
   validation_split_percentage: 5,
   line_by_line: false,
-  pad_to_max_length: false,
-  per_device_train_batch_size: 8,
-  per_device_eval_batch_size: 8,
-  learning_rate: 5e-5,
-  weight_decay: 0,
-  num_train_epochs: 3,
-  gradient_accumulation_steps: 1,
-  lr_scheduler_type: "linear",
-  num_warmup_steps: 0,
-  seed: 42,
 };
 
 /** What the pretraining corpus is made of (logged and written to `corpus.json`). */

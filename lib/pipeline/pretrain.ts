@@ -47,6 +47,7 @@ import {
 import {
   checkpointing,
   MC_DEFAULTS,
+  NEEDS_OUTPUT_DIR,
   type OptimizationArgs,
   type RunDefaults,
   type RunnerOptions,
@@ -165,7 +166,11 @@ export async function loadMlmCorpus(
   return { texts, paragraphs: contexts.length, questions };
 }
 
-function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
+/**
+ * Checks the arguments (defaults filled) before any work: the one owner of these rules, which
+ * `pretrain-mlm` also runs to refuse bad flags early.
+ */
+export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   const t = "pretrain-mlm";
   for (
     const k of [
@@ -200,8 +205,9 @@ function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
     throw new Error(`${t}: model_type must be "bert" (the only architecture here)`);
   }
   if (!a.context_file) throw new Error(`${t}: context_file is required`);
+  checkpointing(a.checkpointing_steps);
   if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${t}: checkpointing_steps / resume_from_checkpoint need output_dir`);
+    throw new Error(`${t}: ${NEEDS_OUTPUT_DIR}`);
   }
 }
 
@@ -228,8 +234,7 @@ export async function pretrainMaskedLm(
 ): Promise<PretrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const a = withDefaults(args, MLM_DEFAULTS);
-  validate(a);
-  checkpointing(a.checkpointing_steps);
+  checkPretrainArgs(a);
   const corpus = await loadMlmCorpus(a.context_file, a.train_file);
   const segmenter = opts.segmenter ??
     await loadSegmenter({ kind: a.masking === "wwm" ? "jieba" : "char" });

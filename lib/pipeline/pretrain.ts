@@ -35,7 +35,7 @@ import {
   type WordSegmenter,
 } from "../pretraining/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
-import { countCorrect, mlmLoss, train } from "../training/mod.ts";
+import { checkTrainingArgs, countCorrect, mlmLoss, train } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import {
@@ -45,9 +45,8 @@ import {
   saveModelAndTokenizer,
 } from "./setup.ts";
 import {
-  checkpointing,
+  checkRunnerArgs,
   MC_DEFAULTS,
-  NEEDS_OUTPUT_DIR,
   type OptimizationArgs,
   type RunDefaults,
   type RunnerOptions,
@@ -172,25 +171,8 @@ export async function loadMlmCorpus(
  */
 export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   const t = "pretrain-mlm";
-  for (
-    const k of [
-      "max_seq_length",
-      "per_device_train_batch_size",
-      "per_device_eval_batch_size",
-      "num_train_epochs",
-      "gradient_accumulation_steps",
-    ] as const
-  ) {
-    if (!(Number.isInteger(a[k]) && a[k] > 0)) {
-      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(a[k])}`);
-    }
-  }
-  for (const k of ["max_train_steps", "max_train_samples"] as const) {
-    const v = a[k];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
+  checkTrainingArgs(toLoopArgs(a));
+  checkRunnerArgs(a as unknown as Record<string, unknown>, t);
   if (!(a.mlm_probability > 0 && a.mlm_probability < 1)) {
     throw new Error(`${t}: mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
   }
@@ -203,11 +185,6 @@ export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   }
   if (a.model_type !== "bert") {
     throw new Error(`${t}: model_type must be "bert" (the only architecture here)`);
-  }
-  if (!a.context_file) throw new Error(`${t}: context_file is required`);
-  checkpointing(a.checkpointing_steps);
-  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${t}: ${NEEDS_OUTPUT_DIR}`);
   }
 }
 

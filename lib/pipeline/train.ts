@@ -27,6 +27,7 @@ import type { BertTokenizer } from "../tokenization/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   backendMemoryLimit,
+  checkTrainingArgs,
   countCorrect,
   describePlan,
   doesNotFitError,
@@ -191,43 +192,15 @@ export function checkpointing(v: string | number | undefined): "epoch" | number 
 }
 
 /**
- * Checks a runner's arguments (defaults filled) before any work: the one owner of these rules,
- * which the training commands also run to refuse bad flags early. QA's window arguments are
- * checked for `train-qa`.
+ * Checks a runner's arguments (defaults filled) before any work: the loop's hyper-parameters by
+ * their owner (`checkTrainingArgs`), then the rules of the task runners, which they own; QA's
+ * window arguments for `train-qa`. The training commands run it too, to refuse bad flags early.
  */
-export function checkTaskArgs(args: object, task: "train-mc" | "train-qa" | "pretrain-mlm"): void {
+export function checkTaskArgs(args: object, task: "train-mc" | "train-qa"): void {
   const a = args as Record<string, unknown>;
-  const posInt = [
-    "max_seq_length",
-    "per_device_train_batch_size",
-    "per_device_eval_batch_size",
-    "num_train_epochs",
-    "gradient_accumulation_steps",
-  ];
-  for (const k of posInt) {
-    const v = a[k];
-    if (!(Number.isInteger(v) && (v as number) > 0)) {
-      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
-  for (const k of ["max_train_steps", "max_train_samples", "max_eval_samples"]) {
-    const v = a[k];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
-      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
-  for (const k of ["learning_rate", "weight_decay", "num_warmup_steps"]) {
-    const v = a[k] as number;
-    if (!(typeof v === "number" && v >= 0)) {
-      throw new Error(`${task}: ${k} must be >= 0, got ${JSON.stringify(v)}`);
-    }
-  }
+  checkTrainingArgs(toLoopArgs(args as OptimizationArgs));
+  checkRunnerArgs(a, task);
   if (!a.train_file) throw new Error(`${task}: train_file is required`);
-  if (!a.context_file) throw new Error(`${task}: context_file is required`);
-  checkpointing(a.checkpointing_steps as string | number | undefined);
-  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${task}: ${NEEDS_OUTPUT_DIR}`);
-  }
   if (task !== "train-qa") return;
   for (const k of ["doc_stride", "n_best_size", "max_answer_length"]) {
     const v = a[k];
@@ -239,6 +212,35 @@ export function checkTaskArgs(args: object, task: "train-mc" | "train-qa" | "pre
     throw new Error(
       `train-qa: doc_stride ${a.doc_stride} must be smaller than max_seq_length ${a.max_seq_length}`,
     );
+  }
+}
+
+/**
+ * The rules every runner (fine-tuning and pretraining) has beyond the loop's: sequence length,
+ * evaluation batch, sample limits, the optimiser's other values, checkpoints need a folder.
+ */
+export function checkRunnerArgs(a: Record<string, unknown>, task: string): void {
+  for (const k of ["max_seq_length", "per_device_eval_batch_size"]) {
+    const v = a[k];
+    if (!(Number.isInteger(v) && (v as number) > 0)) {
+      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const k of ["max_train_samples", "max_eval_samples"]) {
+    const v = a[k];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
+      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const k of ["weight_decay", "num_warmup_steps"]) {
+    const v = a[k] as number;
+    if (!(typeof v === "number" && v >= 0)) {
+      throw new Error(`${task}: ${k} must be >= 0, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (!a.context_file) throw new Error(`${task}: context_file is required`);
+  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
+    throw new Error(`${task}: ${NEEDS_OUTPUT_DIR}`);
   }
 }
 

@@ -53,6 +53,7 @@ export {
   type ProgressUpdate,
 } from "./progress.ts";
 export {
+  checkTrainingArgs,
   epochOrder,
   globalNorm,
   loadVariables,

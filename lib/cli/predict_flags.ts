@@ -5,12 +5,39 @@
  * @module
  */
 import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { announceBackend } from "./backend_line.ts";
+import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { type BertModel, loadPretrained } from "../models/mod.ts";
 import { type PipelineOptions, readTrainingArgs } from "../pipeline/mod.ts";
 
+/** The pipeline commands. */
+export type PipelineCommand = "predict" | "evaluate";
+
+/** The questions file each pipeline command reads: its flag, the split it holds, its help. */
+const QUESTIONS: Record<
+  PipelineCommand,
+  { flag: "test_file" | "validation_file"; split: "test" | "valid"; help: string }
+> = {
+  predict: { flag: "test_file", split: "test", help: "Questions (id, question, paragraphs)" },
+  evaluate: {
+    flag: "validation_file",
+    split: "valid",
+    help: "Questions with relevant and answer (valid.json, or test_gold.json of the sample)",
+  },
+};
+
+/** The flags of a pipeline command: its questions file, the shared ones, then `extra`. */
+export function pipelineCommandFlags(
+  command: PipelineCommand,
+  extra: Record<string, FlagSpec>,
+): Record<string, FlagSpec> {
+  const q = QUESTIONS[command];
+  return { [q.flag]: { type: "string", required: true, help: q.help }, ...pipelineFlags, ...extra };
+}
+
 /** Flags common to `predict` and `evaluate`. */
-export const pipelineFlags: Record<string, FlagSpec> = {
+const pipelineFlags: Record<string, FlagSpec> = {
   context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
   mc_model: {
     type: "string",
@@ -55,7 +82,7 @@ function mustExist(path: string, flag: string, dir: boolean) {
 }
 
 /** Checks the paths given on the command line (before any loading). */
-export async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
+async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
   for (const f of files) {
     if (flags[f] !== undefined) await mustExist(String(flags[f]), f, false);
   }
@@ -69,8 +96,40 @@ export interface LoadedPipeline {
   options: PipelineOptions;
 }
 
+/** What a pipeline command works on: its questions, the paragraphs and both models. */
+export interface PipelineRun extends LoadedPipeline {
+  examples: AdlExample[];
+  contexts: string[];
+}
+
+/**
+ * Checks the paths, loads the questions file and both models (after the backend line), runs
+ * `use` on them and disposes the models, also when `use` fails.
+ */
+export async function withPipeline(
+  flags: ParsedFlags,
+  command: PipelineCommand,
+  use: (run: PipelineRun) => Promise<void>,
+): Promise<void> {
+  const questions = QUESTIONS[command];
+  await checkPaths(flags, [questions.flag, "context_file"]);
+  const log = (m: string) => console.error(m);
+  const contexts = await loadContexts(String(flags.context_file));
+  const examples = await loadExamples(String(flags[questions.flag]), contexts, {
+    split: questions.split,
+  });
+  await announceBackend();
+  const p = await loadPipeline(flags, log);
+  try {
+    await use({ ...p, examples, contexts });
+  } finally {
+    p.mc.model.dispose();
+    p.qa.model.dispose();
+  }
+}
+
 /** Loads both models and resolves the sequence settings. */
-export async function loadPipeline(
+async function loadPipeline(
   flags: ParsedFlags,
   log: (m: string) => void,
 ): Promise<LoadedPipeline> {

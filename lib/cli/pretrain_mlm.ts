@@ -4,16 +4,19 @@
  * jieba words, as `chinese-roberta-wwm-ext`; or per-token masking, as `bert-base-chinese`).
  * @module
  */
-import {
-  checkPath,
-  type CommandSpec,
-  type FlagSpec,
-  type ParsedFlags,
-  UsageError,
-} from "./args.ts";
-import { checkpointingFlag, summary, trainingFlags } from "./train_flags.ts";
+import { checkPath, type CommandSpec, type FlagSpec, type ParsedFlags } from "./args.ts";
+import { asUsage, summary, trainingFlags } from "./train_flags.ts";
 import { announceBackend } from "./backend_line.ts";
-import { MC_DEFAULTS, MLM_DEFAULTS, type PretrainArgs, pretrainMaskedLm } from "../pipeline/mod.ts";
+import {
+  checkModelSource,
+  checkpointing,
+  checkPretrainArgs,
+  MC_DEFAULTS,
+  MLM_DEFAULTS,
+  type PretrainArgs,
+  pretrainMaskedLm,
+  withDefaults,
+} from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
 function pretrainFlags(): Record<string, FlagSpec> {
@@ -109,19 +112,13 @@ export async function run(flags: ParsedFlags): Promise<void> {
   if (a.train_file) await exists(a.train_file, "train_file");
   if (a.model_name_or_path) await exists(a.model_name_or_path, "model_name_or_path");
   if (a.tokenizer_name) await exists(a.tokenizer_name, "tokenizer_name");
-  if (!a.model_name_or_path && !a.tokenizer_name) {
-    throw new UsageError("training from scratch needs --tokenizer_name (a folder with vocab.txt)");
-  }
-  if (a.model_name_or_path && a.config_overrides) {
-    throw new UsageError("--config_overrides only applies when training from scratch");
-  }
-  if (!(a.mlm_probability! > 0 && a.mlm_probability! < 1)) {
-    throw new UsageError(`--mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
-  }
-  const cs = a.checkpointing_steps;
-  if (cs !== undefined) a.checkpointing_steps = checkpointingFlag(cs);
-  if ((cs !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new UsageError("--checkpointing_steps / --resume_from_checkpoint need --output_dir");
+  asUsage(() => {
+    checkModelSource(a);
+    checkPretrainArgs(withDefaults(a, MLM_DEFAULTS));
+  });
+  // Saved in training_args.json as the number the run uses.
+  if (a.checkpointing_steps !== undefined) {
+    a.checkpointing_steps = checkpointing(a.checkpointing_steps);
   }
   await announceBackend();
   const r = await pretrainMaskedLm(a, { progress: flags.progress as ProgressMode });

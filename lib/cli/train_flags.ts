@@ -5,11 +5,26 @@
  */
 import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { SCHEDULER_TYPES } from "../training/mod.ts";
-import { checkpointing, type MC_DEFAULTS, type TaskTrainArgs } from "../pipeline/mod.ts";
+import {
+  checkModelSource,
+  checkpointing,
+  checkTaskArgs,
+  type MC_DEFAULTS,
+  type QA_DEFAULTS,
+  type TaskTrainArgs,
+  withDefaults,
+} from "../pipeline/mod.ts";
+
+/** Bounds and help of the flags only `train-qa` has (window overlap, answer decoding). */
+const QA_FLAGS = {
+  doc_stride: { min: 0, help: "Overlap of consecutive windows" },
+  n_best_size: { min: 1, help: "Start/end candidates per window when decoding" },
+  max_answer_length: { min: 1, help: "Longest answer in tokens" },
+};
 
 /** The flag table for a training command, with `defaults` from the task runner. */
 export function trainingFlags(
-  defaults: typeof MC_DEFAULTS,
+  defaults: typeof MC_DEFAULTS & Partial<typeof QA_DEFAULTS>,
   task: "mc" | "qa",
 ): Record<string, FlagSpec> {
   const f: Record<string, FlagSpec> = {
@@ -49,9 +64,13 @@ export function trainingFlags(
         : "Tokens per window, specials included; longer contexts are split into windows",
     },
   };
-  if (task === "qa") {
-    f.doc_stride = { type: "int", min: 0, default: 128, help: "Overlap of consecutive windows" };
-  }
+  // QA's own int flags, with the runner's defaults.
+  const qaFlag = (name: keyof typeof QA_FLAGS): FlagSpec => ({
+    type: "int",
+    ...QA_FLAGS[name],
+    default: defaults[name],
+  });
+  if (task === "qa") f.doc_stride = qaFlag("doc_stride");
   Object.assign(
     f,
     {
@@ -152,13 +171,8 @@ export function trainingFlags(
     } satisfies Record<string, FlagSpec>,
   );
   if (task === "qa") {
-    f.n_best_size = {
-      type: "int",
-      min: 1,
-      default: 20,
-      help: "Start/end candidates per window when decoding",
-    };
-    f.max_answer_length = { type: "int", min: 1, default: 30, help: "Longest answer in tokens" };
+    f.n_best_size = qaFlag("n_best_size");
+    f.max_answer_length = qaFlag("max_answer_length");
   }
   f.progress = {
     type: "string",
@@ -173,8 +187,24 @@ function mustExist(path: string, flag: string, kind: "file" | "dir") {
   return checkPath(path, flag, kind);
 }
 
-/** Converts parsed flags to runner arguments, checking paths and combinations first. */
-export async function toTaskArgs(flags: ParsedFlags): Promise<TaskTrainArgs> {
+/** Runs a check of the pipeline (the owner of the rule) with its error as a usage error. */
+export function asUsage(check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/**
+ * Converts parsed flags to runner arguments: paths checked here, the rules of the arguments by
+ * their owners in the pipeline (`checkModelSource`, `checkTaskArgs`), before any work.
+ */
+export async function toTaskArgs(
+  flags: ParsedFlags,
+  defaults: typeof MC_DEFAULTS,
+  task: "train-mc" | "train-qa",
+): Promise<TaskTrainArgs> {
   const args: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== "progress") args[k] = v;
   const a = args as unknown as TaskTrainArgs;
@@ -186,32 +216,16 @@ export async function toTaskArgs(flags: ParsedFlags): Promise<TaskTrainArgs> {
   if (a.config_name) {
     await mustExist(a.config_name, "config_name", a.config_name.endsWith(".json") ? "file" : "dir");
   }
-  if (!a.model_name_or_path && !a.tokenizer_name) {
-    throw new UsageError(
-      "training from scratch needs --tokenizer_name (a folder with vocab.txt); or pass " +
-        "--model_name_or_path",
-    );
+  if (a.resume_from_checkpoint && a.resume_from_checkpoint !== "latest") {
+    await mustExist(a.resume_from_checkpoint, "resume_from_checkpoint", "dir");
   }
-  if (a.model_name_or_path && a.config_overrides) {
-    throw new UsageError("--config_overrides only applies when training from scratch");
-  }
+  asUsage(() => {
+    checkModelSource(a);
+    checkTaskArgs(withDefaults(a, defaults), task);
+  });
+  // Saved in training_args.json as the number the run uses.
   if (a.checkpointing_steps !== undefined) {
-    a.checkpointing_steps = checkpointingFlag(a.checkpointing_steps);
-    if (!a.output_dir) throw new UsageError("--checkpointing_steps needs --output_dir");
-  }
-  if (a.resume_from_checkpoint) {
-    if (!a.output_dir) throw new UsageError("--resume_from_checkpoint needs --output_dir");
-    if (a.resume_from_checkpoint !== "latest") {
-      await mustExist(a.resume_from_checkpoint, "resume_from_checkpoint", "dir");
-    }
-  }
-  const qa = a as { doc_stride?: number; max_seq_length?: number };
-  if (qa.doc_stride !== undefined && qa.max_seq_length !== undefined) {
-    if (qa.doc_stride >= qa.max_seq_length) {
-      throw new UsageError(
-        `--doc_stride ${qa.doc_stride} must be smaller than --max_seq_length ${qa.max_seq_length}`,
-      );
-    }
+    a.checkpointing_steps = checkpointing(a.checkpointing_steps);
   }
   return a;
 }
@@ -228,13 +242,4 @@ export function summary(
   ).join(" ");
   return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
-}
-
-/** `--checkpointing_steps` through the pipeline's one parser, its error as a usage error. */
-export function checkpointingFlag(v: string | number): "epoch" | number | undefined {
-  try {
-    return checkpointing(v);
-  } catch (e) {
-    throw new UsageError(`--${(e as Error).message}`);
-  }
 }

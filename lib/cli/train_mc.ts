@@ -30,7 +30,7 @@ export const spec: CommandSpec = {
 
 /** Runs `train-mc`. */
 export async function run(flags: ParsedFlags): Promise<void> {
-  const args = await toTaskArgs(flags);
+  const args = await toTaskArgs(flags, MC_DEFAULTS, "train-mc");
   await announceBackend();
   const r = await trainMultipleChoice(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();

@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 
 /** Runs `train-qa`. */
 export async function run(flags: ParsedFlags): Promise<void> {
-  const args = await toTaskArgs(flags) as QaTrainArgs;
+  const args = await toTaskArgs(flags, QA_DEFAULTS, "train-qa") as QaTrainArgs;
   await announceBackend();
   const r = await trainQuestionAnswering(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();

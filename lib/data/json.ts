@@ -95,58 +95,43 @@ export function findJsonError(text: string): { pos: number; reason: string } | n
       } else i++;
     }
   };
+  // After the opening bracket: `item`s separated by commas up to `close`, or nothing.
+  const items = (close: "}" | "]", item: () => void, what: string): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      item();
+      ws();
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      fail(`expected ',' or '${close}' after ${what}, found ${show()}`);
+    }
+  };
+  const member = (): void => {
+    ws();
+    if (text[i] !== '"') fail(`expected a double-quoted property name, found ${show()}`);
+    str();
+    ws();
+    if (text[i] !== ":") fail(`expected ':' after a property name, found ${show()}`);
+    i++;
+    value();
+  };
   const value = (): void => {
     ws();
     if (i >= n) fail("");
     const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail(`expected a double-quoted property name, found ${show()}`);
-        str();
-        ws();
-        if (text[i] !== ":") fail(`expected ':' after a property name, found ${show()}`);
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        fail(`expected ',' or '}' after a property value, found ${show()}`);
-      }
-    }
-    if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        fail(`expected ',' or ']' after an array element, found ${show()}`);
-      }
-    }
+    if (c === "{") return items("}", member, "a property value");
+    if (c === "[") return items("]", value, "an array element");
     if (c === '"') return str();
     for (const lit of ["true", "false", "null"]) {
       if (c === lit[0]) {

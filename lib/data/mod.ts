@@ -3,28 +3,9 @@
  * deterministic sample dataset and the corpus vocabulary builder.
  * @module
  */
-export {
-  type AdlAnswer,
-  type AdlExample,
-  type AdlSplit,
-  DataError,
-  type DataProblem,
-  formatProblem,
-  type SkippedRecord,
-} from "./types.ts";
-export { findJsonError, lineColumn, parseJsonText, readJsonFile, readTextStrict } from "./json.ts";
-export {
-  type AdlDataset,
-  type AdlDatasetFiles,
-  type ExamplesReport,
-  loadAdlDataset,
-  loadContexts,
-  loadExamples,
-  type LoadExamplesOptions,
-  readExamples,
-  validateContexts,
-  validateExamples,
-} from "./load.ts";
+export * from "./types.ts";
+export * from "./json.ts";
+export * from "./load.ts";
 export { dataJson, toFileRecords, writeContexts, writeExamples } from "./write.ts";
 export {
   codePointTable,

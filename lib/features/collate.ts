@@ -62,11 +62,43 @@ function paddedLength(longest: number, opts: CollateOptions): number {
   return longest;
 }
 
-function fillRows(rows: number[][], length: number, pad: number): Int32Array {
+function fillRows(rows: readonly (readonly number[])[], length: number, pad: number): Int32Array {
   const out = new Int32Array(rows.length * length);
   if (pad !== 0) out.fill(pad);
   rows.forEach((r, i) => out.set(r, i * length));
   return out;
+}
+
+/** One encoded sequence: a QA window, or one choice of an MC example. */
+interface Encoding {
+  inputIds: readonly number[];
+  tokenTypeIds: readonly number[];
+  attentionMask: readonly number[];
+}
+
+/**
+ * The three encoding tensors of a batch, every sequence padded to one length (padding values in
+ * the module doc); `lead` is the shape before the length, `name` the caller (for errors).
+ */
+function padEncodings(
+  name: string,
+  seqs: readonly Encoding[],
+  lead: number[],
+  padId: number,
+  opts: CollateOptions,
+): Record<keyof Encoding, IntTensorData> {
+  if (seqs.length === 0) throw new RangeError(`${name}: empty batch`);
+  const len = paddedLength(Math.max(...seqs.map((q) => q.inputIds.length)), opts);
+  const shape = [...lead, len];
+  const column = (key: keyof Encoding, pad: number): IntTensorData => ({
+    data: fillRows(seqs.map((q) => q[key]), len, pad),
+    shape,
+  });
+  return {
+    inputIds: column("inputIds", padId),
+    tokenTypeIds: column("tokenTypeIds", 0),
+    attentionMask: column("attentionMask", 0),
+  };
 }
 
 function optionalColumn(values: (number | undefined)[], name: string): IntTensorData | undefined {
@@ -86,14 +118,7 @@ export function collateQa(
   padId: number,
   opts: CollateOptions = {},
 ): QaBatch {
-  if (features.length === 0) throw new RangeError("collateQa: empty batch");
-  const len = paddedLength(Math.max(...features.map((f) => f.inputIds.length)), opts);
-  const shape = [features.length, len];
-  const batch: QaBatch = {
-    inputIds: { data: fillRows(features.map((f) => f.inputIds), len, padId), shape },
-    tokenTypeIds: { data: fillRows(features.map((f) => f.tokenTypeIds), len, 0), shape },
-    attentionMask: { data: fillRows(features.map((f) => f.attentionMask), len, 0), shape },
-  };
+  const batch: QaBatch = padEncodings("collateQa", features, [features.length], padId, opts);
   const sp = optionalColumn(features.map((f) => f.startPosition), "startPosition");
   const ep = optionalColumn(features.map((f) => f.endPosition), "endPosition");
   if (sp) batch.startPositions = sp;
@@ -107,8 +132,7 @@ export function collateMc(
   padId: number,
   opts: CollateOptions = {},
 ): McBatch {
-  if (features.length === 0) throw new RangeError("collateMc: empty batch");
-  const choices = features[0].inputIds.length;
+  const choices = features[0]?.inputIds.length;
   for (const f of features) {
     if (f.inputIds.length !== choices) {
       throw new RangeError(
@@ -117,14 +141,14 @@ export function collateMc(
       );
     }
   }
-  const longest = Math.max(...features.flatMap((f) => f.inputIds.map((r) => r.length)));
-  const len = paddedLength(longest, opts);
-  const shape = [features.length, choices, len];
-  const batch: McBatch = {
-    inputIds: { data: fillRows(features.flatMap((f) => f.inputIds), len, padId), shape },
-    tokenTypeIds: { data: fillRows(features.flatMap((f) => f.tokenTypeIds), len, 0), shape },
-    attentionMask: { data: fillRows(features.flatMap((f) => f.attentionMask), len, 0), shape },
-  };
+  const seqs = features.flatMap((f) =>
+    f.inputIds.map((inputIds, c) => ({
+      inputIds,
+      tokenTypeIds: f.tokenTypeIds[c],
+      attentionMask: f.attentionMask[c],
+    }))
+  );
+  const batch: McBatch = padEncodings("collateMc", seqs, [features.length, choices], padId, opts);
   const labels = optionalColumn(features.map((f) => f.label), "label");
   if (labels) batch.labels = labels;
   return batch;

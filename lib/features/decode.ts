@@ -101,16 +101,17 @@ function groupFeatures(
 }
 
 /**
- * All valid candidate spans of one example (from the given feature indices), best first.
- * Exposed for inspection; {@link postprocessQaPredictions} keeps the first.
+ * All valid candidate spans of one example over its windows, best first: every feature, or the
+ * ones at `featureIndices` when given (the windows of one example among many). Exposed for
+ * inspection; {@link postprocessQaPredictions} keeps the first.
  */
 export function spanCandidates(
   context: string,
-  featureIndices: readonly number[],
   features: readonly QaFeature[],
   startLogits: readonly ArrayLike<number>[],
   endLogits: readonly ArrayLike<number>[],
   opts: DecodeOptions = {},
+  featureIndices: readonly number[] = features.map((_, i) => i),
 ): SpanCandidate[] {
   const nBest = opts.nBestSize ?? 20;
   const maxLen = opts.maxAnswerLength ?? 30;
@@ -178,7 +179,7 @@ export function postprocessQaPredictions(
 ): QaPrediction[] {
   const groups = groupFeatures(inputs, features, startLogits, endLogits);
   return inputs.map((inp, i) => {
-    const best = spanCandidates(inp.context, groups[i], features, startLogits, endLogits, opts)[0];
+    const best = spanCandidates(inp.context, features, startLogits, endLogits, opts, groups[i])[0];
     if (!best) return { id: inp.id, text: "", score: 0, start: -1 };
     return { id: inp.id, text: best.text, score: best.score, start: best.startChar };
   });

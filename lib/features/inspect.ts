@@ -178,8 +178,7 @@ export function decodingHtml(
   endLogits: readonly ArrayLike<number>[],
   opts: DecodeOptions & { top?: number } = {},
 ): string {
-  const idx = windows.map((_, i) => i);
-  const cands = spanCandidates(input.context, idx, windows, startLogits, endLogits, opts);
+  const cands = spanCandidates(input.context, windows, startLogits, endLogits, opts);
   const rows = cands.slice(0, opts.top ?? 10).map((c, k) => ({
     cells: [
       String(k + 1),

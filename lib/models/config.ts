@@ -49,7 +49,8 @@ export const BERT_CONFIG_DEFAULTS: Readonly<BertConfig> = Object.freeze({
   model_type: "bert",
 });
 
-const INT_FIELDS = [
+/** The fields that fix the weights' shapes (a config that differs in one cannot load them). */
+export const SHAPE_FIELDS = [
   "vocab_size",
   "hidden_size",
   "num_hidden_layers",
@@ -57,8 +58,8 @@ const INT_FIELDS = [
   "intermediate_size",
   "max_position_embeddings",
   "type_vocab_size",
-  "pad_token_id",
 ] as const;
+const INT_FIELDS = [...SHAPE_FIELDS, "pad_token_id"] as const;
 const NUM_FIELDS = [
   "hidden_dropout_prob",
   "attention_probs_dropout_prob",

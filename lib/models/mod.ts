@@ -13,6 +13,7 @@ export {
   makeBertConfig,
   readConfig,
   renderConfigDiff,
+  SHAPE_FIELDS,
   writeConfig,
 } from "./config.ts";
 export {

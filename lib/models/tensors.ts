@@ -65,6 +65,24 @@ function halfTable(): Float32Array {
   return HALF_TABLE;
 }
 
+/** How to read one little-endian element of each dtype at byte `p` as a number. */
+const READ: Record<RawDtype, (dv: DataView, p: number) => number> = {
+  F64: (dv, p) => dv.getFloat64(p, true),
+  F32: (dv, p) => dv.getFloat32(p, true),
+  F16: (dv, p) => halfTable()[dv.getUint16(p, true)],
+  BF16: (dv, p) => {
+    // bfloat16 is the top half of a float32.
+    scratchU32[0] = dv.getUint16(p, true) << 16;
+    return scratchF32[0];
+  },
+  I64: (dv, p) => Number(dv.getBigInt64(p, true)),
+  I32: (dv, p) => dv.getInt32(p, true),
+  I16: (dv, p) => dv.getInt16(p, true),
+  I8: (dv, p) => dv.getInt8(p),
+  U8: (dv, p) => dv.getUint8(p),
+  BOOL: (dv, p) => dv.getUint8(p),
+};
+
 /**
  * Converts `count` little-endian elements of `dtype` starting at byte `byteOffset` of `bytes`
  * to float32, taking element `i` from position `index(i)` (in elements) when given.
@@ -84,40 +102,7 @@ export function convertToFloat32(
     new Uint8Array(out.buffer).set(bytes.subarray(byteOffset, byteOffset + count * 4));
     return out;
   }
-  for (let i = 0; i < count; i++) {
-    const p = (index ? index(i) : i) * size;
-    switch (dtype) {
-      case "F64":
-        out[i] = dv.getFloat64(p, true);
-        break;
-      case "F32":
-        out[i] = dv.getFloat32(p, true);
-        break;
-      case "F16":
-        out[i] = halfTable()[dv.getUint16(p, true)];
-        break;
-      case "BF16":
-        // bfloat16 is the top half of a float32.
-        scratchU32[0] = dv.getUint16(p, true) << 16;
-        out[i] = scratchF32[0];
-        break;
-      case "I64":
-        out[i] = Number(dv.getBigInt64(p, true));
-        break;
-      case "I32":
-        out[i] = dv.getInt32(p, true);
-        break;
-      case "I16":
-        out[i] = dv.getInt16(p, true);
-        break;
-      case "I8":
-        out[i] = dv.getInt8(p);
-        break;
-      case "U8":
-      case "BOOL":
-        out[i] = dv.getUint8(p);
-        break;
-    }
-  }
+  const read = READ[dtype];
+  for (let i = 0; i < count; i++) out[i] = read(dv, (index ? index(i) : i) * size);
   return out;
 }

@@ -44,6 +44,7 @@ export {
   writePipelineCsv,
 } from "./two_stage.ts";
 export {
+  checkModelSource,
   type LoadedModel,
   loadModelAndTokenizer,
   loadTokenizer,
@@ -54,6 +55,7 @@ export {
   saveModelAndTokenizer,
 } from "./setup.ts";
 export {
+  checkPretrainArgs,
   type CorpusInfo,
   loadMlmCorpus,
   type MaskingKind,
@@ -66,6 +68,7 @@ export {
 } from "./pretrain.ts";
 export {
   checkpointing,
+  checkTaskArgs,
   MC_DEFAULTS,
   QA_DEFAULTS,
   type QaTrainArgs,

@@ -35,7 +35,7 @@ import {
   type WordSegmenter,
 } from "../pretraining/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
-import { countCorrect, mlmLoss, train } from "../training/mod.ts";
+import { checkTrainingArgs, countCorrect, mlmLoss, train } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import {
@@ -45,7 +45,8 @@ import {
   saveModelAndTokenizer,
 } from "./setup.ts";
 import {
-  checkpointing,
+  checkRunnerArgs,
+  MC_DEFAULTS,
   type OptimizationArgs,
   type RunDefaults,
   type RunnerOptions,
@@ -87,20 +88,11 @@ export const MLM_DEFAULTS: RunDefaults & {
 } = {
   model_type: "bert",
   masking: "wwm",
-  max_seq_length: 128,
+  // Sequence length, batches and optimiser: the same defaults as run_swag_no_trainer.py.
+  ...MC_DEFAULTS,
   mlm_probability: 0.15,
   validation_split_percentage: 5,
   line_by_line: false,
-  pad_to_max_length: false,
-  per_device_train_batch_size: 8,
-  per_device_eval_batch_size: 8,
-  learning_rate: 5e-5,
-  weight_decay: 0,
-  num_train_epochs: 3,
-  gradient_accumulation_steps: 1,
-  lr_scheduler_type: "linear",
-  num_warmup_steps: 0,
-  seed: 42,
 };
 
 /** What the pretraining corpus is made of (logged and written to `corpus.json`). */
@@ -173,27 +165,14 @@ export async function loadMlmCorpus(
   return { texts, paragraphs: contexts.length, questions };
 }
 
-function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
+/**
+ * Checks the arguments (defaults filled) before any work: the one owner of these rules, which
+ * `pretrain-mlm` also runs to refuse bad flags early.
+ */
+export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   const t = "pretrain-mlm";
-  for (
-    const k of [
-      "max_seq_length",
-      "per_device_train_batch_size",
-      "per_device_eval_batch_size",
-      "num_train_epochs",
-      "gradient_accumulation_steps",
-    ] as const
-  ) {
-    if (!(Number.isInteger(a[k]) && a[k] > 0)) {
-      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(a[k])}`);
-    }
-  }
-  for (const k of ["max_train_steps", "max_train_samples"] as const) {
-    const v = a[k];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-      throw new Error(`${t}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
+  checkTrainingArgs(toLoopArgs(a));
+  checkRunnerArgs(a as unknown as Record<string, unknown>, t);
   if (!(a.mlm_probability > 0 && a.mlm_probability < 1)) {
     throw new Error(`${t}: mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
   }
@@ -206,10 +185,6 @@ function validate(a: PretrainArgs & typeof MLM_DEFAULTS): void {
   }
   if (a.model_type !== "bert") {
     throw new Error(`${t}: model_type must be "bert" (the only architecture here)`);
-  }
-  if (!a.context_file) throw new Error(`${t}: context_file is required`);
-  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${t}: checkpointing_steps / resume_from_checkpoint need output_dir`);
   }
 }
 
@@ -236,8 +211,7 @@ export async function pretrainMaskedLm(
 ): Promise<PretrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const a = withDefaults(args, MLM_DEFAULTS);
-  validate(a);
-  checkpointing(a.checkpointing_steps);
+  checkPretrainArgs(a);
   const corpus = await loadMlmCorpus(a.context_file, a.train_file);
   const segmenter = opts.segmenter ??
     await loadSegmenter({ kind: a.masking === "wwm" ? "jieba" : "char" });

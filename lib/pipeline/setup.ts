@@ -22,6 +22,7 @@ import {
   makeBertConfig,
   readConfig,
   saveModel,
+  SHAPE_FIELDS,
   type Task,
 } from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
@@ -56,15 +57,31 @@ export function parseConfigOverrides(text: string): Record<string, unknown> {
   return out;
 }
 
-/** Loads the tokenizer per the HF rules; errors name the flag to set. */
-export async function loadTokenizer(args: ModelSourceArgs): Promise<BertTokenizer> {
-  const dir = args.tokenizer_name ?? args.model_name_or_path;
-  if (!dir) {
+/**
+ * Checks that the model source flags fit together (the one owner of these rules; the training
+ * commands run it to refuse bad flags early): a tokenizer must come from somewhere, and
+ * `config_overrides` only shapes a model trained from scratch.
+ */
+export function checkModelSource(args: ModelSourceArgs): void {
+  if (!args.tokenizer_name && !args.model_name_or_path) {
     throw new Error(
-      "no tokenizer: pass --tokenizer_name (a folder with vocab.txt / tokenizer.json) or " +
-        "--model_name_or_path (training a new tokenizer is not supported, as in the HF scripts)",
+      "training from scratch needs --tokenizer_name (a folder with vocab.txt / tokenizer.json); " +
+        "or pass --model_name_or_path (training a new tokenizer is not supported, as in the HF " +
+        "scripts)",
     );
   }
+  if (args.model_name_or_path && args.config_overrides) {
+    throw new Error(
+      "--config_overrides only applies when training from scratch (it shapes a new model), " +
+        "not with --model_name_or_path",
+    );
+  }
+}
+
+/** Loads the tokenizer per the HF rules; errors name the flag to set. */
+export async function loadTokenizer(args: ModelSourceArgs): Promise<BertTokenizer> {
+  checkModelSource(args);
+  const dir = (args.tokenizer_name ?? args.model_name_or_path)!;
   try {
     return await BertTokenizer.fromPretrained(dir);
   } catch (e) {
@@ -78,13 +95,8 @@ export async function resolveConfig(
   tokenizer: BertTokenizer,
 ): Promise<{ config: BertConfig; fromScratch: boolean; notes: string[] }> {
   const notes: string[] = [];
+  checkModelSource(args);
   const fromScratch = !args.model_name_or_path;
-  if (!fromScratch && args.config_overrides) {
-    throw new Error(
-      "--config_overrides can't be used with --model_name_or_path (it only shapes a model " +
-        "trained from scratch)",
-    );
-  }
   let values: Record<string, unknown>;
   if (args.config_name) {
     values = { ...(await readConfig(args.config_name)) };
@@ -142,16 +154,7 @@ export async function loadModelAndTokenizer(
     model = await loadPretrained(args.model_name_or_path!, task, { seed: args.seed ?? 42, log });
     if (args.config_name) {
       // A separate config can only change what does not change shapes (dropout rates).
-      const shapeKeys = [
-        "vocab_size",
-        "hidden_size",
-        "num_hidden_layers",
-        "num_attention_heads",
-        "intermediate_size",
-        "max_position_embeddings",
-        "type_vocab_size",
-      ];
-      for (const k of shapeKeys) {
+      for (const k of SHAPE_FIELDS) {
         if (config[k] !== model.config[k]) {
           model.dispose();
           throw new Error(

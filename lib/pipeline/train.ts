@@ -14,22 +14,24 @@ import {
   collateMc,
   collateQa,
   examplesToQaInputs,
+  type McBatch,
   type McFeature,
   prepareMcFeatures,
   prepareQaFeatures,
+  type QaBatch,
   type QaFeature,
   type QaInput,
 } from "../features/mod.ts";
-import type { BertModel, Task } from "../models/mod.ts";
+import type { BertModel, ModelOutput, Task } from "../models/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   backendMemoryLimit,
+  checkTrainingArgs,
   countCorrect,
   describePlan,
   doesNotFitError,
   formatBytes,
-  type LossContext,
   type LossResult,
   mcLoss,
   memoryAdvice,
@@ -44,7 +46,7 @@ import {
   type TrainResult,
 } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
-import { forwardCollated, toTensor } from "./inference.ts";
+import { type CollatedInputs, forwardCollated, toTensor } from "./inference.ts";
 import { mcMetrics, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics } from "./qa.ts";
 import {
@@ -172,6 +174,10 @@ export function withDefaults<T extends object, D extends object>(args: T, defaul
   return out as T & D;
 }
 
+/** The rule that checkpoints need a folder, as the runners' checks word it. */
+export const NEEDS_OUTPUT_DIR =
+  "checkpointing (--checkpointing_steps, --resume_from_checkpoint) needs --output_dir";
+
 /** Parses `--checkpointing_steps` ("epoch", a positive integer, or nothing). */
 export function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
   if (v === undefined || v === "") return undefined;
@@ -185,39 +191,56 @@ export function checkpointing(v: string | number | undefined): "epoch" | number 
   return n;
 }
 
-/** Validates arguments common to both tasks before any work. */
-function validate(args: object, task: string): void {
+/**
+ * Checks a runner's arguments (defaults filled) before any work: the loop's hyper-parameters by
+ * their owner (`checkTrainingArgs`), then the rules of the task runners, which they own; QA's
+ * window arguments for `train-qa`. The training commands run it too, to refuse bad flags early.
+ */
+export function checkTaskArgs(args: object, task: "train-mc" | "train-qa"): void {
   const a = args as Record<string, unknown>;
-  const posInt = [
-    "max_seq_length",
-    "per_device_train_batch_size",
-    "per_device_eval_batch_size",
-    "num_train_epochs",
-    "gradient_accumulation_steps",
-  ];
-  for (const k of posInt) {
+  checkTrainingArgs(toLoopArgs(args as OptimizationArgs));
+  checkRunnerArgs(a, task);
+  if (!a.train_file) throw new Error(`${task}: train_file is required`);
+  if (task !== "train-qa") return;
+  for (const k of ["doc_stride", "n_best_size", "max_answer_length"]) {
+    const v = a[k];
+    if (!(Number.isInteger(v) && (v as number) >= (k === "doc_stride" ? 0 : 1))) {
+      throw new Error(`train-qa: ${k} has an invalid value ${JSON.stringify(v)}`);
+    }
+  }
+  if ((a.doc_stride as number) >= (a.max_seq_length as number)) {
+    throw new Error(
+      `train-qa: doc_stride ${a.doc_stride} must be smaller than max_seq_length ${a.max_seq_length}`,
+    );
+  }
+}
+
+/**
+ * The rules every runner (fine-tuning and pretraining) has beyond the loop's: sequence length,
+ * evaluation batch, sample limits, the optimiser's other values, checkpoints need a folder.
+ */
+export function checkRunnerArgs(a: Record<string, unknown>, task: string): void {
+  for (const k of ["max_seq_length", "per_device_eval_batch_size"]) {
     const v = a[k];
     if (!(Number.isInteger(v) && (v as number) > 0)) {
       throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
     }
   }
-  for (const k of ["max_train_steps", "max_train_samples", "max_eval_samples"]) {
+  for (const k of ["max_train_samples", "max_eval_samples"]) {
     const v = a[k];
     if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
       throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
     }
   }
-  for (const k of ["learning_rate", "weight_decay", "num_warmup_steps"]) {
+  for (const k of ["weight_decay", "num_warmup_steps"]) {
     const v = a[k] as number;
     if (!(typeof v === "number" && v >= 0)) {
       throw new Error(`${task}: ${k} must be >= 0, got ${JSON.stringify(v)}`);
     }
   }
-  if (!a.train_file) throw new Error(`${task}: train_file is required`);
   if (!a.context_file) throw new Error(`${task}: context_file is required`);
-  checkpointing(a.checkpointing_steps as string | number | undefined);
   if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${task}: checkpointing_steps / resume_from_checkpoint need output_dir`);
+    throw new Error(`${task}: ${NEEDS_OUTPUT_DIR}`);
   }
 }
 
@@ -276,16 +299,13 @@ async function prepareModel(
   return loaded;
 }
 
-/** What both fine-tuning runners hand to {@link fineTune}. */
-interface FineTuneSpec<B> {
-  label: "train-mc" | "train-qa";
-  model: BertModel;
-  tokenizer: BertTokenizer;
-  a: TaskTrainArgs & typeof MC_DEFAULTS;
-  opts: RunnerOptions;
-  numExamples: number;
-  makeBatch(indices: number[]): B;
-  lossFn(batch: B, ctx: LossContext): LossResult;
+/** What a task's training run is made of, once its data and model are loaded. */
+interface TaskRecipe<F, B> {
+  /** Training features: row `i` of the loop is `features[i]`. */
+  features: readonly F[];
+  collate(features: F[], padId: number, opts: { padToLength?: number }): B;
+  /** The loss (with correct / count of the running metric) from the model's outputs. */
+  loss(out: ModelOutput, batch: B): LossResult;
   metricName: "accuracy" | "exact_match";
   evaluate?: () => Promise<Record<string, number>>;
   /** Keys of the last validation record that go to all_results.json and the result. */
@@ -295,20 +315,141 @@ interface FineTuneSpec<B> {
   sequencesPerExample: number;
 }
 
+/** The loaded data and model a task builds its {@link TaskRecipe} from. */
+interface TaskInputs {
+  model: BertModel;
+  tokenizer: BertTokenizer;
+  contexts: string[];
+  trainEx: AdlExample[];
+  validEx: AdlExample[];
+  /** The length every batch is padded to (`pad_to_max_length`), else undefined. */
+  pad: number | undefined;
+  log: (m: string) => void;
+}
+
 /**
- * The part of fine-tuning both tasks share: the training loop with validation after each epoch,
- * `best/` by the task's metric, checkpoints in Hugging Face layout, and all_results.json.
+ * The fine-tuning both tasks share: arguments checked, data and model loaded, the task's features
+ * and loss built by `recipe`, then the training loop with validation after each epoch, `best/` by
+ * the task's metric, checkpoints in Hugging Face layout, and all_results.json.
  */
-async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
-  const { model, tokenizer, a, opts } = s;
+async function fineTune<A extends TaskTrainArgs & RunDefaults, F, B extends CollatedInputs>(
+  label: "train-mc" | "train-qa",
+  a: A,
+  opts: RunnerOptions,
+  recipe: (a: A, inputs: TaskInputs) => TaskRecipe<F, B>,
+): Promise<TaskTrainResult> {
+  checkTaskArgs(a, label);
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const contexts = await loadContexts(a.context_file);
+  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
+  const validEx = a.validation_file
+    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
+    : [];
+  const { model, tokenizer } = await prepareModel(a, label === "train-mc" ? "mc" : "qa", log);
+  try {
+    checkLength(model, tokenizer, a.max_seq_length);
+    const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
+    const inputs: TaskInputs = { model, tokenizer, contexts, trainEx, validEx, pad, log };
+    return await trainModel(label, a, opts, inputs, recipe(a, inputs));
+  } catch (e) {
+    disposeQuietly(model);
+    throw e;
+  }
+}
+
+/** Multiple choice: a feature per question (all its paragraphs), cross-entropy over choices. */
+function mcRecipe(
+  a: TaskTrainArgs & RunDefaults,
+  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs,
+): TaskRecipe<McFeature, McBatch> {
+  const featOpts = { maxSeqLength: a.max_seq_length };
+  const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
+  const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
+  log(`train-mc: ${trainEx.length} training questions, ${validEx.length} validation questions`);
+  const evaluate = async () => {
+    const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
+      maxSeqLength: a.max_seq_length,
+      batchSize: a.per_device_eval_batch_size,
+      padToLength: pad,
+    }, validFeatures);
+    const { accuracy, loss } = mcMetrics(validEx, preds);
+    return { accuracy, eval_loss: loss }; // accuracy in percent, as every metric in the logs
+  };
+  return {
+    features: trainFeatures,
+    collate: collateMc,
+    loss: (out, b) => {
+      const labels = toTensor(b.labels!);
+      const { correct, count } = countCorrect(out.logits!, labels);
+      return { loss: mcLoss(out.logits!, labels), correct, count };
+    },
+    metricName: "accuracy",
+    evaluate: validEx.length ? evaluate : undefined,
+    resultKeys: ["accuracy", "eval_loss"],
+    seqLength: longest(trainFeatures.flatMap((f) => f.inputIds)),
+    sequencesPerExample: trainFeatures[0]?.inputIds.length ?? 1,
+  };
+}
+
+/** Extractive QA: a feature per window of the gold paragraph, start/end cross-entropy. */
+function qaRecipe(
+  a: QaTrainArgs & typeof QA_DEFAULTS,
+  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs,
+): TaskRecipe<QaFeature, QaBatch> {
+  const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
+  const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
+  const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
+  const validInputs = examplesToQaInputs(validEx, contexts);
+  const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
+  log(
+    `train-qa: ${trainEx.length} training questions -> ${trainFeatures.length} windows, ` +
+      `${validEx.length} validation questions -> ${validFeatures.length} windows`,
+  );
+  const evaluate = async () => {
+    const res = await predictAnswers(model, tokenizer, validInputs, {
+      maxSeqLength: a.max_seq_length,
+      docStride: a.doc_stride,
+      batchSize: a.per_device_eval_batch_size,
+      nBestSize: a.n_best_size,
+      maxAnswerLength: a.max_answer_length,
+      padToLength: pad,
+    }, validFeatures);
+    const { exact_match, f1, loss } = qaMetrics(validInputs, res);
+    return { exact_match, f1, eval_loss: loss };
+  };
+  return {
+    features: trainFeatures,
+    collate: collateQa,
+    loss: (out, b) => {
+      const sp = toTensor(b.startPositions!);
+      const ep = toTensor(b.endPositions!);
+      const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);
+      return { loss: qaLoss(out.startLogits!, out.endLogits!, sp, ep), correct, count };
+    },
+    metricName: "exact_match",
+    evaluate: validEx.length ? evaluate : undefined,
+    resultKeys: ["exact_match", "f1", "eval_loss"],
+    seqLength: longest(trainFeatures.map((f) => f.inputIds)),
+    sequencesPerExample: 1,
+  };
+}
+
+/** The memory plan, the training loop and the result files of {@link fineTune}. */
+async function trainModel<F, B extends CollatedInputs>(
+  label: "train-mc" | "train-qa",
+  a: TaskTrainArgs & RunDefaults,
+  opts: RunnerOptions,
+  { model, tokenizer, pad, log }: TaskInputs,
+  r: TaskRecipe<F, B>,
+): Promise<TaskTrainResult> {
   model.gradientCheckpointing = a.gradient_checkpointing ?? false;
   const limit = backendMemoryLimit(tf.getBackend());
   const plan = planMemory({
     config: model.config,
     task: model.task,
     numParameters: model.numParameters(),
-    seqLength: s.seqLength,
-    sequencesPerExample: s.sequencesPerExample,
+    seqLength: r.seqLength,
+    sequencesPerExample: r.sequencesPerExample,
     batchSize: a.per_device_train_batch_size,
     gradientCheckpointing: model.gradientCheckpointing,
     training: true,
@@ -318,27 +459,28 @@ async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
     // The training loop keeps AdamW's moments outside the wasm heap.
     optimizerOnHost: tf.getBackend() === "wasm",
   });
-  const log = opts.log ?? ((m: string) => console.log(m));
   log(describePlan(plan));
   if (plan.microBatch === 0) throw doesNotFitError(plan);
   const t0 = performance.now();
   const result = await train({
     variables: model.variables,
-    numExamples: s.numExamples,
-    makeBatch: s.makeBatch,
+    numExamples: r.features.length,
+    makeBatch: (idx) =>
+      r.collate(idx.map((i) => r.features[i]), tokenizer.padTokenId, { padToLength: pad }),
     disposeBatch: () => {},
-    lossFn: s.lossFn,
+    lossFn: (b, ctx) =>
+      r.loss(forwardCollated(model, b, { training: ctx.training, seed: ctx.seed }), b),
     args: { ...toLoopArgs(a), microBatchSize: plan.microBatch },
     splitReason: limit.name,
     memoryPlan: describePlan(plan),
     memoryAdvice: `To fit: ${memoryAdvice(plan)}.`,
-    metricName: s.metricName,
-    evaluate: s.evaluate,
-    bestMetric: s.evaluate && a.output_dir ? s.metricName : undefined,
+    metricName: r.metricName,
+    evaluate: r.evaluate,
+    bestMetric: r.evaluate && a.output_dir ? r.metricName : undefined,
     saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
     loadModel: (dir) => loadWeightsInto(model, dir),
     progress: opts.progress,
-    label: s.label,
+    label,
     onStep: opts.onStep,
     // While the bar runs, messages go through it (a redrawn terminal line stays intact).
     log: opts.log,
@@ -354,7 +496,7 @@ async function fineTune<B>(s: FineTuneSpec<B>): Promise<TaskTrainResult> {
   }
   const last = result.evalLog.at(-1);
   const evalMetrics: Record<string, number> = last
-    ? Object.fromEntries(s.resultKeys.map((k) => [k, last[k] as number]))
+    ? Object.fromEntries(r.resultKeys.map((k) => [k, last[k] as number]))
     : {};
   await writeResults(a.output_dir, evalMetrics, { ...plan, wasmHeapBytes: heap });
   return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
@@ -398,65 +540,11 @@ async function writeResults(
  * Trains a multiple-choice model (pick the relevant paragraph among the candidates) like
  * `run_swag_no_trainer.py`; evaluates accuracy and loss on `validation_file` after each epoch.
  */
-export async function trainMultipleChoice(
+export function trainMultipleChoice(
   args: TaskTrainArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  const log = opts.log ?? ((m: string) => console.log(m));
-  const a = withDefaults(args, MC_DEFAULTS);
-  validate(a, "train-mc");
-  const contexts = await loadContexts(a.context_file);
-  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
-  const validEx = a.validation_file
-    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
-    : [];
-  const { model, tokenizer } = await prepareModel(a, "mc", log);
-  try {
-    checkLength(model, tokenizer, a.max_seq_length);
-    const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, {
-      maxSeqLength: a.max_seq_length,
-    });
-    const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, {
-      maxSeqLength: a.max_seq_length,
-    });
-    log(`train-mc: ${trainEx.length} training questions, ${validEx.length} validation questions`);
-    const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
-    const evaluate = async () => {
-      const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
-        maxSeqLength: a.max_seq_length,
-        batchSize: a.per_device_eval_batch_size,
-        padToLength: pad,
-      }, validFeatures);
-      const { accuracy, loss } = mcMetrics(validEx, preds);
-      return { accuracy, eval_loss: loss }; // accuracy in percent, as every metric in the logs
-    };
-    return await fineTune({
-      label: "train-mc",
-      model,
-      tokenizer,
-      a,
-      opts,
-      numExamples: trainFeatures.length,
-      makeBatch: (idx) =>
-        collateMc(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
-          padToLength: pad,
-        }),
-      lossFn: (b, ctx) => {
-        const out = forwardCollated(model, b, { training: ctx.training, seed: ctx.seed });
-        const labels = toTensor(b.labels!);
-        const { correct, count } = countCorrect(out.logits!, labels);
-        return { loss: mcLoss(out.logits!, labels), correct, count };
-      },
-      metricName: "accuracy",
-      evaluate: validEx.length ? evaluate : undefined,
-      resultKeys: ["accuracy", "eval_loss"],
-      seqLength: longest(trainFeatures.flatMap((f) => f.inputIds)),
-      sequencesPerExample: trainFeatures[0]?.inputIds.length ?? 1,
-    });
-  } catch (e) {
-    disposeQuietly(model);
-    throw e;
-  }
+  return fineTune("train-mc", withDefaults(args, MC_DEFAULTS), opts, mcRecipe);
 }
 
 /**
@@ -492,81 +580,11 @@ export async function trainMultipleChoice(
  * await Deno.remove(out, { recursive: true });
  * ```
  */
-export async function trainQuestionAnswering(
+export function trainQuestionAnswering(
   args: QaTrainArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  const log = opts.log ?? ((m: string) => console.log(m));
-  const a = withDefaults(args, QA_DEFAULTS);
-  validate(a, "train-qa");
-  for (const k of ["doc_stride", "n_best_size", "max_answer_length"] as const) {
-    if (!(Number.isInteger(a[k]) && a[k] >= (k === "doc_stride" ? 0 : 1))) {
-      throw new Error(`train-qa: ${k} has an invalid value ${JSON.stringify(a[k])}`);
-    }
-  }
-  if (a.doc_stride >= a.max_seq_length) {
-    throw new Error(
-      `train-qa: doc_stride ${a.doc_stride} must be smaller than max_seq_length ${a.max_seq_length}`,
-    );
-  }
-  const contexts = await loadContexts(a.context_file);
-  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
-  const validEx = a.validation_file
-    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
-    : [];
-  const { model, tokenizer } = await prepareModel(a, "qa", log);
-  try {
-    checkLength(model, tokenizer, a.max_seq_length);
-    const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
-    const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
-    const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
-    const validInputs = examplesToQaInputs(validEx, contexts);
-    const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
-    log(
-      `train-qa: ${trainEx.length} training questions -> ${trainFeatures.length} windows, ` +
-        `${validEx.length} validation questions -> ${validFeatures.length} windows`,
-    );
-    const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
-    const evaluate = async () => {
-      const res = await predictAnswers(model, tokenizer, validInputs, {
-        maxSeqLength: a.max_seq_length,
-        docStride: a.doc_stride,
-        batchSize: a.per_device_eval_batch_size,
-        nBestSize: a.n_best_size,
-        maxAnswerLength: a.max_answer_length,
-        padToLength: pad,
-      }, validFeatures);
-      const { exact_match, f1, loss } = qaMetrics(validInputs, res);
-      return { exact_match, f1, eval_loss: loss };
-    };
-    return await fineTune({
-      label: "train-qa",
-      model,
-      tokenizer,
-      a,
-      opts,
-      numExamples: trainFeatures.length,
-      makeBatch: (idx) =>
-        collateQa(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, {
-          padToLength: pad,
-        }),
-      lossFn: (b, ctx) => {
-        const out = forwardCollated(model, b, { training: ctx.training, seed: ctx.seed });
-        const sp = toTensor(b.startPositions!);
-        const ep = toTensor(b.endPositions!);
-        const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);
-        return { loss: qaLoss(out.startLogits!, out.endLogits!, sp, ep), correct, count };
-      },
-      metricName: "exact_match",
-      evaluate: validEx.length ? evaluate : undefined,
-      resultKeys: ["exact_match", "f1", "eval_loss"],
-      seqLength: longest(trainFeatures.map((f) => f.inputIds)),
-      sequencesPerExample: 1,
-    });
-  } catch (e) {
-    disposeQuietly(model);
-    throw e;
-  }
+  return fineTune("train-qa", withDefaults(args, QA_DEFAULTS), opts, qaRecipe);
 }
 
 /** Size of the wasm backend's heap (it only grows, so this is its peak), or null elsewhere. */

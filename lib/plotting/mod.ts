@@ -3,22 +3,7 @@
  * Plotly MIME bundle, and saving as self-contained HTML plus a headless-Chromium PNG.
  * @module
  */
-export {
-  cumulativeMean,
-  emaBetaFor,
-  epochBoundaries,
-  evalEpochs,
-  type EvalRecord,
-  exponentialMovingAverage,
-  parseCsv,
-  parseJsonl,
-  readRunLog,
-  readTrainingLog,
-  recordsToLog,
-  runningMetricOf,
-  type StepRecord,
-  type TrainingLog,
-} from "./log.ts";
+export * from "./log.ts";
 export {
   comparisonFigure,
   type ComparisonOptions,

@@ -191,32 +191,21 @@ export function planSteps(
   maxTrainSteps: number;
   numTrainEpochs: number;
 } {
-  const batchSize = args.perDeviceTrainBatchSize ?? 8;
-  const gas = args.gradientAccumulationSteps ?? 1;
   if (!(Number.isInteger(numExamples) && numExamples > 0)) {
     throw new Error(`training needs at least one example, got ${numExamples}`);
   }
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) {
-    throw new Error(`per_device_train_batch_size must be a positive integer, got ${batchSize}`);
-  }
-  if (!(Number.isInteger(gas) && gas > 0)) {
-    throw new Error(`gradient_accumulation_steps must be a positive integer, got ${gas}`);
-  }
+  checkTrainingArgs(args);
+  const batchSize = args.perDeviceTrainBatchSize ?? 8;
+  const gas = args.gradientAccumulationSteps ?? 1;
   const numBatches = Math.ceil(numExamples / batchSize);
   const updatesPerEpoch = Math.ceil(numBatches / gas);
   let maxTrainSteps: number;
   let numTrainEpochs: number;
   if (args.maxTrainSteps !== undefined && args.maxTrainSteps !== null) {
-    if (!(Number.isInteger(args.maxTrainSteps) && args.maxTrainSteps > 0)) {
-      throw new Error(`max_train_steps must be a positive integer, got ${args.maxTrainSteps}`);
-    }
     maxTrainSteps = args.maxTrainSteps;
     numTrainEpochs = Math.ceil(maxTrainSteps / updatesPerEpoch);
   } else {
     numTrainEpochs = args.numTrainEpochs ?? 3;
-    if (!(Number.isInteger(numTrainEpochs) && numTrainEpochs > 0)) {
-      throw new Error(`num_train_epochs must be a positive integer, got ${numTrainEpochs}`);
-    }
     maxTrainSteps = numTrainEpochs * updatesPerEpoch;
   }
   return {
@@ -275,8 +264,24 @@ function runInfoOf(seed: number, numExamples: number, batchSize: number, gas: nu
   return { seed, numExamples, batchSize, gradientAccumulationSteps: gas };
 }
 
-/** Checks the arguments `planSteps` does not, before anything is written. */
-function validateArgs(args: TrainingArgs, batchSize: number, hasBest: boolean): void {
+/**
+ * Checks the loop's hyper-parameters (the one owner of these rules; the runners call it before
+ * loading anything, {@link planSteps} and so `train` before starting). Errors name the Hugging
+ * Face flags.
+ */
+export function checkTrainingArgs(args: TrainingArgs): void {
+  const positive: [string, number | undefined][] = [
+    ["per_device_train_batch_size", args.perDeviceTrainBatchSize ?? 8],
+    ["gradient_accumulation_steps", args.gradientAccumulationSteps ?? 1],
+    ["max_train_steps", args.maxTrainSteps ?? undefined],
+    ["num_train_epochs", args.numTrainEpochs ?? undefined],
+    ["eval_steps", args.evalSteps],
+  ];
+  for (const [name, v] of positive) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new Error(`${name} must be a positive integer, got ${v}`);
+    }
+  }
   const ckptEvery = args.checkpointingSteps;
   if (ckptEvery !== undefined && ckptEvery !== "epoch") {
     if (!(Number.isInteger(ckptEvery) && ckptEvery > 0)) {
@@ -285,17 +290,17 @@ function validateArgs(args: TrainingArgs, batchSize: number, hasBest: boolean): 
       );
     }
   }
-  if ((ckptEvery !== undefined || hasBest) && !args.outputDir) {
-    throw new Error("checkpointing and best-model tracking need output_dir");
-  }
-  const evalSteps = args.evalSteps;
-  if (evalSteps !== undefined && !(Number.isInteger(evalSteps) && evalSteps > 0)) {
-    throw new Error(`eval_steps must be a positive integer, got ${evalSteps}`);
-  }
   const maxGradNorm = args.maxGradNorm ?? 0;
   if (!(maxGradNorm >= 0)) throw new Error(`max_grad_norm must be >= 0, got ${maxGradNorm}`);
   const lr = args.learningRate ?? 5e-5;
   if (!(lr >= 0)) throw new Error(`learning_rate must be >= 0, got ${lr}`);
+}
+
+/** Checks what depends on the run itself (best-model tracking, the split), before any write. */
+function validateRun(args: TrainingArgs, batchSize: number, hasBest: boolean): void {
+  if ((args.checkpointingSteps !== undefined || hasBest) && !args.outputDir) {
+    throw new Error("checkpointing and best-model tracking need output_dir");
+  }
   const micro = args.microBatchSize ?? batchSize;
   if (!(Number.isInteger(micro) && micro >= 1 && micro <= batchSize)) {
     throw new Error(`micro-batch size must be an integer in 1..${batchSize}, got ${micro}`);
@@ -323,7 +328,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
   const plan = planSteps(opts.numExamples, args);
   const { batchSize, numBatches, maxTrainSteps, numTrainEpochs } = plan;
   const gas = plan.gradientAccumulationSteps;
-  validateArgs(args, batchSize, opts.bestMetric !== undefined);
+  validateRun(args, batchSize, opts.bestMetric !== undefined);
   const seed = args.seed ?? 42;
   const outputDir = args.outputDir;
   const ckptEvery = args.checkpointingSteps;

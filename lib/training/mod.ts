@@ -59,6 +59,7 @@ export {
   type ProgressUpdate,
 } from "./progress.ts";
 export {
+  checkTrainingArgs,
   epochOrder,
   globalNorm,
   loadVariables,

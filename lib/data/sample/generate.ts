@@ -21,7 +21,7 @@
 import { createRng, deriveSeed, type Rng } from "../../util/random.ts";
 import type { AdlExample } from "../types.ts";
 import { buildVocab } from "../vocab.ts";
-import * as P from "./pools.ts";
+import { POOLS as P } from "./pools.ts";
 export type { EntityType };
 import { type EntityType, FILLERS, QUESTIONS, SENTENCES } from "./templates.ts";
 
@@ -251,16 +251,29 @@ function buildWorld(rng: Rng, sizes: SampleSizes): World {
   const total = sizes.train + sizes.valid + sizes.test;
   const perType = Math.ceil(total / 4) + 60;
 
-  const places: Entity[] = [];
-  for (let i = 0; i < perType + 150; i++) {
-    const kind = rng.pick(P.PLACE_KINDS);
-    let stem = "";
-    const name = unique(() => {
-      stem = rng.pick(P.PLACE_CHARS) + rng.pick(P.PLACE_CHARS);
-      return stem + kind.suffix;
-    });
-    places.push({ type: "place", name, core: stem, ref: kind.ref, values: { head: kind.head } });
-  }
+  // Places and organisations: a kind, then a unique name of two stem characters + its suffix.
+  const kindNamed = <K extends { suffix: string; ref: string }>(
+    type: "place" | "org",
+    count: number,
+    kinds: readonly K[],
+    chars: readonly string[],
+    values: (kind: K) => Record<string, string>,
+  ): Entity[] => {
+    const out: Entity[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = rng.pick(kinds);
+      let stem = "";
+      const name = unique(() => {
+        stem = rng.pick(chars) + rng.pick(chars);
+        return stem + kind.suffix;
+      });
+      out.push({ type, name, core: stem, ref: kind.ref, values: values(kind) });
+    }
+    return out;
+  };
+  const places = kindNamed("place", perType + 150, P.PLACE_KINDS, P.PLACE_CHARS, (k) => ({
+    head: k.head,
+  }));
   const persons: Entity[] = [];
   for (let i = 0; i < perType + 900; i++) {
     let given = "";
@@ -272,16 +285,9 @@ function buildWorld(rng: Rng, sizes: SampleSizes): World {
     const ref = rng.next() < 0.5 ? "他" : "她";
     persons.push({ type: "person", name, core: name, ref, values: {} });
   }
-  const orgs: Entity[] = [];
-  for (let i = 0; i < perType + 150; i++) {
-    const kind = rng.pick(P.ORG_KINDS);
-    let brand = "";
-    const name = unique(() => {
-      brand = rng.pick(P.BRAND_CHARS) + rng.pick(P.BRAND_CHARS);
-      return brand + kind.suffix;
-    });
-    orgs.push({ type: "org", name, core: brand, ref: kind.ref, values: { trade: kind.trade } });
-  }
+  const orgs = kindNamed("org", perType + 150, P.ORG_KINDS, P.BRAND_CHARS, (k) => ({
+    trade: k.trade,
+  }));
   const events: Entity[] = [];
   for (let i = 0; i < perType; i++) {
     let brand = "";

@@ -59,13 +59,12 @@ export function adamwValues(
   const { stepSize, bc2Sqrt, keep } = c;
   const b1 = a.beta1, b2 = a.beta2, c1 = 1 - a.beta1, c2 = 1 - a.beta2, eps = a.epsilon;
   const n = p.length;
+  // The step reads the moments back from float32 storage, as the C kernel and torch (float32
+  // state) use them. `outM`/`outV` may alias `m`/`v`: each element is read before it is written.
   for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = b1 * m[i] + c1 * gi;
-    const vi = b2 * v[i] + c2 * gi * gi;
-    outM[i] = mi;
-    outV[i] = vi;
-    outP[i] = p[i] * keep - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+    outM[i] = b1 * m[i] + c1 * g[i];
+    outV[i] = b2 * v[i] + c2 * g[i] * g[i];
+    outP[i] = p[i] * keep - stepSize * outM[i] / (Math.sqrt(outV[i]) / bc2Sqrt + eps);
   }
 }
 

@@ -291,58 +291,21 @@ const FLAGS = [
   "-Wl,-z,nodelete",
 ];
 
+// FFI argument types, short so each signature reads on one line.
+const B = "buffer", I = "i64", F = "f32";
+
 const SYMBOLS = {
   nk_set_threads: { parameters: ["i32"], result: "void" },
-  nk_adamw: {
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i64",
-      "f32",
-      "f32",
-      "f32",
-      "f32",
-      "f32",
-      "f32",
-      "f32",
-      "f32",
-    ],
-    result: "void",
-  },
-  nk_gelu: { parameters: ["buffer", "buffer", "i64"], result: "void" },
-  nk_gelu_grad: { parameters: ["buffer", "buffer", "buffer", "i64"], result: "void" },
-  nk_softmax_grad: {
-    parameters: ["buffer", "buffer", "buffer", "i64", "i64"],
-    result: "void",
-  },
-  nk_add: { parameters: ["buffer", "buffer", "buffer", "i64", "i64"], result: "void" },
-  nk_softmax: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
-  nk_col_sum: { parameters: ["buffer", "buffer", "i64", "i64"], result: "void" },
-  nk_dropout: { parameters: ["buffer", "buffer", "i64", "u32", "u64", "f32"], result: "void" },
-  nk_layernorm: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "i64", "i64", "f64"],
-    result: "void",
-  },
-  nk_layernorm_grad: {
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "i64",
-      "i64",
-    ],
-    result: "i32",
-  },
+  nk_adamw: { parameters: [B, B, B, B, B, B, B, I, F, F, F, F, F, F, F, F], result: "void" },
+  nk_gelu: { parameters: [B, B, I], result: "void" },
+  nk_gelu_grad: { parameters: [B, B, B, I], result: "void" },
+  nk_softmax_grad: { parameters: [B, B, B, I, I], result: "void" },
+  nk_add: { parameters: [B, B, B, I, I], result: "void" },
+  nk_softmax: { parameters: [B, B, I, I], result: "void" },
+  nk_col_sum: { parameters: [B, B, I, I], result: "void" },
+  nk_dropout: { parameters: [B, B, I, "u32", "u64", F], result: "void" },
+  nk_layernorm: { parameters: [B, B, B, B, B, B, I, I, "f64"], result: "void" },
+  nk_layernorm_grad: { parameters: [B, B, B, B, B, B, B, B, I, I], result: "i32" },
 } as const;
 
 /** The native functions (all over float32 buffers). */

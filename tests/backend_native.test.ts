@@ -5,6 +5,7 @@ import {
   adamwUpdate,
   gelu,
   geluComposite,
+  linkBatchedGemm,
   nativeInfo,
   nativeKernels,
   SOFTMAX_GRAD_KERNEL,
@@ -215,5 +216,45 @@ Deno.test("native Softmax matches a float64 reference, masked entries are exactl
     assert.ok(err < 2e-6, `${backend}: max rel err ${err}`);
     for (let j = 100; j < h; j++) assert.equal(got[j], 0, `${backend}: masked entry ${j}`);
     for (let j = 0; j < h; j++) assert.ok(Math.abs(got[h + j] - 1 / h) < 1e-7);
+  }
+});
+
+Deno.test("batched matMul with the items over the threads matches a float64 reference", async () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    if (!(await nativeOn(backend))) continue;
+    assert.ok(linkBatchedGemm(), "native batched matMul linked to BLAS");
+    // [batch…, m, k] · [batch…, k, n], transposes and one-matrix broadcasts.
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[4, 3, 17, 8], [4, 3, 8, 9], false, false],
+      [[2, 5, 16, 12], [2, 5, 20, 12], false, true],
+      [[6, 12, 7], [6, 12, 5], true, false],
+      [[1, 9, 4], [5, 4, 3], false, false],
+      [[5, 9, 4], [4, 3], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
+      const av = randn(na, na), bv = randn(nb, nb + 1);
+      const got = tf.tidy(() =>
+        tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb).dataSync()
+      ) as Float32Array;
+      const m = ta ? sa.at(-1)! : sa.at(-2)!, k = ta ? sa.at(-2)! : sa.at(-1)!;
+      const n = tb ? sb.at(-2)! : sb.at(-1)!;
+      const batchA = na / (m * k), batchB = nb / (k * n), batch = Math.max(batchA, batchB);
+      const want = new Float64Array(batch * m * n);
+      for (let i = 0; i < batch; i++) {
+        const oa = (batchA === 1 ? 0 : i) * m * k, ob = (batchB === 1 ? 0 : i) * k * n;
+        for (let r = 0; r < m; r++) {
+          for (let c = 0; c < n; c++) {
+            let acc = 0;
+            for (let j = 0; j < k; j++) {
+              acc += av[oa + (ta ? j * m + r : r * k + j)] * bv[ob + (tb ? c * k + j : j * n + c)];
+            }
+            want[i * m * n + r * n + c] = acc;
+          }
+        }
+      }
+      const err = maxRelErr(got, want);
+      assert.ok(err < 1e-5, `${backend} [${sa}]·[${sb}] ta=${ta} tb=${tb}: max rel err ${err}`);
+    }
   }
 });

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import { nativeKernels } from "./native.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -69,6 +70,8 @@ type Sgemm = (
 export interface BlasInfo {
   enabled: boolean;
   library?: string;
+  /** Threads BLAS was set to use. */
+  threads?: number;
   reason: string;
 }
 
@@ -83,14 +86,22 @@ export function openBlas(): BlasInfo {
     return info = { enabled: false, reason: "disabled by TFJS_BLAS=0" };
   }
   const paths = setting && setting !== "1" ? [setting] : CANDIDATES;
+  // OpenBLAS's idle threads spin for 2^28 cycles by default before they sleep, taking a core from
+  // the single-threaded wasm kernels and the native kernels' threads between two matMuls (~90 ms
+  // of system time per S training step in bench/profile.ts; 2^10: ~15 ms). Read when the library
+  // loads, so it is set before dlopen; a user's setting wins.
+  if (!Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "10");
   const errors: string[] = [];
   for (const path of paths) {
     try {
       const lib = Deno.dlopen(path, SYMBOLS);
       sgemm = lib.symbols.cblas_sgemm as unknown as Sgemm;
-      const threads = Number(Deno.env.get("OPENBLAS_NUM_THREADS") ?? navigator.hardwareConcurrency);
-      lib.symbols.openblas_set_num_threads?.(Math.max(1, threads));
-      return info = { enabled: true, library: path, reason: `cblas_sgemm from ${path}` };
+      const threads = Math.max(
+        1,
+        Number(Deno.env.get("OPENBLAS_NUM_THREADS") ?? navigator.hardwareConcurrency) || 1,
+      );
+      lib.symbols.openblas_set_num_threads?.(threads);
+      return info = { enabled: true, library: path, threads, reason: `cblas_sgemm from ${path}` };
     } catch (e) {
       errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
     }
@@ -162,6 +173,22 @@ function gemm(
     c.fill(0);
     return;
   }
+  if (g.batch > 1 && batchedLinked) {
+    // One single-threaded sgemm per item, the items over the threads (native.ts).
+    return nativeKernels()!.sgemmBatch(
+      ta,
+      tb,
+      g.batch,
+      g,
+      a,
+      g.batchA === 1 ? 0 : sizeA,
+      lda,
+      b,
+      g.batchB === 1 ? 0 : sizeB,
+      ldb,
+      c,
+    );
+  }
   for (let i = 0; i < g.batch; i++) {
     const av = a.subarray((g.batchA === 1 ? 0 : i) * sizeA, (g.batchA === 1 ? 1 : i + 1) * sizeA);
     const bv = b.subarray((g.batchB === 1 ? 0 : i) * sizeB, (g.batchB === 1 ? 1 : i + 1) * sizeB);
@@ -232,6 +259,22 @@ function makeKernel(
     if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
     return out;
   };
+}
+
+let batchedLinked = false;
+
+/**
+ * Lets batched matMuls run their items side by side through the native kernels (`native.ts`),
+ * when both they and BLAS are open (call after `openNative`). Returns whether it did.
+ * `TFJS_BATCHED_GEMM=0` keeps one multi-threaded sgemm per item.
+ */
+export function linkBatchedGemm(): boolean {
+  const native = nativeKernels();
+  const setting = Deno.env.get("TFJS_BATCHED_GEMM");
+  if (batchedLinked || !native || !info?.enabled || setting === "0" || setting === "false") {
+    return batchedLinked;
+  }
+  return batchedLinked = native.linkBlas(info.library!, info.threads ?? 1);
 }
 
 let registered = false;

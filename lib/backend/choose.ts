@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerProjectKernels } from "./kernels.ts";
-import { type BlasInfo, registerBlasKernels } from "./blas.ts";
+import { type BlasInfo, linkBatchedGemm, registerBlasKernels } from "./blas.ts";
 import { registerFastWasmKernels } from "./fused_wasm.ts";
 import { registerAdamWKernels } from "./fused_adamw.ts";
 import { registerFusedOpKernels } from "./fused_ops.ts";
@@ -194,6 +194,7 @@ async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
   registerSoftmaxGrad();
   registerDropoutKernel();
   registerNativeOps();
+  linkBatchedGemm();
   muteCpuBanner();
   return { blas, native };
 }

@@ -15,7 +15,7 @@ export {
   useWebGpuIfAvailable,
 } from "./choose.ts";
 
-export { type BlasInfo, openBlas, registerBlasKernels } from "./blas.ts";
+export { type BlasInfo, linkBatchedGemm, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {
   ADAMW_HOST_MOMENTS_KERNEL,

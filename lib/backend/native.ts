@@ -2,8 +2,8 @@
  * Optional native kernels (C, 2+ threads through OpenMP) for the element-wise work of BERT
  * training that stays single-threaded on wasm: AdamW over every parameter, exact GELU forward and
  * backward, the softmax gradient, dropout (mask drawn in C, same stream as JavaScript),
- * LayerNorm forward and backward, column sums (bias gradients), softmax, and adds of same-shape
- * or bias-shaped tensors. They run over Deno's FFI directly on the tensors' memory
+ * LayerNorm forward and backward, column sums (bias gradients), softmax, adds of same-shape
+ * or bias-shaped tensors, and batched matMuls (one BLAS call per item, items over the threads). They run over Deno's FFI directly on the tensors' memory
  * (the wasm heap or the cpu backend's arrays: no copies in or out).
  *
  * The C source below is compiled once per machine with the system C compiler
@@ -18,6 +18,7 @@
 
 /** C source of the kernels (compiled at first use; see the module comment). */
 export const NATIVE_SOURCE = String.raw`
+#include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -242,6 +243,39 @@ void nk_softmax(const float *x, float *y, int64_t rows, int64_t h) {
   }
 }
 
+/* cblas_sgemm and openblas_set_num_threads of the BLAS library the matMul kernels opened. */
+typedef void (*nk_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                            const float *, int, float, float *, int);
+static nk_sgemm_fn nk_sgemm;
+static void (*nk_blas_set_threads)(int);
+
+/* Finds the BLAS functions in the library at path (already loaded by the process: dlopen returns that copy).
+   0 when both are there. */
+int nk_open_blas(const char *path) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) h = dlopen(path, RTLD_NOW);
+  if (!h) return 1;
+  nk_sgemm = (nk_sgemm_fn)dlsym(h, "cblas_sgemm");
+  nk_blas_set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+  return nk_sgemm && nk_blas_set_threads ? 0 : 2;
+}
+
+/* A batched matMul, C_i = op(A_i) op(B_i) (row-major; sa or sb 0 broadcasts one matrix): one
+   single-threaded sgemm per item, the items spread over the threads. Per-head attention
+   products are too small to keep two BLAS threads busy each; side by side they run ~1.5-2x
+   faster. BLAS gets blas_threads back afterwards. */
+void nk_sgemm_batch(int ta, int tb, int64_t batch, int m, int n, int k, const float *a,
+                    int64_t sa, int lda, const float *b, int64_t sb, int ldb, float *c,
+                    int blas_threads) {
+  nk_blas_set_threads(1);
+  #pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < batch; i++) {
+    nk_sgemm(101, ta, tb, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
+             c + i * (int64_t)m * n, n);
+  }
+  nk_blas_set_threads(blas_threads);
+}
+
 #define COL_CHUNK 64
 
 /* Column sums of x viewed as [outer, inner] (bias gradients), each column accumulated over the
@@ -305,6 +339,11 @@ const SYMBOLS = {
   nk_col_sum: { parameters: [B, B, I, I], result: "void" },
   nk_dropout: { parameters: [B, B, I, "u32", "u64", F], result: "void" },
   nk_layernorm: { parameters: [B, B, B, B, B, B, I, I, "f64"], result: "void" },
+  nk_open_blas: { parameters: [B], result: "i32" },
+  nk_sgemm_batch: {
+    parameters: ["i32", "i32", I, "i32", "i32", "i32", B, I, "i32", B, I, "i32", B, "i32"],
+    result: "void",
+  },
   nk_layernorm_grad: { parameters: [B, B, B, B, B, B, B, B, I, I], result: "i32" },
 } as const;
 
@@ -319,6 +358,29 @@ export interface NativeKernels {
   add(a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** Softmax over rows of `h` values (max subtracted; e^-87 and below count as 0). */
   softmax(x: Float32Array, y: Float32Array, h: number): void;
+  /**
+   * Connects the batched matMul below to the BLAS library at `path` (opened by `blas.ts`, which
+   * uses `threads` threads); false when its functions are not there.
+   */
+  linkBlas(path: string, threads: number): boolean;
+  /**
+   * Items of a batched row-major matMul (`trans*`: CBLAS's 111 no / 112 yes; a stride of 0
+   * broadcasts one matrix), one single-threaded sgemm per item, items over the threads. Only
+   * after `linkBlas` returned true.
+   */
+  sgemmBatch(
+    transA: number,
+    transB: number,
+    batch: number,
+    dims: { m: number; n: number; k: number },
+    a: Float32Array,
+    strideA: number,
+    lda: number,
+    b: Float32Array,
+    strideB: number,
+    ldb: number,
+    c: Float32Array,
+  ): void;
   /** Column sums of `x` viewed as `[rows, out.length]` (see `sumLeadingRows`; same bits). */
   colSum(x: Float32Array, out: Float32Array): void;
   /** `y = x · mask` with the mask `dropoutMask(init, keep)` would draw (see `fused_dropout.ts`);
@@ -417,7 +479,7 @@ async function build(): Promise<string> {
     let out: Deno.CommandOutput;
     try {
       out = await new Deno.Command(cc, {
-        args: [...FLAGS, "-o", tmp, src, "-lm"],
+        args: [...FLAGS, "-o", tmp, src, "-lm", "-ldl"],
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -457,6 +519,7 @@ export async function openNative(): Promise<NativeInfo> {
     );
     lib.symbols.nk_set_threads(threads);
     const s = lib.symbols;
+    let blasThreads = 0;
     kernels = {
       adamw: ([p, m, v, g], [op, om, ov], c) =>
         // 1 − β computed in float64 (as the JavaScript and composed paths do), then rounded.
@@ -483,6 +546,30 @@ export async function openNative(): Promise<NativeInfo> {
       softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
       add: (a, b, out) => s.nk_add(a, b, out, BigInt(out.length), BigInt(b.length)),
       softmax: (x, y, h) => s.nk_softmax(x, y, BigInt(y.length / h), BigInt(h)),
+      linkBlas: (path, threads) => {
+        if (s.nk_open_blas(new TextEncoder().encode(path + "\0")) !== 0) return false;
+        blasThreads = threads;
+        return true;
+      },
+      sgemmBatch: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c) => {
+        if (blasThreads === 0) throw new Error("sgemmBatch: call linkBlas first");
+        s.nk_sgemm_batch(
+          ta,
+          tb,
+          BigInt(batch),
+          m,
+          n,
+          k,
+          a,
+          BigInt(sa),
+          lda,
+          b,
+          BigInt(sb),
+          ldb,
+          c,
+          blasThreads,
+        );
+      },
       colSum: (x, out) => s.nk_col_sum(x, out, BigInt(x.length / out.length), BigInt(out.length)),
       dropout: (x, y, init, threshold, scale) =>
         s.nk_dropout(x, y, BigInt(y.length), init, BigInt(threshold), scale),

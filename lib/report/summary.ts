@@ -56,7 +56,7 @@ export interface SeedRow {
 const iv = (m: SectionMetrics | undefined, key: string): Interval | undefined =>
   m?.intervals?.[key];
 
-const num = (x: unknown): number | undefined =>
+const finiteNumber = (x: unknown): number | undefined =>
   typeof x === "number" && Number.isFinite(x) ? x : undefined;
 
 function ivText(i: Interval | undefined): string {
@@ -80,7 +80,7 @@ export function findings(
 ): string[] {
   const out: string[] = [];
   const names = variantNames(profile);
-  const n = num(q2?.facts?.validation_questions);
+  const n = finiteNumber(q2?.facts?.validation_questions);
   if (q2?.intervals) {
     out.push(
       `On ${n ?? "the"} validation questions, ` + names.map((v) =>
@@ -90,7 +90,7 @@ export function findings(
       ).join("; ") + " (percent, 95% bootstrap intervals).",
     );
   }
-  const choices = num(q2?.facts?.mc_choices);
+  const choices = finiteNumber(q2?.facts?.mc_choices);
   if (choices && q2?.intervals) {
     const chance = 100 / choices;
     const where = names.map((v) => {
@@ -203,7 +203,8 @@ export function summaryBlocks(
         `and ${f.qa_updates} QA updates (windows of ${f.qa_max_seq_length} tokens, doc_stride ${f.qa_doc_stride}).`,
     );
   }
-  const runs = (k: string) => (num(q2?.facts?.[k]) ?? 0) + (num(q4?.facts?.[k]) ?? 0);
+  const runs = (k: string) =>
+    (finiteNumber(q2?.facts?.[k]) ?? 0) + (finiteNumber(q4?.facts?.[k]) ?? 0);
   const reuse = runs("runs_reused") > 0
     ? ` (${runs("runs_trained")} runs trained, ${
       runs("runs_reused")
@@ -309,7 +310,7 @@ export function readmeNumbers(
     } UTC, ` +
     `${machine.cpu}, ${machine.cores} cores: ${Math.round(timing.seconds)} s wall` +
     (timing.cpuSeconds !== undefined ? `, ${Math.round(timing.cpuSeconds)} s CPU` : "") +
-    ((num(q2?.facts?.runs_reused) ?? 0) + (num(q4?.facts?.runs_reused) ?? 0) > 0
+    ((finiteNumber(q2?.facts?.runs_reused) ?? 0) + (finiteNumber(q4?.facts?.runs_reused) ?? 0) > 0
       ? "; training runs reused from an earlier identical run"
       : "") +
     `). Validation, ${n} questions of \`${

@@ -300,6 +300,17 @@ Deno.test("losses follow torch CrossEntropyLoss / BERT head semantics", () => {
   const em = qaExactPositions(st, en, [1, 99], [2, 3]);
   assert.equal(em.correct.dataSync()[0], 1);
   assert.equal(em.count.dataSync()[0], 1);
+  // Windows without the answer (gold at [CLS] = 0) do not count, even when predicted right.
+  const counts = (s: number[][], e: number[][], sp: number[], ep: number[]) =>
+    tf.tidy(() => {
+      const r = qaExactPositions(tf.tensor2d(s), tf.tensor2d(e), sp, ep);
+      return [r.correct.dataSync()[0], r.count.dataSync()[0]];
+    });
+  assert.deepEqual(
+    counts([[5, 0, 0, 0], [0, 5, 0, 0]], [[5, 0, 0, 0], [0, 0, 5, 0]], [0, 1], [0, 2]),
+    [1, 1],
+  );
+  assert.deepEqual(counts([[5, 0]], [[5, 0]], [0], [0]), [0, 0]);
 
   // MLM over [B, T, V] with -100 ignored.
   const mlmLogits = tf.tensor3d([[[1, 0], [0, 1]], [[2, 0], [0, 0]]]);

@@ -42,7 +42,7 @@ export const PALETTE = [
 
 const METRIC_LABEL: Record<string, string> = {
   running_accuracy: "running accuracy",
-  running_exact_match: "running exact match",
+  running_exact_match: "running exact match (answer windows)",
   accuracy: "accuracy",
   exact_match: "exact match",
   f1: "F1",

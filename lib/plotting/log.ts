@@ -19,7 +19,8 @@ export interface StepRecord {
   grad_norm?: number;
   /** Multiple choice: cumulative average training accuracy so far (as logged). */
   running_accuracy?: number;
-  /** Extractive QA: cumulative average training exact match so far (as logged). */
+  /** Extractive QA: cumulative training exact match so far over the windows that hold the answer
+   * (token positions; as logged). */
   running_exact_match?: number;
 }
 

@@ -127,9 +127,9 @@ export function conclusionBlock(
   const rm = c.task === "mc" ? "final_running_accuracy" : "final_running_exact_match";
   if (lp[rm] !== undefined && ls[rm] !== undefined) {
     lines.push(
-      `The running training ${c.task === "mc" ? "accuracy" : "EM"} ends at ${round2(lp[rm])} vs ${
-        round2(ls[rm])
-      } (%).`,
+      `The running training ${
+        c.task === "mc" ? "accuracy" : "EM (token positions, windows holding the answer)"
+      } ends at ${round2(lp[rm])} vs ${round2(ls[rm])} (%).`,
     );
   }
   if (paired.length > 0) {

@@ -26,7 +26,8 @@
  * - Logs (JSON lines + CSV under `output_dir`), one key per value: per update `step`, `epoch`
  *   (1-based), `epoch_float` (epochs done), `loss` (the update's), `running_loss`,
  *   `learning_rate`, `grad_norm`, the running task metric under its own name (`accuracy` /
- *   `exact_match`, percent), `examples`, `elapsed_s`; per epoch `epoch` (1-based), `step` and
+ *   `exact_match`, percent; QA's counts only the windows that hold the answer, see
+ *   `qaExactPositions`), `examples`, `elapsed_s`; per epoch `epoch` (1-based), `step` and
  *   what `evaluate` returns (`eval_loss` for the validation loss); with `eval_steps` N also
  *   every N updates inside an epoch (each eval record has `epoch_float`, epochs done).
  * - Checkpoints (`checkpointing_steps` "epoch" or N) in `output_dir/epoch_E` (E 1-based) /

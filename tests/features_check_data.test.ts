@@ -40,7 +40,7 @@ Deno.test("answerRoundtrip: exact matches count, each miss has its reason", () =
   const r = answerRoundtrip(inputs, features, tok, { maxAnswerLength: 6 });
   assert.equal(r.total, 8);
   assert.equal(r.matched, 2);
-  assert.equal(r.em, 2 / 8);
+  assert.equal(r.exact_match, 25);
   const reason = Object.fromEntries(r.misses.map((m) => [m.id, m.reason]));
   assert.deepEqual(Object.keys(reason), [
     "unk",
@@ -124,7 +124,7 @@ function lastJson(stdout: string): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-Deno.test("check-data on data/sample: every gold answer round-trips (em 1.0)", async () => {
+Deno.test("check-data on data/sample: every gold answer round-trips (100%)", async () => {
   const s = "data/sample/";
   const r = await checkData([
     "--context_file",
@@ -141,7 +141,7 @@ Deno.test("check-data on data/sample: every gold answer round-trips (em 1.0)", a
   ]);
   assert.equal(r.code, 0, r.stderr);
   const j = lastJson(r.stdout);
-  assert.equal(j.answer_roundtrip_em, 1);
+  assert.equal(j.answer_roundtrip_exact_match, 100);
   const train = JSON.parse(await Deno.readTextFile(ROOT + s + "train.json")).length;
   const valid = JSON.parse(await Deno.readTextFile(ROOT + s + "valid.json")).length;
   assert.equal(j.answer_roundtrip_total, train + valid);
@@ -149,7 +149,7 @@ Deno.test("check-data on data/sample: every gold answer round-trips (em 1.0)", a
   assert.equal(splits.train.examples, train);
   assert.ok(splits.train.windows.features >= train);
   assert.ok(splits.test.examples > 0);
-  assert.match(r.stdout, /answer round-trip overall: \d+\/\d+ = 1\.0000/);
+  assert.match(r.stdout, /answer round-trip overall: \d+\/\d+ = 100\.00%/);
 });
 
 Deno.test("check-data on DRCD_test (real vocab, ../shared): round-trip >= 0.995, misses explained", async () => {
@@ -172,7 +172,8 @@ Deno.test("check-data on DRCD_test (real vocab, ../shared): round-trip >= 0.995,
     assert.equal(r.code, 0, r.stderr);
     const j = lastJson(r.stdout);
     assert.equal(j.answer_roundtrip_total, 3493);
-    assert.ok((j.answer_roundtrip_em as number) >= 0.995, `em ${j.answer_roundtrip_em}`);
+    const em = j.answer_roundtrip_exact_match as number;
+    assert.ok(em >= 99.5, `exact match ${em}`);
     const rt = (j.splits as Record<
       string,
       { answer_roundtrip: { misses: { id: string; reason: string }[] } }

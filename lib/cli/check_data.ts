@@ -2,7 +2,8 @@
  * `deno task cli check-data`: validates an ADL HW2 dataset (through lib/data), prints counts and
  * QA window statistics, and runs the answer round-trip (gold start/end as the only high logits,
  * decoded back and compared with the gold text exactly), listing every miss with its reason.
- * With `--json` the last stdout line is one JSON object (`answer_roundtrip_em` in 0..1).
+ * With `--json` the last stdout line is one JSON object (`answer_roundtrip_exact_match` in
+ * percent, like every rate in the project).
  * @module
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
@@ -56,7 +57,12 @@ interface SplitReport {
   paired_with: string;
   windows: WindowStats;
   mc: McTruncationStats;
-  answer_roundtrip?: { total: number; matched: number; em: number; misses: RoundtripMiss[] };
+  answer_roundtrip?: {
+    total: number;
+    matched: number;
+    exact_match: number;
+    misses: RoundtripMiss[];
+  };
 }
 
 function fmtPct(p: Percentiles): string {
@@ -155,7 +161,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
       rtTotal += rt.total;
       rtMatched += rt.matched;
       console.log(
-        `  answer round-trip: ${rt.matched}/${rt.total} = ${rt.em.toFixed(4)}` +
+        `  answer round-trip: ${rt.matched}/${rt.total} = ${rt.exact_match.toFixed(2)}%` +
           (rt.misses.length ? `; ${rt.misses.length} miss(es):` : ""),
       );
       for (const m of rt.misses) {
@@ -167,10 +173,10 @@ export async function run(flags: ParsedFlags): Promise<void> {
     }
     splits[name] = report;
   }
-  const em = rtTotal ? rtMatched / rtTotal : null;
+  const em = rtTotal ? (100 * rtMatched) / rtTotal : null;
   console.log(
     `\nanswer round-trip overall: ` +
-      (em === null ? "no split with answers" : `${rtMatched}/${rtTotal} = ${em.toFixed(4)}`),
+      (em === null ? "no split with answers" : `${rtMatched}/${rtTotal} = ${em.toFixed(2)}%`),
   );
   if (asJson) {
     console.log(JSON.stringify({
@@ -183,7 +189,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
       splits,
       answer_roundtrip_total: rtTotal,
       answer_roundtrip_matched: rtMatched,
-      answer_roundtrip_em: em,
+      answer_roundtrip_exact_match: em,
     }));
   }
 }

@@ -102,8 +102,9 @@ export interface RoundtripResult {
   /** Inputs with a gold answer. */
   total: number;
   matched: number;
-  /** matched / total (0..1); 1 when there is nothing to check. */
-  em: number;
+  /** matched / total in percent (0–100, the project's scale); 100 when there is nothing to
+   * check. */
+  exact_match: number;
   misses: RoundtripMiss[];
 }
 
@@ -173,7 +174,7 @@ export function answerRoundtrip(
       reason: missReason(inp, byExample.get(i) ?? [], tokenizer.unkTokenId, maxAnswerLength),
     });
   });
-  return { total, matched, em: total ? matched / total : 1, misses };
+  return { total, matched, exact_match: total ? (100 * matched) / total : 100, misses };
 }
 
 /** Explains why the gold answer of `inp` does not decode back to itself. */

@@ -582,6 +582,52 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
     const examplesAtStart = state.sums.examples;
     let groupLoss = 0, groupBatches = 0;
 
+    /** After update `state.completedSteps + 1` (batch `b` of `epoch`, mean loss `loss`): counts
+     *  it, writes its log record, moves the progress bar, and evaluates or checkpoints when due. */
+    const afterUpdate = async (
+      epoch: number,
+      b: number,
+      loss: number,
+      gradNorm: number,
+      learningRate: number,
+    ) => {
+      state.completedSteps++;
+      state.sums.loss += loss;
+      state.sums.lossCount++;
+      state.epoch = epoch;
+      state.batchInEpoch = b + 1;
+      const rec: LogRecord = {
+        step: state.completedSteps,
+        epoch: epoch + 1,
+        epoch_float: epoch + (b + 1) / numBatches,
+        loss,
+        running_loss: state.sums.loss / state.sums.lossCount,
+        learning_rate: learningRate,
+        grad_norm: gradNorm,
+      };
+      const metric = state.sums.count > 0 ? 100 * state.sums.correct / state.sums.count : null;
+      if (metricName) rec[metricName] = metric;
+      rec.examples = state.sums.examples;
+      rec.elapsed_s = (performance.now() - startTime) / 1000;
+      await stepLog.append(rec);
+      bar.update({
+        step: state.completedSteps,
+        epoch,
+        loss: rec.running_loss as number,
+        lr: learningRate,
+        examples: state.sums.examples - examplesAtStart,
+        extra: metricName && metric !== null ? { [metricName]: metric } : {},
+      });
+      const endsEpoch = b === numBatches - 1 || state.completedSteps >= maxTrainSteps;
+      if (opts.evaluate && evalSteps && state.completedSteps % evalSteps === 0 && !endsEpoch) {
+        await evaluate(epoch, rec.epoch_float as number, false);
+      }
+      if (typeof ckptEvery === "number" && state.completedSteps % ckptEvery === 0) {
+        await checkpoint(`${outputDir}/step_${state.completedSteps}`);
+      }
+      if (opts.onStep) await opts.onStep(rec);
+    };
+
     for (let epoch = state.epoch; epoch < numTrainEpochs; epoch++) {
       if (state.completedSteps >= maxTrainSteps) break;
       const order = epochOrder(seed, epoch, opts.numExamples);
@@ -597,44 +643,10 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
         state.sums.examples += indices.length;
         if ((b + 1) % gas !== 0 && b !== numBatches - 1) continue;
 
-        // Apply the update.
+        // Apply the update, then log it (and evaluate / checkpoint when due).
         const { gradNorm, learningRate } = await applyUpdate(epoch, b);
-        state.completedSteps++;
-        state.sums.loss += groupLoss / groupBatches;
-        state.sums.lossCount++;
-        state.epoch = epoch;
-        state.batchInEpoch = b + 1;
-        const rec: LogRecord = {
-          step: state.completedSteps,
-          epoch: epoch + 1,
-          epoch_float: epoch + (b + 1) / numBatches,
-          loss: groupLoss / groupBatches,
-          running_loss: state.sums.loss / state.sums.lossCount,
-          learning_rate: learningRate,
-          grad_norm: gradNorm,
-        };
+        await afterUpdate(epoch, b, groupLoss / groupBatches, gradNorm, learningRate);
         groupLoss = groupBatches = 0;
-        const metric = state.sums.count > 0 ? 100 * state.sums.correct / state.sums.count : null;
-        if (metricName) rec[metricName] = metric;
-        rec.examples = state.sums.examples;
-        rec.elapsed_s = (performance.now() - startTime) / 1000;
-        await stepLog.append(rec);
-        bar.update({
-          step: state.completedSteps,
-          epoch,
-          loss: rec.running_loss as number,
-          lr: learningRate,
-          examples: state.sums.examples - examplesAtStart,
-          extra: metricName && metric !== null ? { [metricName]: metric } : {},
-        });
-        const endsEpoch = b === numBatches - 1 || state.completedSteps >= maxTrainSteps;
-        if (opts.evaluate && evalSteps && state.completedSteps % evalSteps === 0 && !endsEpoch) {
-          await evaluate(epoch, rec.epoch_float as number, false);
-        }
-        if (typeof ckptEvery === "number" && state.completedSteps % ckptEvery === 0) {
-          await checkpoint(`${outputDir}/step_${state.completedSteps}`);
-        }
-        if (opts.onStep) await opts.onStep(rec);
       }
       // End of epoch (also when max_train_steps stops it early, as the HF scripts do).
       await endOfEpoch(epoch);

@@ -168,12 +168,18 @@ Deno.test("native Add: same shapes, biases and scalars give tfjs's bits; other b
       [[1000, 40], []], // scalar
       [[6, 1, 4], [6, 5, 4]], // middle broadcast: tfjs's own kernel
       [[2, 3], [2, 1]], // not a trailing block: tfjs's own kernel
+      [[6], [1, 6]], // the smaller operand has the higher rank: output [1, 6]
+      [[], [1]], // likewise: output [1]
     ];
     for (const [sa, sb] of cases) {
       const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
       const av = randn(na, na + 1), bv = randn(nb, nb + 2);
-      const got = tf.tidy(() => tf.add(tf.tensor(av, sa), tf.tensor(bv, sb)).dataSync());
       const out = tf.broadcast_util.assertAndGetBroadcastShape(sa, sb);
+      const got = tf.tidy(() => {
+        const y = tf.add(tf.tensor(av, sa), tf.tensor(bv, sb));
+        assert.deepEqual(y.shape, out, `${backend} [${sa}] + [${sb}]: shape`);
+        return y.dataSync();
+      });
       // Reference: broadcast by index arithmetic, one float32 rounding per element.
       const want = new Float32Array(out.reduce((p, d) => p * d, 1));
       const index = (shape: number[], flat: number) => {
@@ -256,5 +262,36 @@ Deno.test("batched matMul with the items over the threads matches a float64 refe
       const err = maxRelErr(got, want);
       assert.ok(err < 1e-5, `${backend} [${sa}]·[${sb}] ta=${ta} tb=${tb}: max rel err ${err}`);
     }
+  }
+});
+
+Deno.test("native Softmax leaves rank 0 to tfjs; BLAS matMul computes every item of crossed batch broadcasts", async () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    if (!(await nativeOn(backend))) continue;
+    if (backend === "wasm") {
+      const y = tf.tidy(() => tf.softmax(tf.scalar(2)).dataSync());
+      assert.equal(y.length, 1);
+    }
+    // [2, 1] and [1, 2] batches broadcast to [2, 2]: four products (tfjs 4.22's own kernels
+    // compute two and leave the rest unset).
+    const av = randn(2 * 3 * 4, 31), bv = randn(2 * 4 * 5, 32);
+    const got = tf.tidy(() => {
+      const y = tf.matMul(tf.tensor(av, [2, 1, 3, 4]), tf.tensor(bv, [1, 2, 4, 5]));
+      assert.deepEqual(y.shape, [2, 2, 3, 5]);
+      return y.dataSync() as Float32Array;
+    });
+    const want = new Float64Array(60);
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        for (let r = 0; r < 3; r++) {
+          for (let c = 0; c < 5; c++) {
+            let acc = 0;
+            for (let k = 0; k < 4; k++) acc += av[i * 12 + r * 4 + k] * bv[j * 20 + k * 5 + c];
+            want[((i * 2 + j) * 3 + r) * 5 + c] = acc;
+          }
+        }
+      }
+    }
+    assert.ok(maxRelErr(got, want) < 1e-5, `${backend}: max rel err ${maxRelErr(got, want)}`);
   }
 });

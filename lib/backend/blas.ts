@@ -122,6 +122,24 @@ interface Geometry {
   n: number;
   k: number;
   outShape: number[];
+  /** Item of A and of B for each output item, when the batch shapes broadcast against each
+   * other ([2, 1] with [1, 2]: four products from two matrices each); null otherwise. */
+  items: { a: number[]; b: number[] } | null;
+}
+
+/** For each item of the broadcast batch shape `outer`, the item it reads of batch shape `s`. */
+function broadcastItems(outer: number[], s: number[]): number[] {
+  const shape = [...new Array(outer.length - s.length).fill(1), ...s];
+  const strides = shape.map((_, d) => tf.util.sizeFromShape(shape.slice(d + 1)));
+  return Array.from({ length: tf.util.sizeFromShape(outer) }, (_, flat) => {
+    let idx = 0;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const c = flat % outer[d];
+      flat = Math.floor(flat / outer[d]);
+      if (shape[d] !== 1) idx += c * strides[d];
+    }
+    return idx;
+  });
 }
 
 function geometry(
@@ -129,7 +147,7 @@ function geometry(
   b: tf.TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-): Geometry | null {
+): Geometry {
   const ra = a.shape.length, rb = b.shape.length;
   const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
   const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
@@ -147,10 +165,14 @@ function geometry(
   );
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  const batch = Math.max(batchA, batchB);
-  // Like tfjs's own kernels: batches broadcast only when one side has a single matrix.
-  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
-  return { batchA, batchB, batch, m, n, k, outShape: [...outer, m, n] };
+  const batch = tf.util.sizeFromShape(outer);
+  // Batch shapes that broadcast against each other need an item map (tfjs 4.22's own kernels
+  // compute only max(batchA, batchB) items there and leave the rest unset).
+  const items = batch === Math.max(batchA, batchB) ? null : {
+    a: broadcastItems(outer, a.shape.slice(0, -2)),
+    b: broadcastItems(outer, b.shape.slice(0, -2)),
+  };
+  return { batchA, batchB, batch, m, n, k, outShape: [...outer, m, n], items };
 }
 
 /** C[batch] = op(A[batch]) · op(B[batch]) in row-major order. */
@@ -173,7 +195,7 @@ function gemm(
     c.fill(0);
     return;
   }
-  if (g.batch > 1 && batchedLinked) {
+  if (g.batch > 1 && batchedLinked && !g.items) {
     // One single-threaded sgemm per item, the items over the threads (native.ts).
     return nativeKernels()!.sgemmBatch(
       ta,
@@ -190,8 +212,10 @@ function gemm(
     );
   }
   for (let i = 0; i < g.batch; i++) {
-    const av = a.subarray((g.batchA === 1 ? 0 : i) * sizeA, (g.batchA === 1 ? 1 : i + 1) * sizeA);
-    const bv = b.subarray((g.batchB === 1 ? 0 : i) * sizeB, (g.batchB === 1 ? 1 : i + 1) * sizeB);
+    const ia = g.items ? g.items.a[i] : g.batchA === 1 ? 0 : i;
+    const ib = g.items ? g.items.b[i] : g.batchB === 1 ? 0 : i;
+    const av = a.subarray(ia * sizeA, (ia + 1) * sizeA);
+    const bv = b.subarray(ib * sizeB, (ib + 1) * sizeB);
     const cv = c.subarray(i * sizeC, (i + 1) * sizeC);
     sgemm!(ROW_MAJOR, ta, tb, m, n, k, 1, av, lda, bv, ldb, 0, cv, n);
   }
@@ -230,7 +254,6 @@ function makeKernel(
       (inputs.preluActivationWeights || (activation && activation !== "linear"));
     if (a.dtype !== "float32" || b.dtype !== "float32" || extra) return fallback(args);
     const g = geometry(a, b, transposeA, transposeB);
-    if (!g) return fallback(args);
     const size = g.batch * g.m * g.n;
     if (backendName === "cpu") {
       const be = backend as unknown as CpuBackendLike;

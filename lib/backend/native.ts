@@ -255,6 +255,10 @@ int nk_open_blas(const char *path) {
   void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
   if (!h) h = dlopen(path, RTLD_NOW);
   if (!h) return 1;
+  /* An OpenMP build of OpenBLAS (openblas_get_parallel() == 2) sets the OpenMP thread count
+     with openblas_set_num_threads, which would serialize the loop below: not used then. */
+  int (*parallel)(void) = (int (*)(void))dlsym(h, "openblas_get_parallel");
+  if (parallel && parallel() == 2) return 3;
   nk_sgemm = (nk_sgemm_fn)dlsym(h, "cblas_sgemm");
   nk_blas_set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
   return nk_sgemm && nk_blas_set_threads ? 0 : 2;

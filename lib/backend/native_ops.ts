@@ -34,6 +34,8 @@ function addKernel(backendName: "cpu" | "wasm", fallback: tf.KernelFunc): tf.Ker
     // The full-size operand first; float addition is commutative, so the bits are tfjs's.
     const [big, small] = sa >= sb ? [a, b] : [b, a];
     if (Math.min(sa, sb) === 0 || !isTrailingBlock(big.shape, small.shape)) return fallback(args);
+    // The output must have the larger operand's shape (a higher-rank [1, …] operand would not).
+    if (small.shape.length > big.shape.length) return fallback(args);
     return withMemory(
       backendName,
       args.backend,
@@ -52,7 +54,8 @@ function softmaxKernel(backendName: "cpu" | "wasm", fallback: tf.KernelFunc): tf
     const rank = logits.shape.length;
     const last = dim === -1 || dim === rank - 1;
     if (
-      !native || logits.dtype !== "float32" || !last || tf.util.sizeFromShape(logits.shape) === 0
+      !native || logits.dtype !== "float32" || !last || rank === 0 ||
+      tf.util.sizeFromShape(logits.shape) === 0
     ) {
       return fallback(args);
     }

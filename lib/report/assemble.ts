@@ -108,6 +108,8 @@ const METRIC_LABELS: Record<string, string> = {
 function humanKey(k: string): string {
   if (METRIC_LABELS[k]) return METRIC_LABELS[k];
   return k.replace(/_pct$/, " (%)").replace(/(^|_)em$/, "$1exact match").replace(/_p(\d+)$/, " p$1")
+    // QA's running training EM counts only the windows that hold the answer (qaExactPositions).
+    .replace(/running_exact_match$/, "running exact match (answer windows)")
     .replaceAll("_", " ");
 }
 

@@ -90,7 +90,9 @@ export function openBlas(): BlasInfo {
   // the single-threaded wasm kernels and the native kernels' threads between two matMuls (~90 ms
   // of system time per S training step in bench/profile.ts; 2^10: ~15 ms). Read when the library
   // loads, so it is set before dlopen; a user's setting wins.
-  if (!Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "10");
+  try {
+    if (!Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "10");
+  } catch { /* no --allow-env: OpenBLAS keeps its default */ }
   const errors: string[] = [];
   for (const path of paths) {
     try {

@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import {
+  adamwValues,
   geluComposite,
   nativeKernels,
   softmaxGradComposite,
@@ -52,21 +53,11 @@ if (import.meta.main) {
     const [p, m, v, g] = [rand(n, 1), rand(n, 0.01), rand(n, 1e-4).map(Math.abs), rand(n, 0.1)];
     const outs = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
     const a = { lr: 3e-5, beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0.01, step: 3 };
-    const stepSize = a.lr / (1 - a.beta1 ** 3),
-      bc2 = Math.sqrt(1 - a.beta2 ** 3),
-      keep = 1 - a.lr * a.weightDecay;
+    const [op, om, ov] = outs;
     cases.push([
       `AdamW [${shape}]`,
-      () => jsAdamw(p, m, v, g, outs, a),
-      () =>
-        native.adamw([p, m, v, g], outs, {
-          beta1: a.beta1,
-          beta2: a.beta2,
-          epsilon: a.epsilon,
-          stepSize,
-          bc2Sqrt: bc2,
-          keep,
-        }),
+      () => adamwValues(p, m, v, g, op, om, ov, a, null),
+      () => adamwValues(p, m, v, g, op, om, ov, a, native),
     ]);
   }
   const x = tf.randomNormal([384, 3072], 0, 2, "float32", 1);
@@ -127,35 +118,5 @@ if (import.meta.main) {
         (wo / wn).toFixed(1)
       }x`,
     );
-  }
-}
-
-/** The JavaScript AdamW loop of lib/backend/fused_adamw.ts (which takes the native path when open). */
-function jsAdamw(
-  p: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  g: Float32Array,
-  outs: Float32Array[],
-  a: {
-    lr: number;
-    beta1: number;
-    beta2: number;
-    epsilon: number;
-    weightDecay: number;
-    step: number;
-  },
-): void {
-  const stepSize = a.lr / (1 - a.beta1 ** a.step), bc2Sqrt = Math.sqrt(1 - a.beta2 ** a.step);
-  const keep = 1 - a.lr * a.weightDecay;
-  const b1 = a.beta1, b2 = a.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = a.epsilon;
-  const [op, om, ov] = outs;
-  for (let i = 0; i < p.length; i++) {
-    const gi = g[i];
-    const mi = b1 * m[i] + c1 * gi;
-    const vi = b2 * v[i] + c2 * gi * gi;
-    om[i] = mi;
-    ov[i] = vi;
-    op[i] = p[i] * keep - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type CommandSpec, formatHelp, parseFlags, UsageError } from "../lib/cli/mod.ts";
+import { runDeno } from "./process_util.ts";
 
 const spec: CommandSpec = {
   name: "demo",
@@ -100,15 +101,9 @@ Deno.test("formatHelp: one default per flag, help text in one aligned column, li
 });
 
 Deno.test("cli.ts: unknown commands and bad flags exit with status 2 and a message", async () => {
-  const root = new URL("..", import.meta.url).pathname;
   const run = async (...args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "cli.ts", ...args],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return { code: out.code, err: new TextDecoder().decode(out.stderr) };
+    const out = await runDeno(["run", "-A", "cli.ts", ...args]);
+    return { code: out.code, err: out.stderr };
   };
   const unknown = await run("frobnicate");
   assert.equal(unknown.code, 2);
@@ -116,13 +111,9 @@ Deno.test("cli.ts: unknown commands and bad flags exit with status 2 and a messa
   const typo = await run("trian-qa");
   assert.equal(typo.code, 2);
   assert.match(typo.err, /did you mean 'train-qa'\?/);
-  const help = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli.ts", "--help"],
-    cwd: root,
-    stdout: "piped",
-  }).output();
+  const help = await runDeno(["run", "-A", "cli.ts", "--help"]);
   assert.equal(help.code, 0);
-  const text = new TextDecoder().decode(help.stdout);
+  const text = help.stdout;
   for (const c of ["check-data", "tokenize", "train-mc", "train-qa", "predict", "evaluate"]) {
     assert.match(text, new RegExp(`^  ${c} +\\S.{10,}$`, "m"), c);
   }
@@ -174,7 +165,6 @@ Deno.test("every --flag named in a message of lib/ exists on some command", asyn
 });
 
 Deno.test("a data error from check-data names only flags that check-data has", async () => {
-  const root = new URL("..", import.meta.url).pathname;
   const dir = await Deno.makeTempDir({ prefix: "cli_args_test_" });
   try {
     await Deno.writeTextFile(`${dir}/context.json`, JSON.stringify(["甲乙丙"]));
@@ -182,24 +172,19 @@ Deno.test("a data error from check-data names only flags that check-data has", a
       `${dir}/train.json`,
       JSON.stringify([{ id: "a", question: "誰", paragraphs: [0], relevant: 3 }]),
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "cli.ts",
-        "check-data",
-        "--context_file",
-        `${dir}/context.json`,
-        "--train_file",
-        `${dir}/train.json`,
-        "--model_name_or_path",
-        "data/sample",
-      ],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(out.stderr);
+    const out = await runDeno([
+      "run",
+      "-A",
+      "cli.ts",
+      "check-data",
+      "--context_file",
+      `${dir}/context.json`,
+      "--train_file",
+      `${dir}/train.json`,
+      "--model_name_or_path",
+      "data/sample",
+    ]);
+    const err = out.stderr;
     assert.equal(out.code, 1, err);
     assert.match(err, /invalid record/);
     const { spec } = await import("../lib/cli/check_data.ts");

@@ -8,8 +8,8 @@ import {
 } from "../lib/features/mod.ts";
 import { importSquad, writeContexts, writeExamples } from "../lib/data/mod.ts";
 import { charContext, makeTokenizer } from "./features_util.ts";
+import { ROOT, runDeno } from "./process_util.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const SHARED = new URL("../../shared/data/", import.meta.url).pathname;
 const tok = makeTokenizer();
 
@@ -106,17 +106,8 @@ Deno.test("windowStatistics: windows per example, multi-window share, answers in
   assert.equal(w.pairTokens.max, 105);
 });
 
-async function checkData(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli.ts", "check-data", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function checkData(args: string[]): ReturnType<typeof runDeno> {
+  return runDeno(["run", "-A", "cli.ts", "check-data", ...args]);
 }
 
 function lastJson(stdout: string): Record<string, unknown> {

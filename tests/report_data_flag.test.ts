@@ -6,29 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { readPredictionCsv } from "../lib/features/mod.ts";
+import { exists } from "../lib/util/fs.ts";
+import { ROOT, runDeno } from "./process_util.ts";
 import { readSectionMetrics } from "../lib/report/mod.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const SAMPLE = `${ROOT}data/sample`;
 
 async function report(args: string[]): Promise<{ code: number; log: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "report", "--profile", "smoke", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const log = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  return { code: r.code, log };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const r = await runDeno(["task", "report", "--profile", "smoke", ...args]);
+  return { code: r.code, log: r.stdout + r.stderr };
 }
 
 Deno.test("report --data: a missing folder and a bad file fail before anything trains", async () => {

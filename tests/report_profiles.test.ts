@@ -22,6 +22,7 @@ import {
 } from "../lib/report/mod.ts";
 import type { TrainingLog } from "../lib/plotting/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
+import { existsSync } from "../lib/util/fs.ts";
 
 /** Flag names of run_swag/run_qa/run_mlm_no_trainer.py that a profile may set. */
 const HF_FLAGS = new Set([
@@ -38,15 +39,6 @@ const HF_FLAGS = new Set([
   "gradient_checkpointing",
   "eval_steps", // TrainingArguments' name; the no_trainer scripts evaluate per epoch only
 ]);
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("profiles: every profile has two variants, HF flag names and existing sample data", () => {
   for (const name of PROFILES) {
@@ -71,7 +63,7 @@ Deno.test("profiles: every profile has two variants, HF flag names and existing 
     assert.ok(Number(p.qa.doc_stride) < Number(p.qa.max_seq_length), `${name}: doc_stride`);
     if (name !== "full") {
       for (const f of [p.data.context_file, p.data.train_file, p.data.validation_file]) {
-        assert.ok(exists(f), `${name}: ${f} exists`);
+        assert.ok(existsSync(f), `${name}: ${f} exists`);
       }
       assert.ok(p.variants.every((v) => v.pretrain), `${name}: variants pretrained in-project`);
       assert.deepEqual(p.variants.map((v) => v.pretrain!.masking).sort(), ["char", "wwm"]);

@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
+import type { CpuBackendLike, LibraryInfo, WasmBackendLike } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 
 const CANDIDATES = [
@@ -67,13 +67,7 @@ type Sgemm = (
 ) => void;
 
 /** State of the BLAS path. */
-export interface BlasInfo {
-  enabled: boolean;
-  library?: string;
-  /** Threads BLAS was set to use. */
-  threads?: number;
-  reason: string;
-}
+export type BlasInfo = LibraryInfo;
 
 let sgemm: Sgemm | undefined;
 let info: BlasInfo | undefined;

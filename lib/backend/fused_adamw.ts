@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, WasmBackendLike } from "./internals.ts";
-import { nativeKernels } from "./native.ts";
+import { type NativeKernels, nativeKernels } from "./native.ts";
 
 /** Hyper-parameters of one update. `step` is the parameter's own 1-based step count. */
 export interface AdamWUpdateAttrs {
@@ -49,9 +49,9 @@ export function adamwValues(
   outM: Float32Array,
   outV: Float32Array,
   a: AdamWUpdateAttrs,
+  native: NativeKernels | null = nativeKernels() ?? null,
 ): void {
   const c = coefficients(a);
-  const native = nativeKernels();
   if (native) {
     // Multi-threaded C over the same memory (lib/backend/native.ts), float32 arithmetic.
     return native.adamw([p, m, v, g], [outP, outM, outV], { ...a, ...c });

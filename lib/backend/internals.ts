@@ -6,6 +6,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+/** What opening an optional native library (BLAS, the native kernels) found. */
+export interface LibraryInfo {
+  enabled: boolean;
+  library?: string;
+  /** Threads it was set to use. */
+  threads?: number;
+  reason: string;
+}
+
 /** The cpu backend: tensor values live in JavaScript arrays. */
 export interface CpuBackendLike {
   data: { get(id: tf.DataId): { values: Float32Array } };

@@ -15,6 +15,8 @@
  * `TFJS_NATIVE_THREADS` sets the thread count (default: all cores).
  * @module
  */
+import { existsSync } from "../util/fs.ts";
+import type { LibraryInfo } from "./internals.ts";
 
 /** C source of the kernels (compiled at first use; see the module comment). */
 export const NATIVE_SOURCE = String.raw`
@@ -425,12 +427,7 @@ export interface AdamWCoefficients {
 }
 
 /** State of the native path. */
-export interface NativeInfo {
-  enabled: boolean;
-  library?: string;
-  threads?: number;
-  reason: string;
-}
+export type NativeInfo = LibraryInfo;
 
 let info: NativeInfo | undefined;
 let kernels: NativeKernels | undefined;
@@ -458,22 +455,13 @@ function cpuFlags(): string {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Compiles the source into the cache (once per source and flags); returns the library path. */
 async function build(): Promise<string> {
   const dir = cacheDir();
   // -march=native: the CPU's feature flags are part of the key (a shared home directory must not
   // hand one machine a library built for another).
   const lib = `${dir}/${await sha256(NATIVE_SOURCE + FLAGS.join(" ") + cpuFlags())}.so`;
-  if (exists(lib)) return lib;
+  if (existsSync(lib)) return lib;
   await Deno.mkdir(dir, { recursive: true });
   const src = await Deno.makeTempFile({ dir, suffix: ".c" });
   const tmp = `${src}.so`;

@@ -17,8 +17,10 @@ import * as tf from "@tensorflow/tfjs";
 import { withMemory } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 
-/** Whether `small` is a trailing block of `big` (leading 1s of `small` ignored). */
+/** Whether `small` is a trailing block of `big` (leading 1s of `small` ignored) and not of higher
+ * rank (else the broadcast output would have more dimensions than `big`). */
 function isTrailingBlock(big: readonly number[], small: readonly number[]): boolean {
+  if (small.length > big.length) return false;
   let lead = 0;
   while (lead < small.length && small[lead] === 1) lead++;
   const s = small.slice(lead);
@@ -34,8 +36,6 @@ function addKernel(backendName: "cpu" | "wasm", fallback: tf.KernelFunc): tf.Ker
     // The full-size operand first; float addition is commutative, so the bits are tfjs's.
     const [big, small] = sa >= sb ? [a, b] : [b, a];
     if (Math.min(sa, sb) === 0 || !isTrailingBlock(big.shape, small.shape)) return fallback(args);
-    // The output must have the larger operand's shape (a higher-rank [1, …] operand would not).
-    if (small.shape.length > big.shape.length) return fallback(args);
     return withMemory(
       backendName,
       args.backend,

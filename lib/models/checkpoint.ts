@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "../util/random.ts";
+import { exists } from "../util/fs.ts";
 import {
   BertModel,
   initialValues,
@@ -41,15 +42,6 @@ export interface LoadOptions {
   seed?: number;
   /** Where the warnings about missing/unused weights go (default `console.warn`). */
   log?: (message: string) => void;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads the weights of a model folder (safetensors preferred, like `transformers`). */

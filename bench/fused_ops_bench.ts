@@ -18,11 +18,7 @@ import {
   layerNormComposite,
   useBackend,
 } from "../lib/backend/mod.ts";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
+import { median } from "./util.ts";
 
 async function time(reps: number, f: () => tf.Tensor[]): Promise<number> {
   const ts: number[] = [];

@@ -16,11 +16,7 @@ import {
   softmaxGradComposite,
   useBackend,
 } from "../lib/backend/mod.ts";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
+import { median } from "./util.ts";
 
 /** Process CPU time (user + system) in ms, from /proc (Linux); NaN elsewhere. */
 function cpuMs(): number {

@@ -23,6 +23,7 @@ import {
   type QaTrainer,
   randomBatch,
 } from "./qa_step.ts";
+import { median } from "./util.ts";
 
 /** What one worker measures. */
 export interface WorkerTask {
@@ -89,12 +90,6 @@ export interface WorkerResult {
   /** Peak resident memory of the process (VmHWM), MB. */
   peakRssMb?: number;
   numTensorsEnd?: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const MB = 1024 * 1024;

@@ -2,39 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { openBlas, useBackend } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
-
-/** Plain triple loop in float64: the reference every matMul path is checked against. */
-function refMatMul(
-  a: Float32Array,
-  aShape: number[],
-  b: Float32Array,
-  bShape: number[],
-  ta: boolean,
-  tb: boolean,
-): Float64Array {
-  const ra = aShape.length, rb = bShape.length;
-  const m = ta ? aShape[ra - 1] : aShape[ra - 2];
-  const k = ta ? aShape[ra - 2] : aShape[ra - 1];
-  const n = tb ? bShape[rb - 2] : bShape[rb - 1];
-  const batchA = a.length / (m * k), batchB = b.length / (k * n);
-  const batch = Math.max(batchA, batchB);
-  const out = new Float64Array(batch * m * n);
-  for (let p = 0; p < batch; p++) {
-    const ao = (batchA === 1 ? 0 : p) * m * k, bo = (batchB === 1 ? 0 : p) * k * n;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let q = 0; q < k; q++) {
-          const av = ta ? a[ao + q * m + i] : a[ao + i * k + q];
-          const bv = tb ? b[bo + j * k + q] : b[bo + q * n + j];
-          s += av * bv;
-        }
-        out[p * m * n + i * n + j] = s;
-      }
-    }
-  }
-  return out;
-}
+import { refMatMul } from "./numeric_util.ts";
 
 Deno.test("BLAS library is found here (libopenblas0-pthread is a CI dependency)", () => {
   const info = openBlas();

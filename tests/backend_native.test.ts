@@ -14,7 +14,7 @@ import {
 } from "../lib/backend/mod.ts";
 import { layerNormGradValues, layerNormValues } from "../lib/backend/fused_ops.ts";
 import { sumLeadingRows } from "../lib/backend/fused_wasm.ts";
-import { assertSameBits, maxRelErr, randn, values } from "./numeric_util.ts";
+import { assertSameBits, maxRelErr, randn, refMatMul, values } from "./numeric_util.ts";
 
 // The native kernels need a C compiler (.ci/run installs gcc). Without one they are absent and
 // the project falls back to the JavaScript / tfjs kernels: these tests then check that fallback
@@ -245,22 +245,7 @@ Deno.test("batched matMul with the items over the threads matches a float64 refe
       const got = tf.tidy(() =>
         tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb).dataSync()
       ) as Float32Array;
-      const m = ta ? sa.at(-1)! : sa.at(-2)!, k = ta ? sa.at(-2)! : sa.at(-1)!;
-      const n = tb ? sb.at(-2)! : sb.at(-1)!;
-      const batchA = na / (m * k), batchB = nb / (k * n), batch = Math.max(batchA, batchB);
-      const want = new Float64Array(batch * m * n);
-      for (let i = 0; i < batch; i++) {
-        const oa = (batchA === 1 ? 0 : i) * m * k, ob = (batchB === 1 ? 0 : i) * k * n;
-        for (let r = 0; r < m; r++) {
-          for (let c = 0; c < n; c++) {
-            let acc = 0;
-            for (let j = 0; j < k; j++) {
-              acc += av[oa + (ta ? j * m + r : r * k + j)] * bv[ob + (tb ? c * k + j : j * n + c)];
-            }
-            want[i * m * n + r * n + c] = acc;
-          }
-        }
-      }
+      const want = refMatMul(av, sa, bv, sb, ta, tb);
       const err = maxRelErr(got, want);
       assert.ok(err < 1e-5, `${backend} [${sa}]·[${sb}] ta=${ta} tb=${tb}: max rel err ${err}`);
     }
@@ -282,18 +267,7 @@ Deno.test("native Softmax leaves rank 0 to tfjs; BLAS matMul computes every item
       assert.deepEqual(y.shape, [2, 2, 3, 5]);
       return y.dataSync() as Float32Array;
     });
-    const want = new Float64Array(60);
-    for (let i = 0; i < 2; i++) {
-      for (let j = 0; j < 2; j++) {
-        for (let r = 0; r < 3; r++) {
-          for (let c = 0; c < 5; c++) {
-            let acc = 0;
-            for (let k = 0; k < 4; k++) acc += av[i * 12 + r * 4 + k] * bv[j * 20 + k * 5 + c];
-            want[((i * 2 + j) * 3 + r) * 5 + c] = acc;
-          }
-        }
-      }
-    }
+    const want = refMatMul(av, [2, 1, 3, 4], bv, [1, 2, 4, 5], false, false);
     assert.ok(maxRelErr(got, want) < 1e-5, `${backend}: max rel err ${maxRelErr(got, want)}`);
   }
 });

@@ -43,3 +43,54 @@ export function assertSameBits(a: Float32Array, b: Float32Array, what: string): 
     if (ua[i] !== ub[i]) assert.fail(`${what}: element ${i} is ${a[i]}, want ${b[i]}`);
   }
 }
+
+/**
+ * Plain triple loop in float64: the reference every matMul path is checked against. Batch
+ * dimensions broadcast as in `tf.matMul` (including `[2, 1]` against `[1, 2]`).
+ */
+export function refMatMul(
+  a: ArrayLike<number>,
+  aShape: number[],
+  b: ArrayLike<number>,
+  bShape: number[],
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
+  const ra = aShape.length, rb = bShape.length;
+  const m = ta ? aShape[ra - 1] : aShape[ra - 2];
+  const k = ta ? aShape[ra - 2] : aShape[ra - 1];
+  const n = tb ? bShape[rb - 2] : bShape[rb - 1];
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(
+    aShape.slice(0, -2),
+    bShape.slice(0, -2),
+  );
+  // Index of the matrix of batch shape `s` that output item `flat` reads.
+  const item = (s: number[], flat: number) => {
+    const shape = [...new Array(outer.length - s.length).fill(1), ...s];
+    let idx = 0, stride = 1;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const c = flat % outer[d];
+      flat = Math.floor(flat / outer[d]);
+      if (shape[d] !== 1) idx += c * stride;
+      stride *= shape[d];
+    }
+    return idx;
+  };
+  const batch = outer.reduce((p, d) => p * d, 1);
+  const out = new Float64Array(batch * m * n);
+  for (let p = 0; p < batch; p++) {
+    const ao = item(aShape.slice(0, -2), p) * m * k, bo = item(bShape.slice(0, -2), p) * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) {
+          const av = ta ? a[ao + q * m + i] : a[ao + i * k + q];
+          const bv = tb ? b[bo + j * k + q] : b[bo + q * n + j];
+          s += av * bv;
+        }
+        out[p * m * n + i * n + j] = s;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,8 @@
+/** Helpers shared by the benchmark scripts. */
+
+/** The median of `xs` (mean of the two middle values for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

@@ -24,7 +24,7 @@ function isTrailingBlock(big: readonly number[], small: readonly number[]): bool
   let lead = 0;
   while (lead < small.length && small[lead] === 1) lead++;
   const s = small.slice(lead);
-  return s.length <= big.length && s.every((d, i) => d === big[big.length - s.length + i]);
+  return s.every((d, i) => d === big[big.length - s.length + i]);
 }
 
 function addKernel(backendName: "cpu" | "wasm", fallback: tf.KernelFunc): tf.KernelFunc {

@@ -9,7 +9,7 @@
  * with the gold paragraph and end to end side by side.
  * @module
  */
-import type { AdlExample } from "../data/mod.ts";
+import { type AdlExample, formatRecord } from "../data/mod.ts";
 import {
   computeQaMetrics,
   examplesToQaInputs,
@@ -164,7 +164,7 @@ export async function evaluatePipeline(
   const log = opts.log ?? (() => {});
   const golds = examples.map((ex, i) => {
     if (!ex.answer || ex.relevant === undefined) {
-      throw new Error(`validation record ${i} (id ${JSON.stringify(ex.id)}) has no gold answer`);
+      throw new Error(`validation ${formatRecord(i, ex.id)} has no gold answer`);
     }
     return { id: ex.id, text: ex.answer.text };
   });

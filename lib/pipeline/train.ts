@@ -55,6 +55,7 @@ import {
   type ModelSourceArgs,
   saveModelAndTokenizer,
 } from "./setup.ts";
+import { plural } from "../util/text.ts";
 
 /** Optimisation, schedule and checkpoint arguments of every training run (HF flag names). */
 export interface OptimizationArgs {
@@ -402,8 +403,12 @@ function qaRecipe(
   const validInputs = examplesToQaInputs(validEx, contexts);
   const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
   log(
-    `train-qa: ${trainEx.length} training questions -> ${trainFeatures.length} windows, ` +
-      `${validEx.length} validation questions -> ${validFeatures.length} windows`,
+    `train-qa: ${plural(trainEx.length, "training question")} -> ${
+      plural(trainFeatures.length, "window")
+    }, ` +
+      `${plural(validEx.length, "validation question")} -> ${
+        plural(validFeatures.length, "window")
+      }`,
   );
   const evaluate = async () => {
     const res = await predictAnswers(model, tokenizer, validInputs, {

@@ -21,6 +21,7 @@ import {
 import type { BatchOrder, ForwardModel } from "./inference.ts";
 import { mcMetrics, type McPrediction, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics, type QaPredictResult } from "./qa.ts";
+import { plural } from "../util/text.ts";
 
 /** A model with its tokenizer. */
 export interface Stage {
@@ -84,7 +85,7 @@ export async function runPipeline(
   checkUniqueIds(examples);
   const log = opts.log ?? (() => {});
   const common = { batchSize: opts.batchSize, order: opts.order };
-  log(`multiple choice: ${examples.length} questions`);
+  log(`multiple choice: ${plural(examples.length, "question")}`);
   const mcPreds = await predictParagraphs(mc.model, mc.tokenizer, examples, contexts, {
     ...common,
     maxSeqLength: opts.mcMaxSeqLength,
@@ -95,7 +96,7 @@ export async function runPipeline(
     }
     return mcPreds[i].paragraph;
   });
-  log(`question answering: ${inputs.length} questions`);
+  log(`question answering: ${plural(inputs.length, "question")}`);
   const qaRes = await predictAnswers(qa.model, qa.tokenizer, inputs, {
     ...common,
     maxSeqLength: opts.qaMaxSeqLength,
@@ -171,7 +172,7 @@ export async function evaluatePipeline(
   const e2e = await runPipeline(examples, contexts, mc, qa, opts);
   const mcM = mcMetrics(examples, e2e.mc);
 
-  log(`question answering with the gold paragraph: ${examples.length} questions`);
+  log(`question answering with the gold paragraph: ${plural(examples.length, "question")}`);
   const goldInputs = examplesToQaInputs(examples, contexts);
   const goldRes = await predictAnswers(qa.model, qa.tokenizer, goldInputs, {
     batchSize: opts.batchSize,

@@ -13,6 +13,7 @@ import {
   type Task,
   WrongModelError,
 } from "../lib/models/mod.ts";
+import { trainMultipleChoice } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { ROOT, runDeno } from "./process_util.ts";
 
@@ -198,6 +199,29 @@ Deno.test("predict / evaluate with --mc_model and --qa_model swapped: exit 2, bo
       ]),
     );
   }
+});
+
+Deno.test("fine-tuning from a checkpoint with another head stays allowed, with one line naming the new head", async () => {
+  const logs: string[] = [];
+  const r = await trainMultipleChoice({
+    train_file: `${S}train.json`,
+    context_file: `${S}context.json`,
+    model_name_or_path: mlmDir,
+    max_seq_length: 64,
+    per_device_train_batch_size: 4,
+    max_train_samples: 4,
+    max_train_steps: 1,
+    seed: 1,
+  }, { log: (m) => logs.push(m), progress: "none" });
+  r.model.dispose();
+  const warnings = logs.filter((l) => /newly initialized|not used/.test(l));
+  assert.equal(warnings.length, 1, logs.join("\n"));
+  assert.ok(!warnings[0].includes("\n"));
+  assert.match(
+    warnings[0],
+    /^Some weights of BertForMultipleChoice were not initialized from the model checkpoint at .*\/mlm and are newly initialized: .* \(new: classifier head and pooler; .*\); not used from the checkpoint: cls\.predictions\.\* \(5 tensors\)$/,
+  );
+  assert.equal(r.train.completedSteps, 1);
 });
 
 Deno.test("cleanup", async () => {

@@ -4,9 +4,12 @@
  *
  * Loading maps checkpoint names onto the model's parameters the way `transformers` does: the
  * `bert.` prefix is optional, legacy `LayerNorm.gamma`/`beta` mean `weight`/`bias`, extra keys
- * are reported and ignored, and missing ones are initialised as Hugging Face does and reported.
- * Every tensor is validated and converted before the first tf.Variable is created, so an error
- * never leaves a half-loaded model behind.
+ * are reported and ignored, and missing head weights are initialised as Hugging Face does and
+ * reported in one line. Before anything is built, `config.json` is checked against the weight
+ * file's own header (encoder layer count, the encoder tensors' names, every shape and dtype), so
+ * a config that does not describe the weights is a one-line error at once. Every tensor is
+ * validated and converted before the first tf.Variable is created, so an error never leaves a
+ * half-loaded model behind.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

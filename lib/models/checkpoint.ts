@@ -344,9 +344,13 @@ export function formatLoadReport(report: LoadReport, dir: string, task: Task): s
 }
 
 /**
- * Loads a Hugging Face BERT folder for `task`. Missing head weights are initialised
- * (normal(0, initializer_range), zero bias, LayerNorm ones/zeros) and reported, unused keys
- * reported; see {@link LoadOptions}. The report is also on `model.loadReport`.
+ * Loads a Hugging Face BERT folder for `task`. The config is checked against the weight file
+ * first ({@link checkConfigAgainstWeights}). Missing head weights (another task's checkpoint,
+ * e.g. an MLM run fine-tuned for multiple choice) are initialised (normal(0,
+ * initializer_range), zero bias, LayerNorm ones/zeros) and, with unused keys, reported in one
+ * line ({@link formatLoadReport}); see {@link LoadOptions}. The report is also on
+ * `model.loadReport`. Whether the folder suits a task's answers is `checkModelForTask`'s
+ * question (lib/models/task_check.ts), not this one's.
  */
 export async function loadPretrained(
   dir: string,

@@ -20,10 +20,15 @@ export interface SafetensorsFile {
 
 /** One tensor of a safetensors header: dtype, shape and byte range in the data section. */
 export interface SafetensorsEntry {
+  /** Tensor name as stored. */
   name: string;
+  /** Element type. */
   dtype: RawDtype;
+  /** Shape (row-major). */
   shape: number[];
+  /** Start of its bytes, relative to the data section. */
   begin: number;
+  /** End (exclusive) of its bytes, relative to the data section. */
   end: number;
 }
 

@@ -39,6 +39,7 @@ const HEADS: Record<Exclude<Task, "base">, { head: string; keys: string[]; noun:
 
 /** What a model folder holds, read from `config.json` and the weight file's header. */
 export interface ModelFolderInfo {
+  /** The model folder. */
   dir: string;
   /** The weight file read (header only for safetensors). */
   file: string;
@@ -70,6 +71,7 @@ export async function inspectModelFolder(dir: string): Promise<ModelFolderInfo> 
 
 /** A folder that holds a model of another task than the one it is used for. */
 export class WrongModelError extends Error {
+  /** `info`: what the (first) mismatching folder holds; `task`: what it was used for. */
   constructor(message: string, readonly info: ModelFolderInfo, readonly task: Task) {
     super(message);
     this.name = "WrongModelError";
@@ -108,7 +110,9 @@ export function taskMismatch(
 
 /** One use of a model folder: the folder, the task, and the flag it came with (for messages). */
 export interface ModelUse {
+  /** The model folder. */
   dir: string;
+  /** The task it is used for. */
   task: Exclude<Task, "base">;
   /** The command-line flag that named the folder (`mc_model`), shown as `--mc_model DIR`. */
   flag?: string;

@@ -366,7 +366,11 @@ function mcRecipe(
   const featOpts = { maxSeqLength: a.max_seq_length };
   const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
   const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
-  log(`train-mc: ${trainEx.length} training questions, ${validEx.length} validation questions`);
+  log(
+    `train-mc: ${plural(trainEx.length, "training question")}, ${
+      plural(validEx.length, "validation question")
+    }`,
+  );
   const evaluate = async () => {
     const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
       maxSeqLength: a.max_seq_length,

@@ -72,8 +72,8 @@ function problemKind(p: DataProblem): string {
 
 /**
  * The lines of a problem list: problems of the same kind (same field and message but for
- * numbers and quoted values) are listed up to 3 times, then counted ("… and 297 more records
- * with this problem"), so 300 records with one mistake read as 4 lines, not 300.
+ * numbers and quoted values) are listed up to 3 times, then counted ("  … and 297 more like
+ * these"), so 300 records with one mistake read as 4 lines, not 300; at most 10 kinds are shown.
  */
 export function summariseProblems(problems: readonly DataProblem[]): string[] {
   const kinds = new Map<string, DataProblem[]>();

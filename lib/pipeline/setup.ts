@@ -8,7 +8,8 @@
  * - weights from `model_name_or_path` (missing head weights initialised and reported), else
  *   freshly initialised from the config with `seed`;
  * - `config_overrides` ("key=value,key=value", as in `run_mlm.py`; unknown keys refused, see
- *   `parseConfigOverrides` in lib/models) adjusts a from-scratch config, e.g. `num_hidden_layers=2,hidden_size=128,num_attention_heads=2,intermediate_size=512`;
+ *   `parseConfigOverrides` in lib/models) adjusts a from-scratch config, e.g.
+ *   `num_hidden_layers=2,hidden_size=128,num_attention_heads=2,intermediate_size=512`;
  * - from scratch, `vocab_size` follows the tokenizer (HF resizes the embeddings to
  *   `len(tokenizer)`); with a pretrained model a tokenizer larger than the embeddings is an error
  *   (resizing pretrained embeddings is not implemented).

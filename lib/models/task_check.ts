@@ -98,9 +98,7 @@ export function taskMismatch(
 ): string | undefined {
   if (info.tasks.includes(task)) return undefined;
   const want = `${TASK_ARCHITECTURES[task]} with ${HEADS[task].head} weights`;
-  const archOk = !info.architectures.length ||
-    info.architectures.includes(TASK_ARCHITECTURES[task]);
-  if (archOk && info.architectures.length) {
+  if (info.architectures.includes(TASK_ARCHITECTURES[task])) {
     // The config names the right class but the weights lack its head.
     return `${label}: config.json says ${TASK_ARCHITECTURES[task]} but ${info.file} has no ` +
       `${HEADS[task].head} weights, so it is not a trained ${HEADS[task].noun}`;

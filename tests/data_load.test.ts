@@ -86,11 +86,17 @@ Deno.test("valid records load, with relevant/answer for train and without for te
     });
     const test = await loadExamples(`${dir}/test.json`, ctx, { split: "test" });
     assert.deepEqual(test, [{ id: "t1", question: "誰？", paragraphs: [0, 1, 2, 3] }]);
-    // A test-layout file is not a valid train file.
+    // A test-layout file is not a valid validation file: one line says so.
     await assert.rejects(
       () => loadExamples(`${dir}/test.json`, ctx, { split: "valid" }),
-      (e: unknown) =>
-        e instanceof DataError && /record 0 \(id "t1"\): field "relevant": missing/.test(e.message),
+      (e: unknown) => {
+        assert.ok(e instanceof DataError);
+        assert.equal(e.message.split("\n").length, 1, e.message);
+        assert.match(e.message, /test\.json: no record has "relevant" or "answer" .*a test file/);
+        // Every record is still listed for code that reads the problems.
+        assert.equal(e.problems[0].field, "relevant");
+        return true;
+      },
     );
   });
 });
@@ -135,8 +141,8 @@ Deno.test("context file must be an array of strings", async () => {
     await assert.rejects(() => loadContexts(`${dir}/b.json`), (e: unknown) => {
       assert.ok(e instanceof DataError);
       assert.equal(e.problems.length, 2);
-      assert.match(e.message, /record 1: paragraph must be a string, got the number 3/);
-      assert.match(e.message, /record 2: paragraph must be a string, got null/);
+      assert.match(e.message, /record 1 \(0-based\): paragraph must be a string, got the number 3/);
+      assert.match(e.message, /record 2 \(0-based\): paragraph must be a string, got null/);
       return true;
     });
   });
@@ -147,7 +153,10 @@ Deno.test("question file must be an array of objects", async () => {
     (await loadError({ data: [] })).message,
     /expected a JSON array of question records/,
   );
-  assert.match((await loadError([good("a"), 7])).message, /record 1: record must be an object/);
+  assert.match(
+    (await loadError([good("a"), 7])).message,
+    /record 1 \(0-based\): record must be an object/,
+  );
 });
 
 Deno.test("each missing field is named", async () => {
@@ -164,7 +173,10 @@ Deno.test("each missing field is named", async () => {
     const ans: Record<string, unknown> = { text: "1962年", start: 4 };
     delete ans[sub];
     const e = await loadError([good("a", { answer: ans })]);
-    assert.match(e.message, new RegExp(`record 0 \\(id "a"\\): field "answer.${sub}": missing`));
+    assert.match(
+      e.message,
+      new RegExp(`record 0 \\(0-based, id "a"\\): field "answer.${sub}": missing`),
+    );
   }
 });
 
@@ -212,14 +224,17 @@ Deno.test("paragraph index out of range, duplicated, or wrong count", async () =
   e = await loadError([good("a", { paragraphs: [1, 0, 1, 3] })]);
   assert.match(e.message, /field "paragraphs\[2\]": paragraph 1 is listed twice/);
   e = await loadError([good("a"), good("b", { paragraphs: [0, 1, 2] })]);
-  assert.match(e.message, /record 1 \(id "b"\): field "paragraphs": has 3 entries, expected 4/);
+  assert.match(
+    e.message,
+    /record 1 \(0-based, id "b"\): field "paragraphs": has 3 entries, expected 4/,
+  );
 });
 
 Deno.test("relevant must be among paragraphs", async () => {
   const e = await loadError([good("a", { relevant: 4 })]);
   assert.match(
     e.message,
-    /record 0 \(id "a"\): field "relevant": 4 is not among paragraphs \[1, 0, 2, 3\]/,
+    /record 0 \(0-based, id "a"\): field "relevant": 4 is not among paragraphs \[1, 0, 2, 3\]/,
   );
 });
 
@@ -243,9 +258,12 @@ Deno.test("answer text must be at start in the relevant paragraph", async () => 
 
 Deno.test("duplicate ids and empty questions", async () => {
   let e = await loadError([good("a"), good("b"), good("a")]);
-  assert.match(e.message, /record 2 \(id "a"\): field "id": duplicate id: also used by record 0/);
+  assert.match(
+    e.message,
+    /record 2 \(0-based, id "a"\): field "id": duplicate id: also used by record 0/,
+  );
   e = await loadError([good("a", { question: " \u3000\n" })]);
-  assert.match(e.message, /record 0 \(id "a"\): field "question": is empty/);
+  assert.match(e.message, /record 0 \(0-based, id "a"\): field "question": is empty/);
 });
 
 Deno.test("test split: relevant/answer optional but validated when present", async () => {
@@ -264,7 +282,7 @@ Deno.test("every bad record is reported, not only the first", async () => {
     "c",
     "question",
   ]]);
-  assert.match(e.message, /2 invalid record\(s\) of 3/);
+  assert.match(e.message, /2 invalid records of 3/);
 });
 
 Deno.test("skipInvalid leaves bad records out and reports each one", async () => {
@@ -289,8 +307,8 @@ Deno.test("skipInvalid leaves bad records out and reports each one", async () =>
       [3, "b", "id"],
     ]);
     assert.equal(lines.length, 4);
-    assert.match(lines[0], /^skipped: .*q\.json: record 0 \(id "a"\): field "relevant"/);
-    assert.match(lines[3], /skipped 3 invalid record\(s\) of 4/);
+    assert.match(lines[0], /^skipped: .*q\.json: record 0 \(0-based, id "a"\): field "relevant"/);
+    assert.match(lines[3], /skipped 3 invalid records of 4/);
   });
 });
 
@@ -402,4 +420,75 @@ Deno.test("astral characters (𫖮 U+2B5AE, 𩅦 U+29166) in question, paragraph
     assert.equal(written[0].answer.start, 7);
     assert.equal([...ctx[0]].slice(7, 7 + [...text].length).join(""), text);
   });
+});
+
+// What a user trips over (issue 22): whole-file mistakes read as one line, repeats are counted.
+const SAMPLE = new URL("../data/sample/", import.meta.url).pathname;
+
+Deno.test("an empty file is '… is empty', not invalid JSON at line 1, column 1", async () => {
+  await withFiles({ "empty.json": "", "blank.json": " \n\t\n" }, async (dir) => {
+    for (const name of ["empty.json", "blank.json"]) {
+      await assert.rejects(() => loadContexts(`${dir}/${name}`), (e: unknown) => {
+        assert.ok(e instanceof DataError);
+        assert.match(e.message, new RegExp(`${name.replace(".", "\\.")}: is empty`));
+        assert.doesNotMatch(e.message, /invalid JSON|line 1, column 1/);
+        return true;
+      });
+    }
+  });
+});
+
+Deno.test("the sample's test.json read as validation data: one line saying it has no answers", async () => {
+  const contexts = await loadContexts(`${SAMPLE}context.json`);
+  await assert.rejects(
+    () => loadExamples(`${SAMPLE}test.json`, contexts, { split: "valid" }),
+    (e: unknown) => {
+      assert.ok(e instanceof DataError);
+      assert.equal(e.problems.length, 300, "every record is still in the problem list");
+      assert.deepEqual(e.message.split("\n"), [
+        `${SAMPLE}test.json: no record has "relevant" or "answer" (300 records read): it looks ` +
+        "like a test file (questions without answers), but the valid split needs them; give a " +
+        "file with answers (such as valid.json)",
+      ]);
+      return true;
+    },
+  );
+});
+
+Deno.test("a context file too short for the questions: one summarised line, not one per record", async () => {
+  await withFiles({ "context.json": JSON.stringify(CONTEXTS.slice(0, 2)) }, async (dir) => {
+    const contexts = await loadContexts(`${dir}/context.json`);
+    await assert.rejects(
+      () => loadExamples(`${SAMPLE}valid.json`, contexts, { split: "valid" }),
+      (e: unknown) => {
+        assert.ok(e instanceof DataError);
+        assert.equal(e.problems.length, 300);
+        const lines = e.message.split("\n");
+        assert.equal(lines.length, 2, e.message);
+        assert.match(lines[0], /valid\.json: 300 invalid records of 300 \(fix or remove them\):$/);
+        assert.match(
+          lines[1],
+          /300 records of 300 use paragraph indices the context file does not have \(it has 2 paragraphs, indices 0–1; they go up to \d+\): is it the context file that goes with this file\? First: record 0 \(0-based, id "valid-0000"\) paragraphs\[0\] = \d+; record 1 .*; … and 297 more$/,
+        );
+        return true;
+      },
+    );
+  });
+});
+
+Deno.test("repeated problems are counted after the first three; no message names an option no flag reaches", async () => {
+  const records = Array.from({ length: 10 }, (_, i) => good(`q${i}`, { relevant: 4 }));
+  records.push(good("x", { question: "" }));
+  const e = await loadError(records);
+  assert.equal(e.problems.length, 11);
+  const lines = e.message.split("\n");
+  assert.equal(lines.length, 1 + 3 + 1 + 1, e.message);
+  assert.match(lines[0], /q\.json: 11 invalid records of 11 \(fix or remove them\):$/);
+  assert.match(lines[1], /record 0 \(0-based, id "q0"\): field "relevant": 4 is not among/);
+  assert.match(lines[3], /record 2 \(0-based, id "q2"\)/);
+  assert.equal(lines[4], "  … and 7 more like these");
+  assert.match(lines[5], /record 10 \(0-based, id "x"\): field "question": is empty/);
+  assert.doesNotMatch(e.message, /skipInvalid|loadExamples/);
+  // One problem reads "1 invalid record".
+  assert.match((await loadError([good("a", { relevant: 4 })])).message, /1 invalid record of 1 /);
 });

@@ -112,12 +112,12 @@ Deno.test("importSquad: problems are errors naming the question, or skipped and 
     assert.equal(e.problems.length, 3);
     assert.match(
       e.message,
-      /in\.json: record 0 \(id "q0-0"\): field "data\[0\]\.paragraphs\[0\]\.qas\[0\]\.answers\[0\]\.answer_start": answer text "A0P0" is not at 11/,
+      /in\.json: record 0 \(0-based, id "q0-0"\): field "data\[0\]\.paragraphs\[0\]\.qas\[0\]\.answers\[0\]\.answer_start": answer text "A0P0" is not at 11/,
     );
-    assert.match(e.message, /record 1 \(id "q1-0"\): .*answers": has no answer/);
+    assert.match(e.message, /record 1 \(0-based, id "q1-0"\): .*answers": has no answer/);
     assert.match(
       e.message,
-      /record 2 \(id "q0-0"\): .*\.id": duplicate id: also used at data\[0\]/,
+      /record 2 \(0-based, id "q0-0"\): .*\.id": duplicate id: also used at data\[0\]/,
     );
     return true;
   });

@@ -211,7 +211,7 @@ Deno.test("check-data: usage and data errors are clear", async () => {
       "data/sample",
     ]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /train\.json: record 0 \(id "x"\)/);
+    assert.match(bad.stderr, /train\.json: record 0 \(0-based, id "x"\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -30,7 +30,7 @@ Deno.test("examplesToQaInputs: gold paragraph by default, chosen paragraph on re
   ]]);
   assert.throws(
     () => examplesToQaInputs(examples, contexts),
-    /example 1 \(id "b"\) has no "relevant"/,
+    /example 1 \(0-based, id "b"\) has no "relevant"/,
   );
   assert.throws(
     () => examplesToQaInputs(examples, contexts, () => 7),
@@ -51,7 +51,7 @@ Deno.test("HTML views: token table with highlight and escaping, windows, MC, dec
   assert.ok((short.match(/<tr/g)?.length ?? 0) <= 6 + 3 + 1);
   assert.match(short, /…/);
   const win = windowsHtml(input, feats);
-  assert.match(win, new RegExp(`${feats.length} window\\(s\\) of example h&amp;1`));
+  assert.match(win, new RegExp(`${feats.length} windows of example h&amp;1`));
   assert.match(win, /<mark>乙丙<\/mark>/);
   const { startLogits, endLogits } = illustrativeLogits(feats, 5, 50);
   const dec = decodingHtml(input, feats, startLogits, endLogits, { top: 3 });

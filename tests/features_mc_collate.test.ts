@@ -68,7 +68,7 @@ Deno.test("MC: only the paragraph is truncated; no label without relevant; clear
         contexts,
         tok,
       ),
-    /MC example 0 \(id "r"\): relevant paragraph 3 is not among paragraphs \[0,1\]/,
+    /MC example 0 \(0-based, id "r"\): relevant paragraph 3 is not among paragraphs \[0,1\]/,
   );
   assert.throws(
     () => prepareMcFeatures([{ id: "o", question: "誰", paragraphs: [0, 9] }], contexts, tok),
@@ -80,7 +80,7 @@ Deno.test("MC: only the paragraph is truncated; no label without relevant; clear
         maxSeqLength: 8,
         maxQueryLength: 6,
       }),
-    /MC example 0 \(id "x"\).*no room for the paragraph/,
+    /MC example 0 \(0-based, id "x"\).*no room for the paragraph/,
   );
 });
 

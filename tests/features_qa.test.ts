@@ -262,7 +262,7 @@ Deno.test("tiny budget: still no room after truncating the question is a clear e
         { maxSeqLength: 16, docStride: 4, maxQueryLength: 12 },
       ),
     (e: Error) =>
-      /QA example 0 \(id "x1"\)/.test(e.message) && /doc_stride 4/.test(e.message) &&
+      /QA example 0 \(0-based, id "x1"\)/.test(e.message) && /doc_stride 4/.test(e.message) &&
       /max_seq_length 16/.test(e.message),
   );
   assert.throws(() => prepareQaFeatures([], tok, { maxSeqLength: 3 }), /maxSeqLength/);

@@ -7,6 +7,7 @@ import {
   loadPretrained,
   parseSafetensors,
   parseTorchCheckpoint,
+  readCheckpointHeader,
   readConfig,
   saveModel,
   serializeSafetensors,
@@ -351,4 +352,108 @@ Deno.test("models: corrupted checkpoints are refused with clear errors", async (
   );
   // parseTorchCheckpoint directly: an allowed global called the wrong way.
   assert.throws(() => parseTorchCheckpoint(goodBin.slice(0, 10), "x.bin"), /x\.bin/);
+});
+
+Deno.test("models: config.json is checked against the weight file's header before any model is built", async () => {
+  await tf.setBackend("cpu");
+  const cfg = JSON.parse(await Deno.readTextFile(`${FIX}config.json`));
+  const withConfig = async (weights: string, values: Record<string, unknown>) => {
+    const dir = await folder({ [weights]: weights });
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...cfg, ...values }));
+    return dir;
+  };
+  // The issue's folder: a 2-layer model.safetensors beside num_hidden_layers 1000000 (it grew to
+  // 9.3 GB); refused at once, for both weight formats and any task.
+  for (const weights of ["model.safetensors", "pytorch_model.bin"]) {
+    const dir = await withConfig(weights, { num_hidden_layers: 1_000_000 });
+    for (const task of ["mc", "mlm", "base"] as Task[]) {
+      await assert.rejects(
+        () => loadPretrained(dir, task, { log: () => {} }),
+        new RegExp(
+          `^Error: ${dir}/${weights.replace(".", "\\.")} holds 2 encoder layers ` +
+            `\\(bert\\.encoder\\.layer\\.0–1\\) but ${dir}/config\\.json says ` +
+            "num_hidden_layers 1000000: the config does not describe these weights$",
+        ),
+      );
+    }
+    await refuses(dir, /holds 2 encoder layers/);
+  }
+  // Fewer layers in the config than in the file.
+  await refuses(
+    await withConfig("model.safetensors", { num_hidden_layers: 1 }),
+    /holds 2 encoder layers .* says num_hidden_layers 1:/,
+  );
+  // A hidden size that does not match names the config fields the shape comes from.
+  await refuses(
+    await withConfig("model.safetensors", { hidden_size: 16, num_attention_heads: 4 }),
+    /tensor "bert\.embeddings\.word_embeddings\.weight" has shape \[100,32\] but the config expects \[100,16\] .*\(from .*config\.json's vocab_size, hidden_size\)$/,
+  );
+
+  // Tensor names: a missing encoder tensor, and a gap in the layer numbers.
+  const st = parseSafetensors(await Deno.readFile(`${FIX}model.safetensors`), "fixture");
+  const rewritten = (rename: (name: string) => string | null) =>
+    folder({
+      "config.json": "config.json",
+      "model.safetensors": serializeSafetensors(
+        [...st.tensors].flatMap(([name, t]) => {
+          const n = rename(name);
+          return n === null ? [] : [{ name: n, shape: t.shape, data: t.toFloat32() }];
+        }),
+      ),
+    });
+  await refuses(
+    await rewritten((n) => (n === "bert.encoder.layer.1.output.dense.weight" ? null : n)),
+    /model\.safetensors lacks 1 encoder tensor that .*config\.json needs: bert\.encoder\.layer\.1\.output\.dense\.weight$/,
+  );
+  await refuses(
+    await rewritten((n) => n.replace("encoder.layer.1.", "encoder.layer.2.")),
+    /model\.safetensors: encoder layer\(s\) 1 missing \(its layers go up to 2\)/,
+  );
+  await refuses(
+    await rewritten((n) => (n.includes("encoder.layer.") ? null : n)),
+    /holds no encoder layers \(no bert\.encoder\.layer\.\* tensors\) but .* says num_hidden_layers 2/,
+  );
+});
+
+Deno.test("models: readCheckpointHeader reads names and shapes only, as the whole file has them", async () => {
+  const dir = await folder({
+    "config.json": "config.json",
+    "model.safetensors": "model.safetensors",
+  });
+  const full = parseSafetensors(await Deno.readFile(`${FIX}model.safetensors`), "x").tensors;
+  const head = await readCheckpointHeader(dir);
+  assert.equal(head.file, `${dir}/model.safetensors`);
+  assert.deepEqual(
+    [...head.tensors].map(([k, t]) => [k, t.dtype, t.shape]),
+    [...full].map(([k, t]) => [k, t.dtype, t.shape]),
+  );
+  // A cut file fails the header's own checks (offsets past the end), values never read.
+  const bytes = await Deno.readFile(`${FIX}model.safetensors`);
+  await Deno.writeFile(`${dir}/model.safetensors`, bytes.slice(0, bytes.length - 4));
+  await assert.rejects(() => readCheckpointHeader(dir), /point outside the file/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("models: a checkpoint with another head loads with exactly one line naming the new head", async () => {
+  await tf.setBackend("cpu");
+  // An MLM checkpoint (no classifier, no pooler) fine-tuned for multiple choice, as from
+  // bert-base-chinese or an in-project pretraining run.
+  const st = parseSafetensors(await Deno.readFile(`${FIX}model.safetensors`), "fixture");
+  const entries = [...st.tensors]
+    .filter(([k]) => !/^(classifier|qa_outputs|bert\.pooler)\./.test(k))
+    .map(([name, t]) => ({ name, shape: t.shape, data: t.toFloat32() }));
+  const dir = await folder({
+    "config.json": "config.json",
+    "model.safetensors": serializeSafetensors(entries),
+  });
+  const logs: string[] = [];
+  const m = await loadPretrained(dir, "mc", { log: (s) => logs.push(s) });
+  assert.equal(logs.length, 1, logs.join("\n---\n"));
+  assert.ok(!logs[0].includes("\n"), logs[0]);
+  assert.match(
+    logs[0],
+    /^Some weights of BertForMultipleChoice were not initialized from the model checkpoint at .* and are newly initialized: \["bert\.pooler\.dense\.weight","bert\.pooler\.dense\.bias","classifier\.weight","classifier\.bias"\] \(new: classifier head and pooler; train the model before using it for predictions\); not used from the checkpoint: cls\.predictions\.\* \(\d+ tensors\)$/,
+  );
+  m.dispose();
+  await Deno.remove(dir, { recursive: true });
 });

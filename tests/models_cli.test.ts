@@ -68,3 +68,23 @@ Deno.test("cli logits: bad input names the file and field", async () => {
   assert.match(r.stderr, /--task must be one of base, mc, qa, mlm/);
   await Deno.remove(bad);
 });
+
+Deno.test("cli logits: num_hidden_layers 1000000 beside a 2-layer model.safetensors is a one-line error at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "models_cli_" });
+  const cfg = JSON.parse(await Deno.readTextFile(`${FIX}/config.json`));
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...cfg, num_hidden_layers: 1_000_000 }),
+  );
+  await Deno.copyFile(`${FIX}/model.safetensors`, `${dir}/model.safetensors`);
+  const r = await cli("--model_name_or_path", dir, "--task", "qa", "--input", `${FIX}/inputs.json`);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `error: ${dir}/model.safetensors holds 2 encoder layers (bert.encoder.layer.0–1) but ` +
+      `${dir}/config.json says num_hidden_layers 1000000: the config does not describe these ` +
+      "weights",
+  );
+  assert.equal(r.stdout, "");
+  await Deno.remove(dir, { recursive: true });
+});

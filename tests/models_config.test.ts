@@ -5,10 +5,12 @@ import {
   diffConfigs,
   formatConfig,
   makeBertConfig,
+  parseConfigOverrides,
   readConfig,
   renderConfigDiff,
   writeConfig,
 } from "../lib/models/mod.ts";
+import { runDeno } from "./process_util.ts";
 
 const FIX = new URL("./fixtures/parity/", import.meta.url).pathname;
 
@@ -101,4 +103,74 @@ Deno.test("config: diff marks exactly the differing keys", () => {
     html,
     /<tr class="diff"[^>]*><td>num_hidden_layers<\/td><td>12<\/td><td>6<\/td><\/tr>/,
   );
+});
+
+Deno.test("config_overrides: an unknown key is an error with a did-you-mean, as HF refuses it", () => {
+  assert.throws(
+    () => parseConfigOverrides("num_hidden_layer=2"),
+    /^Error: --config_overrides: unknown config key "num_hidden_layer"; did you mean num_hidden_layers\?$/,
+  );
+  // No close key: the known keys are listed instead.
+  assert.throws(
+    () => parseConfigOverrides("foo=1"),
+    /unknown config key "foo" \(the config's keys: .*num_hidden_layers/,
+  );
+  // Keys of the config being changed count (a --config_name file's extra keys).
+  assert.deepEqual(
+    parseConfigOverrides("directionality=ltr", { ...BERT_CONFIG_DEFAULTS, directionality: "bidi" }),
+    { directionality: "ltr" },
+  );
+});
+
+Deno.test("config_overrides: values take the type of the value they replace (update_from_string)", () => {
+  assert.deepEqual(
+    parseConfigOverrides(
+      "num_hidden_layers=2, hidden_dropout_prob=0,use_cache=no,hidden_act=gelu,classifier_dropout=0.2",
+    ),
+    {
+      num_hidden_layers: 2,
+      hidden_dropout_prob: 0,
+      use_cache: false,
+      hidden_act: "gelu",
+      classifier_dropout: 0.2,
+    },
+  );
+  assert.deepEqual(parseConfigOverrides("classifier_dropout=None"), { classifier_dropout: null });
+  assert.throws(() => parseConfigOverrides("num_hidden_layers=2.5"), /expected an integer/);
+  assert.throws(
+    () => parseConfigOverrides("hidden_size=big"),
+    /hidden_size=big: expected a number/,
+  );
+  assert.throws(() => parseConfigOverrides("use_cache=maybe"), /expected true or false/);
+  assert.throws(() => parseConfigOverrides("hidden_size"), /"hidden_size" is not key=value/);
+  assert.throws(() => parseConfigOverrides("hidden_size=8,hidden_size=16"), /given twice/);
+});
+
+Deno.test("train-mc --config_overrides num_hidden_layer=2: exit 2 before any work, nothing written", async () => {
+  const out = await Deno.makeTempDir({ prefix: "models_config_cli_" });
+  await Deno.remove(out);
+  const S = new URL("../data/sample/", import.meta.url).pathname;
+  const r = await runDeno([
+    "run",
+    "-A",
+    "cli.ts",
+    "train-mc",
+    "--train_file",
+    `${S}train.json`,
+    "--context_file",
+    `${S}context.json`,
+    "--tokenizer_name",
+    S,
+    "--config_overrides",
+    "num_hidden_layer=2",
+    "--output_dir",
+    out,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    'error: --config_overrides: unknown config key "num_hidden_layer"; did you mean ' +
+      "num_hidden_layers?",
+  );
+  await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound);
 });

@@ -21,4 +21,10 @@ Deno.test("report --plan: memory plan, updates and a timed estimate per stage (s
   assert.ok(stages.some((s) => s.stage.endsWith("two-stage inference") && s.seconds > 0));
   assert.ok(totalSeconds > 0);
   assert.match(lines.at(-1)!, /^total ≈ .* on this machine$/);
+  // Per-question and per-update times keep two significant digits in a fitting unit (issue 22:
+  // it printed "0.0 s per question"); counts agree with their nouns.
+  const inference = lines.filter((l) => l.includes("two-stage inference"));
+  assert.ok(inference.length > 0);
+  for (const l of inference) assert.match(l, /, \d+(\.\d+)? (µs|ms|s) per question /, l);
+  assert.ok(!lines.some((l) => /\b0\.0 s\b|\b1 (updates|epochs)\b/.test(l)), lines.join("\n"));
 });

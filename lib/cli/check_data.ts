@@ -23,6 +23,7 @@ import {
   windowStatistics,
   type WindowStats,
 } from "../features/mod.ts";
+import { plural } from "../util/text.ts";
 
 /** Flags of `check-data`. */
 export const spec: CommandSpec = {
@@ -90,7 +91,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
   await checkPath(flags.model_name_or_path as string, "model_name_or_path", "dir");
   const contexts = await loadContexts(contextFile);
   const tokenizer = await BertTokenizer.fromPretrained(flags.model_name_or_path as string);
-  console.log(`${contextFile}: ${contexts.length} paragraphs`);
+  console.log(`${contextFile}: ${plural(contexts.length, "paragraph")}`);
   console.log(
     `tokenizer: ${flags.model_name_or_path} (vocab ${tokenizer.vocabSize}); QA windows: ` +
       `max_seq_length ${maxSeqLength}, doc_stride ${docStride}; max_answer_length ` +
@@ -130,8 +131,8 @@ export async function run(flags: ParsedFlags): Promise<void> {
       mc,
     };
     console.log(
-      `\n[${name}] ${file}: ${examples.length} questions` +
-        (withGold ? "" : ` (${inputs.length} question/candidate pairs)`),
+      `\n[${name}] ${file}: ${plural(examples.length, "question")}` +
+        (withGold ? "" : ` (${plural(inputs.length, "question/candidate pair")})`),
     );
     console.log(
       `  QA windows: ${windows.features} for ${windows.examples} ${
@@ -162,7 +163,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
       rtMatched += rt.matched;
       console.log(
         `  answer round-trip: ${rt.matched}/${rt.total} = ${rt.exact_match.toFixed(2)}%` +
-          (rt.misses.length ? `; ${rt.misses.length} miss(es):` : ""),
+          (rt.misses.length ? `; ${plural(rt.misses.length, "miss", "misses")}:` : ""),
       );
       for (const m of rt.misses) {
         console.log(

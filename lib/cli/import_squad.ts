@@ -12,6 +12,7 @@ import {
   writeContexts,
   writeExamples,
 } from "../data/mod.ts";
+import { plural } from "../util/text.ts";
 
 /** Flags of `import-squad`. */
 export const spec: CommandSpec = {
@@ -84,8 +85,10 @@ export async function run(flags: ParsedFlags): Promise<void> {
     split: split === "test" ? "test" : split === "train" ? "train" : "valid",
   });
   console.log(
-    `imported ${input}: ${loaded.examples.length} questions, ${contexts.length} paragraphs` +
-      (imported.skipped.length ? `, ${imported.skipped.length} question(s) skipped` : "") +
+    `imported ${input}: ${plural(loaded.examples.length, "question")}, ${
+      plural(contexts.length, "paragraph")
+    }` +
+      (imported.skipped.length ? `, ${plural(imported.skipped.length, "question")} skipped` : "") +
       ` -> ${contextFile}, ${questionFile} (validated)`,
   );
 }

@@ -7,6 +7,7 @@
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { pipelineCommandFlags, withPipeline } from "./predict_flags.ts";
 import { runPipeline, writePipelineCsv } from "../pipeline/mod.ts";
+import { plural } from "../util/text.ts";
 
 /** Flags of `predict`. */
 export const spec: CommandSpec = {
@@ -31,10 +32,10 @@ export async function run(flags: ParsedFlags): Promise<void> {
     await writePipelineCsv(path, res.rows);
     const empty = res.rows.filter((r) => r.answer === "").length;
     console.log(
-      `wrote ${res.rows.length} rows to ${path} in ${
+      `wrote ${plural(res.rows.length, "row")} to ${path} in ${
         ((performance.now() - t0) / 1000).toFixed(1)
       } s` +
-        (empty ? ` (${empty} empty answers)` : ""),
+        (empty ? ` (${plural(empty, "empty answer")})` : ""),
     );
   });
 }

@@ -6,6 +6,7 @@
  */
 import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { announceBackend } from "./backend_line.ts";
+import { checkAnswerModels } from "./answer_models.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { type BertModel, loadPretrained } from "../models/mod.ts";
@@ -135,6 +136,10 @@ async function loadPipeline(
 ): Promise<LoadedPipeline> {
   const mcDir = String(flags.mc_model);
   const qaDir = String(flags.qa_model);
+  await checkAnswerModels([
+    { dir: mcDir, task: "mc", flag: "mc_model" },
+    { dir: qaDir, task: "qa", flag: "qa_model" },
+  ]);
   const mcArgs = (await readTrainingArgs(mcDir)) ?? {};
   const qaArgs = (await readTrainingArgs(qaDir)) ?? {};
   const pick = (flag: string, from: Record<string, unknown>, key: string, dflt: number) =>

@@ -14,6 +14,7 @@ import {
   type TaskTrainArgs,
   withDefaults,
 } from "../pipeline/mod.ts";
+import { plural } from "../util/text.ts";
 
 /** Bounds and help of the flags only `train-qa` has (window overlap, answer decoding). */
 const QA_FLAGS = {
@@ -240,6 +241,6 @@ export function summary(
   const ev = Object.entries(r.eval).map(([k, v]) =>
     `${k}=${/accuracy|exact_match|(^|_)f1$/.test(k) ? v.toFixed(2) : Number(v.toFixed(4))}`
   ).join(" ");
-  return `${task}: ${r.train.completedSteps} updates in ${r.trainSeconds.toFixed(1)} s` +
+  return `${task}: ${plural(r.train.completedSteps, "update")} in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
 }

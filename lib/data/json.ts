@@ -22,11 +22,20 @@ export function lineColumn(text: string, pos: number): { line: number; column: n
 }
 
 /**
- * Parses `text` as JSON. On a syntax error throws a `DataError` naming `file`, the line and
- * column of the first offending character and what was expected there. The position is found
- * by `findJsonError` (V8's messages do not always carry one).
+ * Parses `text` as JSON. An empty (or all-whitespace) text is a `DataError` "… is empty". On a
+ * syntax error throws a `DataError` naming `file`, the line and column of the first offending
+ * character and what was expected there. The position is found by `findJsonError` (V8's
+ * messages do not always carry one).
  */
 export function parseJsonText(text: string, file: string): unknown {
+  if (text.trim() === "") {
+    throw new DataError({
+      file,
+      message: text.length
+        ? "is empty (only whitespace), expected JSON"
+        : "is empty, expected JSON",
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -2,8 +2,9 @@
  * Loading and validating the ADL HW2 layout: `context.json` (an array of paragraph strings) and
  * `train.json` / `valid.json` / `test.json` (arrays of question records).
  *
- * Every problem is reported, naming the file, the record index and id, the field and what is
- * wrong. Nothing is dropped or repaired silently: by default any problem throws a `DataError`
+ * Every problem is reported, naming the file, the record (0-based index and id), the field and
+ * what is wrong; repeated problems are counted, and a test file given where answers are needed,
+ * or a context file too short for the question file, is said in one line. Nothing is dropped or repaired silently: by default any problem throws a `DataError`
  * listing all of them; with `skipInvalid` the bad records are left out and each one is reported
  * (returned in `skipped` and logged).
  * @module
@@ -16,8 +17,11 @@ import {
   DataError,
   type DataProblem,
   formatProblem,
+  formatRecord,
   type SkippedRecord,
+  summariseProblems,
 } from "./types.ts";
+import { plural } from "../util/text.ts";
 
 /** Loads `context.json`: a JSON array of strings (paragraphs), indexed by position. */
 export async function loadContexts(path: string): Promise<string[]> {
@@ -117,6 +121,7 @@ export function validateExamples(
   const seen = new Map<string, number>();
   const examples: AdlExample[] = [];
   const problems: SkippedRecord[] = [];
+  const outOfRange: { index: number; id: string; k: number; p: number }[] = [];
 
   data.forEach((rec, index) => {
     const id = isObject(rec) && typeof rec.id === "string" ? rec.id : undefined;
@@ -154,6 +159,7 @@ export function validateExamples(
         return fail(`paragraphs[${k}]`, `must be an integer paragraph index, got ${describe(p)}`);
       }
       if (p < 0 || p >= contexts.length) {
+        outOfRange.push({ index, id: rec.id, k, p });
         return fail(
           `paragraphs[${k}]`,
           `paragraph index ${p} is out of range (the context file has ${contexts.length} paragraphs)`,
@@ -222,18 +228,63 @@ export function validateExamples(
   });
 
   if (problems.length && !opts.skipInvalid) {
+    const noAnswers = needGold && data.length > 0 &&
+      data.every((r) => isObject(r) && r.relevant === undefined && r.answer === undefined);
+    if (noAnswers) {
+      // A test file given where answers are needed: one line, not one per record.
+      throw new DataError(problems, undefined, [
+        `${file}: no record has "relevant" or "answer" (${plural(data.length, "record")} ` +
+        `read): it looks like a test file (questions without answers), but the ${opts.split} ` +
+        "split needs them; give a file with answers (such as valid.json)",
+      ]);
+    }
+    const details = outOfRange.length > 1
+      ? [
+        outOfRangeLine(outOfRange, data, contexts.length, file),
+        ...summariseProblems(problems.filter((p) => !outOfRange.some((o) => o.index === p.index))),
+      ]
+      : undefined;
     throw new DataError(
       problems,
-      `${file}: ${problems.length} invalid record(s) of ${data.length}` +
-        " (fix them; in code, loadExamples' skipInvalid option leaves them out):",
+      `${file}: ${plural(problems.length, "invalid record")} of ${data.length} (fix or remove ` +
+        "them):",
+      details,
     );
   }
   if (problems.length) {
     const log = opts.log ?? console.warn;
     for (const p of problems) log(`skipped: ${formatProblem(p)}`);
-    log(`${file}: skipped ${problems.length} invalid record(s) of ${data.length}`);
+    log(`${file}: skipped ${plural(problems.length, "invalid record")} of ${data.length}`);
   }
   return { examples, skipped: problems };
+}
+
+/**
+ * One line for the records whose paragraph indices point past the end of the context file
+ * (usually the context file of another dataset, or a cut one): how many, the range the file
+ * has and the largest index used, and the first few records.
+ */
+function outOfRangeLine(
+  bad: readonly { index: number; id: string; k: number; p: number }[],
+  data: readonly unknown[],
+  numContexts: number,
+  file: string,
+): string {
+  let largest = 0;
+  for (const b of bad) {
+    const ps = (data[b.index] as { paragraphs: unknown[] }).paragraphs;
+    for (const p of ps) if (typeof p === "number" && p > largest) largest = p;
+  }
+  const has = numContexts
+    ? `${plural(numContexts, "paragraph")}, indices 0–${numContexts - 1}`
+    : "no paragraphs";
+  const first = bad.slice(0, 3).map((b) =>
+    `${formatRecord(b.index, b.id)} paragraphs[${b.k}] = ${b.p}`
+  );
+  return `${file}: ${plural(bad.length, "record")} of ${data.length} use paragraph indices the ` +
+    `context file does not have (it has ${has}; they go up to ${largest}): is it the context ` +
+    `file that goes with this file? First: ${first.join("; ")}` +
+    (bad.length > 3 ? `; … and ${bad.length - 3} more` : "");
 }
 
 /** Files of an ADL dataset; any question file may be omitted. */

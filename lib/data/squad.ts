@@ -11,6 +11,7 @@
 import { createRng, deriveSeed } from "../util/random.ts";
 import { codePointToUtf16 } from "./offsets.ts";
 import { type AdlExample, DataError, type DataProblem, formatProblem } from "./types.ts";
+import { plural } from "../util/text.ts";
 
 /** Options of `importSquad`. */
 export interface ImportSquadOptions {
@@ -171,8 +172,8 @@ export function importSquad(squad: unknown, opts: ImportSquadOptions): ImportedS
   if (problems.length && !opts.skipInvalid) {
     throw new DataError(
       problems,
-      `${file}: ${problems.length} question(s) cannot be imported ` +
-        "(import-squad --skip_invalid, or the skipInvalid option, leaves them out):",
+      `${file}: ${plural(problems.length, "question")} cannot be imported ` +
+        "(fix them, or import-squad --skip_invalid leaves them out):",
     );
   }
   if (problems.length) {

@@ -9,6 +9,7 @@ import { utf16ToCodePoint } from "../data/mod.ts";
 import { postprocessQaPredictions } from "./decode.ts";
 import type { QaInputStats } from "./qa.ts";
 import type { FeatureTokenizer, QaFeature, QaInput } from "./types.ts";
+import { plural } from "../util/text.ts";
 
 /** Percentiles of a list of counts. */
 export interface Percentiles {
@@ -193,7 +194,7 @@ function missReason(
   const f = windows.find((w) => w.startPosition);
   if (!f) {
     return `answer is not inside any window (context ${[...inp.context].length} chars, ` +
-      `${windows.length} window(s))`;
+      `${plural(windows.length, "window")})`;
   }
   const s = f.startPosition!;
   const e = f.endPosition!;

@@ -27,13 +27,13 @@ export function examplesToQaInputs(
     const p = paragraphOf ? paragraphOf(ex, i) : ex.relevant;
     if (p === undefined) {
       throw new Error(
-        `example ${i} (id ${JSON.stringify(ex.id)}) has no "relevant" paragraph; ` +
+        `example ${i} (0-based, id ${JSON.stringify(ex.id)}) has no "relevant" paragraph; ` +
           `pass paragraphOf (e.g. the multiple-choice prediction)`,
       );
     }
     if (!Number.isInteger(p) || p < 0 || p >= contexts.length) {
       throw new RangeError(
-        `example ${i} (id ${JSON.stringify(ex.id)}): paragraph ${p} is out of range ` +
+        `example ${i} (0-based, id ${JSON.stringify(ex.id)}): paragraph ${p} is out of range ` +
           `(there are ${contexts.length} contexts)`,
       );
     }

@@ -9,6 +9,7 @@ import { codePointTable } from "../data/mod.ts";
 import { spanCandidates } from "./decode.ts";
 import type { DecodeOptions } from "./decode.ts";
 import type { McFeature, QaFeature, QaInput } from "./types.ts";
+import { plural } from "../util/text.ts";
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -135,7 +136,7 @@ export function windowsHtml(input: QaInput, windows: readonly QaFeature[]): stri
   return table(
     ["window", "tokens", "context tokens", "context chars", "start / end position", "text"],
     rows,
-    `${windows.length} window(s) of example ${input.id} (context ${
+    `${plural(windows.length, "window")} of example ${input.id} (context ${
       cp[input.context.length]
     } chars)`,
   );
@@ -196,7 +197,7 @@ export function decodingHtml(
   return table(
     ["rank", "window", "tokens", "start logit", "end logit", "score", "chars", "text"],
     rows,
-    `${cands.length} valid candidate span(s) for ${input.id}${gold}`,
+    `${plural(cands.length, "valid candidate span")} for ${input.id}${gold}`,
   );
 }
 

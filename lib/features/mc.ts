@@ -46,7 +46,7 @@ export function prepareMcFeatures(
   const cls = tokenizer.clsTokenId;
   const sep = tokenizer.sepTokenId;
   examples.forEach((ex, index) => {
-    const where = `MC example ${index} (id ${JSON.stringify(ex.id)})`;
+    const where = `MC example ${index} (0-based, id ${JSON.stringify(ex.id)})`;
     let label: number | undefined;
     if (ex.relevant !== undefined) {
       label = ex.paragraphs.indexOf(ex.relevant);

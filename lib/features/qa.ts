@@ -142,7 +142,9 @@ export function prepareQaFeaturesWithStats(
       }
       if (ctxLen > budget && budget <= o.docStride) {
         throw new RangeError(
-          `QA example ${exampleIndex} (id ${JSON.stringify(input.id)}): the question has ` +
+          `QA example ${exampleIndex} (0-based, id ${
+            JSON.stringify(input.id)
+          }): the question has ` +
             `${questionTokens} tokens${
               questionTruncated ? ` (truncated to ${qIds.length})` : ""
             }, which leaves ${Math.max(budget, 0)} context tokens per window with ` +

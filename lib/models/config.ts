@@ -1,9 +1,10 @@
 /**
  * `BertConfig`: the fields and defaults of Hugging Face's `transformers.BertConfig`, read from and
- * written to `config.json` (unknown keys are kept), printed like `transformers` logs it, and
- * compared key by key.
+ * written to `config.json` (unknown keys in a file are kept), changed by `--config_overrides`
+ * (unknown keys refused), printed like `transformers` logs it, and compared key by key.
  * @module
  */
+import { closestName } from "../util/text.ts";
 
 /** Hugging Face BERT configuration. Unknown keys from `config.json` are kept as-is. */
 export interface BertConfig {
@@ -60,6 +61,7 @@ export const SHAPE_FIELDS = [
   "type_vocab_size",
 ] as const;
 const INT_FIELDS = [...SHAPE_FIELDS, "pad_token_id"] as const;
+const INT_KEYS: ReadonlySet<string> = new Set(INT_FIELDS);
 const NUM_FIELDS = [
   "hidden_dropout_prob",
   "attention_probs_dropout_prob",
@@ -108,6 +110,85 @@ export function makeBertConfig(
   }
   if (cfg.pad_token_id >= cfg.vocab_size) throw bad("pad_token_id", "must be < vocab_size");
   return cfg;
+}
+
+/**
+ * Parses `--config_overrides` ("a=1,b=0.1,c=true,d=null") against the config it changes, with
+ * the rules of Hugging Face's `PretrainedConfig.update_from_string` (what `run_mlm.py` calls): a
+ * key the config does not have is an error (HF: "key … isn't in the original config dict"), here
+ * with the closest known key as a did-you-mean, so a typo never reaches `config.json`; a value
+ * takes the type of the value it replaces (bool: true/false/1/0/yes/no; int: an integer; float:
+ * a number; string: as written). Deviation: a key whose current value is null (HF's
+ * `classifier_dropout`) takes a number or null, where HF refuses any update.
+ *
+ * `base` is the config being changed (default: `BertConfig()`'s fields).
+ *
+ * @example
+ * ```ts
+ * import { parseConfigOverrides } from "./config.ts";
+ * const o = parseConfigOverrides("num_hidden_layers=2,hidden_act=gelu,use_cache=false");
+ * console.assert(o.num_hidden_layers === 2 && o.use_cache === false);
+ * let message = "";
+ * try {
+ *   parseConfigOverrides("num_hidden_layer=2");
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * console.assert(message.includes("did you mean num_hidden_layers?"));
+ * ```
+ */
+export function parseConfigOverrides(
+  text: string,
+  base: Readonly<Record<string, unknown>> = BERT_CONFIG_DEFAULTS,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const known = Object.keys(base).sort();
+  const bad = (msg: string) => new Error(`--config_overrides: ${msg}`);
+  for (const part of text.split(",")) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw bad(`"${p}" is not key=value (e.g. num_hidden_layers=2)`);
+    const key = p.slice(0, eq).trim();
+    const raw = p.slice(eq + 1).trim();
+    if (!Object.hasOwn(base, key)) {
+      const near = closestName(key, known);
+      throw bad(
+        `unknown config key "${key}"` +
+          (near ? `; did you mean ${near}?` : ` (the config's keys: ${known.join(", ")})`),
+      );
+    }
+    if (key in out) throw bad(`"${key}" is given twice`);
+    const old = base[key];
+    const typeError = (what: string) =>
+      bad(`${key}=${raw}: expected ${what} (the config has ${JSON.stringify(old)})`);
+    let value: unknown;
+    if (typeof old === "boolean") {
+      const s = raw.toLowerCase();
+      if (["true", "1", "y", "yes"].includes(s)) value = true;
+      else if (["false", "0", "n", "no"].includes(s)) value = false;
+      else throw typeError("true or false");
+    } else if (typeof old === "number") {
+      const n = Number(raw);
+      if (raw === "" || !Number.isFinite(n)) throw typeError("a number");
+      if (INT_KEYS.has(key) && !Number.isInteger(n)) {
+        throw typeError("an integer");
+      }
+      value = n;
+    } else if (typeof old === "string") {
+      value = raw;
+    } else if (old === null) {
+      if (raw === "null" || raw === "None") value = null;
+      else if (raw !== "" && Number.isFinite(Number(raw))) value = Number(raw);
+      else throw typeError("a number or null");
+    } else {
+      throw bad(
+        `${key} holds ${JSON.stringify(old)}; only numbers, booleans and strings can be set`,
+      );
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 /** Reads `DIR/config.json` (or the given file path if it ends in `.json`). */

@@ -1,6 +1,7 @@
 /**
  * BERT models: configuration, encoder + heads (multiple choice, QA, masked LM), Hugging Face
- * checkpoint loading (`model.safetensors`, `pytorch_model.bin`) and saving.
+ * checkpoint loading (`model.safetensors`, `pytorch_model.bin`) and saving, and the check that a
+ * folder holds a model for a task.
  * @module
  */
 export {
@@ -11,6 +12,7 @@ export {
   diffConfigs,
   formatConfig,
   makeBertConfig,
+  parseConfigOverrides,
   readConfig,
   renderConfigDiff,
   SHAPE_FIELDS,
@@ -32,19 +34,36 @@ export {
 } from "./bert.ts";
 export {
   canonicalKey,
+  canonicalNames,
+  checkConfigAgainstWeights,
   formatLoadReport,
   type LoadOptions,
   loadPretrained,
   type LoadReport,
   modelFromTensors,
+  readCheckpointHeader,
   readCheckpointTensors,
   saveModel,
+  type TensorInfo,
 } from "./checkpoint.ts";
+export {
+  checkModelForTask,
+  checkModelsForTasks,
+  inspectModelFolder,
+  type ModelFolderInfo,
+  type ModelUse,
+  taskMismatch,
+  WrongModelError,
+} from "./task_check.ts";
 export {
   type Float32Entry,
   parseSafetensors,
+  parseSafetensorsHeader,
   readSafetensors,
+  readSafetensorsHeader,
+  type SafetensorsEntry,
   type SafetensorsFile,
+  type SafetensorsHeader,
   serializeSafetensors,
 } from "./safetensors.ts";
 export { parseTorchCheckpoint, readTorchCheckpoint } from "./torch_pickle.ts";

@@ -18,25 +18,58 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Parses a safetensors file held in memory; `file` names it in error messages. */
-export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
+/** One tensor of a safetensors header: dtype, shape and byte range in the data section. */
+export interface SafetensorsEntry {
+  /** Tensor name as stored. */
+  name: string;
+  /** Element type. */
+  dtype: RawDtype;
+  /** Shape (row-major). */
+  shape: number[];
+  /** Start of its bytes, relative to the data section. */
+  begin: number;
+  /** End (exclusive) of its bytes, relative to the data section. */
+  end: number;
+}
+
+/** A validated safetensors header: its tensors (header order), metadata, where the data starts. */
+export interface SafetensorsHeader {
+  entries: SafetensorsEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data section in the file (8 + header length). */
+  dataStart: number;
+}
+
+/** The header length a file's first 8 bytes announce, checked against the file's size. */
+function headerLength(first8: Uint8Array, fileLength: number, fail: (m: string) => never): number {
+  if (fileLength < 8) fail(`file is ${fileLength} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(fileLength - 8)) {
+    fail(`header length ${n} is larger than the rest of the file (${fileLength - 8} bytes)`);
+  }
+  if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds ${MAX_HEADER}`);
+  return Number(n);
+}
+
+/**
+ * Parses and validates the header of a safetensors file of `fileLength` bytes from `head`, its
+ * first `8 + N` bytes (at least): every check of {@link parseSafetensors} that needs no tensor
+ * value (dtypes, shapes, offsets inside the data section, sizes, no overlap, no gap).
+ */
+export function parseSafetensorsHeader(
+  head: Uint8Array,
+  fileLength: number,
+  file: string,
+): SafetensorsHeader {
   const fail = (msg: string): never => {
     throw new Error(`${file}: invalid safetensors file: ${msg}`);
   };
-  if (bytes.length < 8) {
-    fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = dv.getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) {
-    fail(`header length ${n} is larger than the rest of the file (${bytes.length - 8} bytes)`);
-  }
-  if (n > BigInt(MAX_HEADER)) fail(`header length ${n} exceeds ${MAX_HEADER}`);
-  const headerLen = Number(n);
+  const headerLen = headerLength(head, fileLength, fail);
+  if (head.length < 8 + headerLen) fail("header is cut short");
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(8, 8 + headerLen),
+      head.subarray(8, 8 + headerLen),
     ));
   } catch (e) {
     fail(`header is not valid JSON (${(e as Error).message})`);
@@ -45,10 +78,9 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
     fail("header is not a JSON object");
   }
   const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileLength - dataStart;
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: RawDtype; shape: number[]; begin: number; end: number }[] =
-    [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (typeof info !== "object" || info === null) fail("__metadata__ is not an object");
@@ -103,6 +135,12 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
   if (pos !== dataLen) {
     fail(`${dataLen - pos} bytes after the last tensor's data (offsets cover ${pos} bytes)`);
   }
+  return { entries, metadata, dataStart };
+}
+
+/** Parses a safetensors file held in memory; `file` names it in error messages. */
+export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes, bytes.length, file);
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
     tensors.set(e.name, {
@@ -112,6 +150,38 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
     });
   }
   return { tensors, metadata };
+}
+
+/**
+ * Reads and validates only the header of a safetensors file on disk (8 + N bytes, whatever the
+ * file's size): the tensors' names, dtypes and shapes, without their values.
+ */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  const f = await Deno.open(path, { read: true });
+  try {
+    const size = (await f.stat()).size;
+    const readAt = async (n: number) => {
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const r = await f.read(buf.subarray(got));
+        if (r === null) break;
+        got += r;
+      }
+      return buf.subarray(0, got);
+    };
+    const first = await readAt(Math.min(8, size));
+    const fail = (msg: string): never => {
+      throw new Error(`${path}: invalid safetensors file: ${msg}`);
+    };
+    const n = headerLength(first, size, fail);
+    const head = new Uint8Array(8 + n);
+    head.set(first);
+    head.set(await readAt(n), 8);
+    return parseSafetensorsHeader(head, size, path);
+  } finally {
+    f.close();
+  }
 }
 
 /** Reads and parses a safetensors file from disk. */

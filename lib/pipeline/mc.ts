@@ -64,7 +64,7 @@ export async function predictParagraphs(
     const l = logits[i];
     if (l.length !== ex.paragraphs.length) {
       throw new Error(
-        `MC example ${i} (id ${JSON.stringify(ex.id)}): ${l.length} logits for ` +
+        `MC example ${i} (0-based, id ${JSON.stringify(ex.id)}): ${l.length} logits for ` +
           `${ex.paragraphs.length} paragraphs`,
       );
     }
@@ -92,7 +92,9 @@ export function mcMetrics(
       throw new Error(`MC prediction ${i} has id ${JSON.stringify(p.id)}, example is ${ex.id}`);
     }
     if (ex.relevant === undefined) {
-      throw new Error(`MC example ${i} (id ${JSON.stringify(ex.id)}) has no "relevant" to score`);
+      throw new Error(
+        `MC example ${i} (0-based, id ${JSON.stringify(ex.id)}) has no "relevant" to score`,
+      );
     }
     const gold = ex.paragraphs.indexOf(ex.relevant);
     if (p.choice === gold) correct++;

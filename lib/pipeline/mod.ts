@@ -50,7 +50,6 @@ export {
   loadTokenizer,
   loadWeightsInto,
   type ModelSourceArgs,
-  parseConfigOverrides,
   resolveConfig,
   saveModelAndTokenizer,
 } from "./setup.ts";

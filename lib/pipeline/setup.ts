@@ -7,19 +7,22 @@
  *   else `BertConfig()` defaults ("training from scratch");
  * - weights from `model_name_or_path` (missing head weights initialised and reported), else
  *   freshly initialised from the config with `seed`;
- * - `config_overrides` ("key=value,key=value", as in `run_mlm.py`) adjusts a from-scratch config,
- *   e.g. `num_hidden_layers=2,hidden_size=128,num_attention_heads=2,intermediate_size=512`;
+ * - `config_overrides` ("key=value,key=value", as in `run_mlm.py`; unknown keys refused, see
+ *   `parseConfigOverrides` in lib/models) adjusts a from-scratch config, e.g.
+ *   `num_hidden_layers=2,hidden_size=128,num_attention_heads=2,intermediate_size=512`;
  * - from scratch, `vocab_size` follows the tokenizer (HF resizes the embeddings to
  *   `len(tokenizer)`); with a pretrained model a tokenizer larger than the embeddings is an error
  *   (resizing pretrained embeddings is not implemented).
  * @module
  */
 import {
+  BERT_CONFIG_DEFAULTS,
   type BertConfig,
   type BertModel,
   createFromConfig,
   loadPretrained,
   makeBertConfig,
+  parseConfigOverrides,
   readConfig,
   saveModel,
   SHAPE_FIELDS,
@@ -34,27 +37,6 @@ export interface ModelSourceArgs {
   tokenizer_name?: string;
   config_overrides?: string;
   seed?: number;
-}
-
-/** Parses `config_overrides` ("a=1,b=0.1,c=true,d=null,e=text") into typed values. */
-export function parseConfigOverrides(text: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const part of text.split(",")) {
-    const p = part.trim();
-    if (!p) continue;
-    const eq = p.indexOf("=");
-    if (eq <= 0) {
-      throw new Error(`config_overrides: "${p}" is not key=value (e.g. num_hidden_layers=2)`);
-    }
-    const key = p.slice(0, eq).trim();
-    const raw = p.slice(eq + 1).trim();
-    let value: unknown = raw;
-    if (raw === "true" || raw === "false") value = raw === "true";
-    else if (raw === "null" || raw === "None") value = null;
-    else if (raw !== "" && Number.isFinite(Number(raw))) value = Number(raw);
-    out[key] = value;
-  }
-  return out;
 }
 
 /**
@@ -76,6 +58,8 @@ export function checkModelSource(args: ModelSourceArgs): void {
         "not with --model_name_or_path",
     );
   }
+  // Unknown keys are refused before any work (the keys of a --config_name file: in resolveConfig).
+  if (args.config_overrides && !args.config_name) parseConfigOverrides(args.config_overrides);
 }
 
 /** Loads the tokenizer per the HF rules; errors name the flag to set. */
@@ -107,7 +91,7 @@ export async function resolveConfig(
     notes.push("You are instantiating a new config instance from scratch (BertConfig defaults).");
   }
   if (args.config_overrides) {
-    const o = parseConfigOverrides(args.config_overrides);
+    const o = parseConfigOverrides(args.config_overrides, { ...BERT_CONFIG_DEFAULTS, ...values });
     notes.push(`Overriding config: ${args.config_overrides}`);
     values = { ...values, ...o };
   }

@@ -55,6 +55,7 @@ import {
   type ModelSourceArgs,
   saveModelAndTokenizer,
 } from "./setup.ts";
+import { plural } from "../util/text.ts";
 
 /** Optimisation, schedule and checkpoint arguments of every training run (HF flag names). */
 export interface OptimizationArgs {
@@ -365,7 +366,11 @@ function mcRecipe(
   const featOpts = { maxSeqLength: a.max_seq_length };
   const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
   const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
-  log(`train-mc: ${trainEx.length} training questions, ${validEx.length} validation questions`);
+  log(
+    `train-mc: ${plural(trainEx.length, "training question")}, ${
+      plural(validEx.length, "validation question")
+    }`,
+  );
   const evaluate = async () => {
     const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
       maxSeqLength: a.max_seq_length,
@@ -402,8 +407,12 @@ function qaRecipe(
   const validInputs = examplesToQaInputs(validEx, contexts);
   const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
   log(
-    `train-qa: ${trainEx.length} training questions -> ${trainFeatures.length} windows, ` +
-      `${validEx.length} validation questions -> ${validFeatures.length} windows`,
+    `train-qa: ${plural(trainEx.length, "training question")} -> ${
+      plural(trainFeatures.length, "window")
+    }, ` +
+      `${plural(validEx.length, "validation question")} -> ${
+        plural(validFeatures.length, "window")
+      }`,
   );
   const evaluate = async () => {
     const res = await predictAnswers(model, tokenizer, validInputs, {

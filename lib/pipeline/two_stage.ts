@@ -9,7 +9,7 @@
  * with the gold paragraph and end to end side by side.
  * @module
  */
-import type { AdlExample } from "../data/mod.ts";
+import { type AdlExample, formatRecord } from "../data/mod.ts";
 import {
   computeQaMetrics,
   examplesToQaInputs,
@@ -21,6 +21,7 @@ import {
 import type { BatchOrder, ForwardModel } from "./inference.ts";
 import { mcMetrics, type McPrediction, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics, type QaPredictResult } from "./qa.ts";
+import { plural } from "../util/text.ts";
 
 /** A model with its tokenizer. */
 export interface Stage {
@@ -84,7 +85,7 @@ export async function runPipeline(
   checkUniqueIds(examples);
   const log = opts.log ?? (() => {});
   const common = { batchSize: opts.batchSize, order: opts.order };
-  log(`multiple choice: ${examples.length} questions`);
+  log(`multiple choice: ${plural(examples.length, "question")}`);
   const mcPreds = await predictParagraphs(mc.model, mc.tokenizer, examples, contexts, {
     ...common,
     maxSeqLength: opts.mcMaxSeqLength,
@@ -95,7 +96,7 @@ export async function runPipeline(
     }
     return mcPreds[i].paragraph;
   });
-  log(`question answering: ${inputs.length} questions`);
+  log(`question answering: ${plural(inputs.length, "question")}`);
   const qaRes = await predictAnswers(qa.model, qa.tokenizer, inputs, {
     ...common,
     maxSeqLength: opts.qaMaxSeqLength,
@@ -164,14 +165,14 @@ export async function evaluatePipeline(
   const log = opts.log ?? (() => {});
   const golds = examples.map((ex, i) => {
     if (!ex.answer || ex.relevant === undefined) {
-      throw new Error(`validation record ${i} (id ${JSON.stringify(ex.id)}) has no gold answer`);
+      throw new Error(`validation ${formatRecord(i, ex.id)} has no gold answer`);
     }
     return { id: ex.id, text: ex.answer.text };
   });
   const e2e = await runPipeline(examples, contexts, mc, qa, opts);
   const mcM = mcMetrics(examples, e2e.mc);
 
-  log(`question answering with the gold paragraph: ${examples.length} questions`);
+  log(`question answering with the gold paragraph: ${plural(examples.length, "question")}`);
   const goldInputs = examplesToQaInputs(examples, contexts);
   const goldRes = await predictAnswers(qa.model, qa.tokenizer, goldInputs, {
     batchSize: opts.batchSize,

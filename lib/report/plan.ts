@@ -21,6 +21,7 @@ import {
 import { backendMemoryLimit, describePlan, planMemory, planSteps } from "../training/mod.ts";
 import { getProfile, type ModelVariant, type StudyProfile } from "./profiles.ts";
 import type { Profile } from "./metrics.ts";
+import { formatSeconds, plural } from "../util/text.ts";
 
 /** One stage's estimate. */
 export interface StagePlan {
@@ -48,7 +49,7 @@ function source(v: ModelVariant): ModelSourceArgs {
 
 /** Human-readable seconds ("3 h 12 min", "45 s"). */
 export function formatDuration(s: number): string {
-  if (s < 90) return `${s.toFixed(0)} s`;
+  if (s < 90) return formatSeconds(s);
   if (s < 5400) return `${(s / 60).toFixed(0)} min`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
@@ -149,9 +150,10 @@ async function planStage(
   };
   log(`${stage}: ${out.memoryPlan}`);
   log(
-    `${stage}: ${features} training features -> ${out.updates} updates over ${out.epochs} ` +
-      `epoch(s); ${secondsPerMicroBatch.toFixed(1)} s per micro-batch, ` +
-      `${secondsPerUpdate.toFixed(1)} s per update -> ≈ ${formatDuration(out.seconds)}`,
+    `${stage}: ${plural(features, "training feature")} -> ${plural(out.updates, "update")} ` +
+      `over ${plural(out.epochs, "epoch")}; ${formatSeconds(secondsPerMicroBatch)} per ` +
+      `micro-batch, ${formatSeconds(secondsPerUpdate)} per update -> ≈ ` +
+      formatDuration(out.seconds),
   );
   return out;
 }
@@ -203,8 +205,9 @@ async function planInference(
     seconds: perQuestion * questions,
   };
   log(
-    `${out.stage}: ${questions} validation + test questions, ${perQuestion.toFixed(1)} s per ` +
-      `question (MC + QA, timed on ${few.length}) -> ≈ ${formatDuration(out.seconds)} per ` +
+    `${out.stage}: ${plural(questions, "validation + test question")}, ` +
+      `${formatSeconds(perQuestion)} per question (MC + QA, timed on ${few.length}) -> ≈ ` +
+      `${formatDuration(out.seconds)} per ` +
       `pass (the study runs it for validation and test of each variant)`,
   );
   return out;

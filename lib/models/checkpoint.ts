@@ -88,13 +88,13 @@ function ignoredUnexpected(key: string, task: Task): boolean {
  * Builds a model from named tensors (already read from `file`); used by {@link loadPretrained}.
  * Validates every shape before creating any variable.
  */
-export function modelFromTensors(
+export function modelFromTensors<T extends Task>(
   config: BertConfig,
-  task: Task,
+  task: T,
   tensors: Map<string, RawTensor>,
   file: string,
   seed = 42,
-): { model: BertModel; report: LoadReport } {
+): { model: BertModel<T>; report: LoadReport } {
   const byName = new Map<string, string>();
   for (const key of tensors.keys()) {
     const c = canonicalKey(key);
@@ -194,11 +194,11 @@ export function formatLoadReport(report: LoadReport, dir: string, task: Task): s
  * (normal(0, initializer_range), zero bias, LayerNorm ones/zeros) and reported, unused keys
  * reported; see {@link LoadOptions}. The report is also on `model.loadReport`.
  */
-export async function loadPretrained(
+export async function loadPretrained<T extends Task>(
   dir: string,
-  task: Task,
+  task: T,
   opts: LoadOptions = {},
-): Promise<BertModel & { loadReport: LoadReport }> {
+): Promise<BertModel<T> & { loadReport: LoadReport }> {
   if (!TASKS.includes(task)) {
     throw new Error(`loadPretrained: unknown task ${JSON.stringify(task)}`);
   }

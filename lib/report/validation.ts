@@ -72,7 +72,7 @@ export async function evaluateVariantScored(
 export async function scoreQaRun(profile: StudyProfile, run: StudyRun): Promise<QuestionScores> {
   if (run.task !== "qa") throw new Error(`${run.dir}: not a QA run`);
   const { contexts, examples } = await validationExamples(profile);
-  const stage = await loadRunModel(run);
+  const stage = await loadRunModel(run, "qa");
   try {
     const res = await predictAnswers(
       stage.model,

@@ -1,8 +1,16 @@
 /**
- * Small helpers every layer may use: seeded random numbers, atomic file writes and existence
- * checks.
+ * Small helpers every layer may use: seeded random numbers, atomic file writes, existence
+ * checks, and how a metric is shown (which metric is a percent, `formatMetric`).
  * @module
  */
 export { copyDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { exists, existsSync } from "./fs.ts";
+export {
+  formatMetric,
+  formatNumber,
+  formatPercent,
+  isPercentColumn,
+  isPercentMetric,
+  PERCENT_METRICS,
+} from "./metric_format.ts";
 export { createRng, deriveSeed, type Rng } from "./random.ts";

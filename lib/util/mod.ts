@@ -3,7 +3,7 @@
  * checks, and how a metric is shown (which metric is a percent, `formatMetric`).
  * @module
  */
-export { copyDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { exists, existsSync } from "./fs.ts";
 export {
   formatMetric,

@@ -97,3 +97,27 @@ Deno.test("metric format: the command summary shows its validation metrics by th
     "train-qa: 12 updates in 2.0 s; validation exact_match=12.50 f1=23.53 eval_loss=3.862",
   );
 });
+
+Deno.test("metric format: no other module in lib/ decides what is a percent or formats a metric", async () => {
+  const root = new URL("../lib/", import.meta.url);
+  const offenders: string[] = [];
+  const walk = async (dir: URL, rel: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory) await walk(new URL(`${e.name}/`, dir), `${rel}${e.name}/`);
+      else if (e.name.endsWith(".ts") && `${rel}${e.name}` !== "util/metric_format.ts") {
+        const text = await Deno.readTextFile(new URL(e.name, dir));
+        const rules = [
+          // A regex alternation over metric names (the old PERCENT_KEY / PERCENT_HEADER copies).
+          /\/[^/\n]*\b(accuracy|exact_match|f1)\b[^/\n]*\|[^/\n]*\//,
+          // A set of metric names (the old PERCENT_METRICS / PERCENT_KEYS copies).
+          /new Set\(\[[^\]]*"(accuracy|exact_match|running_accuracy)"/,
+          // A second formatter by the same names.
+          /function (formatMetric|formatNumber|formatPercent)\b/,
+        ];
+        for (const r of rules) if (r.test(text)) offenders.push(`lib/${rel}${e.name}: ${r}`);
+      }
+    }
+  };
+  await walk(root, "");
+  assert.deepEqual(offenders, []);
+});

@@ -26,7 +26,7 @@ export async function loadRunModel<T extends "mc" | "qa">(
 ): Promise<LoadedStage<T>> {
   if (run.task === "pretrain") throw new Error(`${run.dir}: a pretraining run has no task head`);
   if (RUN_MODEL_TASK[run.task] !== task) {
-    throw new Error(`${run.dir}: a ${run.task} run, not a ${task} one`);
+    throw new Error(`${run.dir}: the ${task} stage needs a ${task} run, not a ${run.task} run`);
   }
   const { model, tokenizer } = await loadModelAndTokenizer(
     { model_name_or_path: run.dir },

@@ -27,9 +27,9 @@ import { backendMemoryLimit, planMemory } from "../training/mod.ts";
 import { createRng } from "../util/random.ts";
 
 /**
- * Anything with BERT's forward signature (a `BertModel`, or a test double) whose outputs are `O`:
- * `ForwardModel<McOutput>` for a multiple-choice head (a `BertModel<"mc">`), `ForwardModel<QaOutput>`
- * for a QA head.
+ * Anything with BERT's forward signature (a `BertModel`, or a test double) whose outputs are
+ * `O`: `ForwardModel<McOutput>` for a multiple-choice head (a `BertModel<"mc">`),
+ * `ForwardModel<QaOutput>` for a QA head.
  */
 export interface ForwardModel<O = ModelOutput> {
   forward(inputs: ModelInputs, opts?: ForwardOptions): O;

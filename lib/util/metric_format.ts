@@ -70,7 +70,7 @@ export function formatNumber(v: number): string {
   return v.toPrecision(4);
 }
 
-/** A percent as shown: 2 decimals (`54.00`, never `54`); non-finite values as `String` gives them. */
+/** A percent as shown: 2 decimals (`54.00`, never `54`); non-finite values as `String` gives. */
 export function formatPercent(v: number): string {
   return Number.isFinite(v) ? v.toFixed(2) : String(v);
 }

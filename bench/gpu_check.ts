@@ -21,6 +21,7 @@ import {
   createFromConfig,
   loadPretrained,
   makeBertConfig,
+  type ModelOutput,
   type Task,
 } from "../lib/models/mod.ts";
 import { AdamW, qaLoss } from "../lib/training/mod.ts";
@@ -108,7 +109,7 @@ function syntheticBatch(cfg: BertConfig, b: number, t: number, seed: number) {
 
 /** One AdamW step on the QA loss; returns the loss (awaited, as a training loop would). */
 async function trainStep(
-  model: BertModel,
+  model: BertModel<"qa">,
   opt: AdamW,
   names: Map<string, string>,
   batch: ReturnType<typeof syntheticBatch>,
@@ -118,7 +119,7 @@ async function trainStep(
   const x = batch.inputs();
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(x, { training: true, seed });
-    return qaLoss(out.startLogits!, out.endLogits!, batch.start, batch.end);
+    return qaLoss(out.startLogits, out.endLogits, batch.start, batch.end);
   }, [...model.variables.values()]);
   opt.step(new Map(Object.entries(grads).map(([k, g]) => [names.get(k)!, g])), lr);
   const loss = (await value.data())[0];
@@ -180,7 +181,7 @@ async function bertThroughput(size: string, quick: boolean): Promise<Throughput>
   const infer = async () => {
     const x = batch.inputs();
     const out = model.forward(x);
-    await sync(out.endLogits!);
+    await sync(out.endLogits);
     tf.dispose([out as unknown as tf.TensorContainer, x as unknown as tf.TensorContainer]);
   };
   for (let i = 0; i < warm; i++) await infer();
@@ -208,6 +209,13 @@ const PARITY_CONFIG = {
   max_position_embeddings: 64,
 };
 
+/** A head's output tensors: base hidden state and pooler, QA start and end, MC / MLM logits. */
+function outputTensors(out: ModelOutput): tf.Tensor[] {
+  if ("lastHiddenState" in out) return [out.lastHiddenState, out.poolerOutput];
+  if ("startLogits" in out) return [out.startLogits, out.endLogits];
+  return [out.logits];
+}
+
 /** Every output of every head, flattened, for one model on the current backend. */
 async function headOutputs(
   model: BertModel,
@@ -222,8 +230,7 @@ async function headOutputs(
     }
     : inputs;
   const out = model.forward(fed);
-  const ts = [out.lastHiddenState, out.poolerOutput, out.startLogits, out.endLogits, out.logits]
-    .filter((t): t is tf.Tensor => t !== undefined);
+  const ts = outputTensors(out);
   const vals = await Promise.all(ts.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose([
     out as unknown as tf.TensorContainer,
@@ -306,8 +313,7 @@ async function parityVsTorch(dir: string): Promise<Parity[]> {
       attentionMask: tf.tensor(r.attention_mask, undefined, "int32"),
     };
     const out = m.forward(x);
-    const ts = [out.lastHiddenState, out.poolerOutput, out.startLogits, out.endLogits, out.logits]
-      .filter((t): t is tf.Tensor => t !== undefined);
+    const ts = outputTensors(out);
     let d = 0;
     for (let i = 0; i < ts.length; i++) {
       d = Math.max(d, maxAbsDiff(await ts[i].data(), flat(expected[task][i])));

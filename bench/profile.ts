@@ -92,13 +92,13 @@ async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promis
   for (let i = 0; i < steps; i++) {
     let t0 = performance.now();
     const out = trainer.model.forward(batch, { training: true, seed: i });
-    await out.startLogits!.data();
-    tf.dispose([out.startLogits!, out.endLogits!]);
+    await out.startLogits.data();
+    tf.dispose([out.startLogits, out.endLogits]);
     fwd.push(performance.now() - t0);
     t0 = performance.now();
     const { value, grads } = tf.variableGrads(() => {
       const o = trainer.model.forward(batch, { training: true, seed: i });
-      return tf.tidy(() => tf.add(tf.sum(o.startLogits!), tf.sum(o.endLogits!)) as tf.Scalar);
+      return tf.tidy(() => tf.add(tf.sum(o.startLogits), tf.sum(o.endLogits)) as tf.Scalar);
     }, vars);
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);

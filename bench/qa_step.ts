@@ -114,7 +114,7 @@ export function disposeBatch(b: QaBatch): void {
 
 /** A model, its optimizer and the training / evaluation step functions. */
 export interface QaTrainer {
-  model: BertModel;
+  model: BertModel<"qa">;
   optimizer: AdamW;
   /** One training step (forward with dropout, backward, AdamW update); returns the loss. */
   trainStep(batch: QaBatch, step: number): Promise<number>;
@@ -205,8 +205,8 @@ export function createQaTrainer(c: BenchConfig, seed: number): QaTrainer {
             attentionMask: part(batch.attentionMask),
           }, { training: true, seed: deriveSeed(seed, "step", step, s) });
           const loss = qaLoss(
-            out.startLogits!,
-            out.endLogits!,
+            out.startLogits,
+            out.endLogits,
             part(batch.startPositions),
             part(batch.endPositions),
           );
@@ -233,9 +233,9 @@ export function createQaTrainer(c: BenchConfig, seed: number): QaTrainer {
     },
     async evalStep(batch) {
       const out = model.forward(batch, { training: false });
-      await out.startLogits!.data();
-      await out.endLogits!.data();
-      tf.dispose([out.startLogits!, out.endLogits!]);
+      await out.startLogits.data();
+      await out.endLogits.data();
+      tf.dispose([out.startLogits, out.endLogits]);
     },
     dispose() {
       optimizer.dispose();

@@ -60,7 +60,7 @@ const fwdBwd = await time(async () => {
         model.forward({ inputIds: ids, tokenTypeIds: types, attentionMask: mask }, {
           training: true,
           seed: 1,
-        }).logits!,
+        }).logits,
       ) as tf.Scalar,
     vars,
   );

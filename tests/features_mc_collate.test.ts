@@ -156,7 +156,7 @@ Deno.test("dynamic padding gives the same logits on real tokens as padding to ma
         tokenTypeIds: t(b.tokenTypeIds),
         attentionMask: t(b.attentionMask),
       });
-      return [out.startLogits!.arraySync(), out.endLogits!.arraySync()] as number[][][];
+      return [out.startLogits.arraySync(), out.endLogits.arraySync()] as number[][][];
     });
   };
   const feats = prepareQaFeatures(
@@ -193,7 +193,7 @@ Deno.test("dynamic padding gives the same logits on real tokens as padding to ma
         inputIds: t(b.inputIds),
         tokenTypeIds: t(b.tokenTypeIds),
         attentionMask: t(b.attentionMask),
-      }).logits!.arraySync() as number[][];
+      }).logits.arraySync() as number[][];
     });
   };
   const a = mcLogits();

@@ -65,17 +65,17 @@ modelTest("masked-LM logits at maskedPositions equal the full logits' rows", asy
   const m = createFromConfig(config, "mlm", 7);
   const x = inputs2d();
   const out = m.forward(x);
-  assert.deepEqual(out.logits!.shape, [2, 5, 50]); // [B, T, V]
+  assert.deepEqual(out.logits.shape, [2, 5, 50]); // [B, T, V]
   const pos = tf.tensor1d([1, 7], "int32"); // flat indices into B*T: (0, 1) and (1, 2)
   const sel = m.forward(x, { maskedPositions: pos });
-  assert.deepEqual(sel.logits!.shape, [2, 50]); // [N, V]
-  const full = await out.logits!.array() as number[][][];
-  const rows = await sel.logits!.array() as number[][];
+  assert.deepEqual(sel.logits.shape, [2, 50]); // [N, V]
+  const full = await out.logits.array() as number[][][];
+  const rows = await sel.logits.array() as number[][];
   for (let i = 0; i < 50; i++) {
     assert.ok(Math.abs(rows[0][i] - full[0][1][i]) < 1e-5);
     assert.ok(Math.abs(rows[1][i] - full[1][2][i]) < 1e-5);
   }
-  tf.dispose([out.logits!, sel.logits!, pos, x.inputIds, x.tokenTypeIds, x.attentionMask]);
+  tf.dispose([out.logits, sel.logits, pos, x.inputIds, x.tokenTypeIds, x.attentionMask]);
   m.dispose();
 });
 
@@ -84,16 +84,16 @@ modelTest("each head returns Hugging Face's output shapes", () => {
   const mc = createFromConfig(config, "mc", 1);
   const mcIds = tf.tensor3d([[[2, 5, 3], [2, 6, 3]], [[2, 7, 3], [2, 8, 3]]], undefined, "int32");
   const mo = mc.forward({ inputIds: mcIds });
-  assert.deepEqual(mo.logits!.shape, [2, 2]); // [B, choices]
+  assert.deepEqual(mo.logits.shape, [2, 2]); // [B, choices]
   const qa = createFromConfig(config, "qa", 1);
   const qo = qa.forward(x);
-  assert.deepEqual(qo.startLogits!.shape, [2, 5]); // [B, T]
-  assert.deepEqual(qo.endLogits!.shape, [2, 5]);
+  assert.deepEqual(qo.startLogits.shape, [2, 5]); // [B, T]
+  assert.deepEqual(qo.endLogits.shape, [2, 5]);
   const base = createFromConfig(config, "base", 1);
   const bo = base.forward(x);
-  assert.deepEqual(bo.lastHiddenState!.shape, [2, 5, 16]); // [B, T, H]
-  assert.deepEqual(bo.poolerOutput!.shape, [2, 16]); // [B, H]
-  tf.dispose([mo.logits!, qo.startLogits!, qo.endLogits!, bo.lastHiddenState!, bo.poolerOutput!]);
+  assert.deepEqual(bo.lastHiddenState.shape, [2, 5, 16]); // [B, T, H]
+  assert.deepEqual(bo.poolerOutput.shape, [2, 16]); // [B, H]
+  tf.dispose([mo.logits, qo.startLogits, qo.endLogits, bo.lastHiddenState, bo.poolerOutput]);
   tf.dispose([mcIds, x.inputIds, x.tokenTypeIds, x.attentionMask]);
   for (const m of [mc, qa, base]) m.dispose();
 });
@@ -103,8 +103,8 @@ modelTest("dropout is seeded in training and off in evaluation", async () => {
   const qa = createFromConfig(config, "qa", 1);
   const run = async (training: boolean, seed: number) => {
     const o = qa.forward(x, { training, seed });
-    const d = await o.startLogits!.data();
-    tf.dispose([o.startLogits!, o.endLogits!]);
+    const d = await o.startLogits.data();
+    tf.dispose([o.startLogits, o.endLogits]);
     return d;
   };
   const [d1, d2, d3, n1, n2] = [
@@ -137,11 +137,11 @@ for (const backend of ["cpu", "wasm"]) {
     const opt2 = tf.train.adam(1e-2);
     const qaLoss = (step: number) => {
       const o = qa.forward(x, { training: true, seed: step });
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(starts, 5), o.startLogits!) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(starts, 5), o.startLogits) as tf.Scalar;
     };
     const mlmLoss = (step: number) => {
       const o = mlm.forward(x, { training: true, seed: step, maskedPositions: pos });
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 50), o.logits!) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 50), o.logits) as tf.Scalar;
     };
     // Warm-up step creates the optimizer's slot variables; count after it.
     let first = 0;

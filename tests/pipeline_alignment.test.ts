@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { type AdlExample, loadContexts, loadExamples } from "../lib/data/mod.ts";
 import { prepareQaFeatures, readPredictionCsv } from "../lib/features/mod.ts";
-import type { ModelInputs, ModelOutput } from "../lib/models/mod.ts";
+import type { McOutput, ModelInputs, QaOutput } from "../lib/models/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import {
   assertQaAlignment,
@@ -44,9 +44,9 @@ function segments(ids: number[], types: number[]) {
 }
 
 /** MC oracle: scores each candidate by the question bigrams it contains (names are unique). */
-class OracleMc implements ForwardModel {
+class OracleMc implements ForwardModel<McOutput> {
   calls = 0;
-  forward(inputs: ModelInputs): ModelOutput {
+  forward(inputs: ModelInputs): McOutput {
     this.calls++;
     const ids = inputs.inputIds.arraySync() as number[][][];
     const types = inputs.tokenTypeIds!.arraySync() as number[][][];
@@ -65,7 +65,7 @@ class OracleMc implements ForwardModel {
 }
 
 /** QA oracle: knows each question's gold answer tokens and points at them when present. */
-class OracleQa implements ForwardModel {
+class OracleQa implements ForwardModel<QaOutput> {
   readonly answers = new Map<string, number[]>();
   constructor(examples: readonly AdlExample[]) {
     for (const ex of examples) {
@@ -73,7 +73,7 @@ class OracleQa implements ForwardModel {
       this.answers.set(q, tokenizer.tokenizeWithOffsets(ex.answer!.text).ids);
     }
   }
-  forward(inputs: ModelInputs): ModelOutput {
+  forward(inputs: ModelInputs): QaOutput {
     const ids = inputs.inputIds.arraySync() as number[][];
     const types = inputs.tokenTypeIds!.arraySync() as number[][];
     const t = ids[0].length;
@@ -225,7 +225,7 @@ Deno.test("misalignment is refused: tampered features, duplicate ids, wrong batc
   const dup = [valid[0], valid[1], { ...valid[2], id: valid[0].id }];
   await assert.rejects(runPipeline(dup, contexts, mc, qa, base), /duplicate question id/);
   // A model that drops a row of its batch cannot go unnoticed.
-  const lossy: ForwardModel = {
+  const lossy: ForwardModel<QaOutput> = {
     forward: (inp) => {
       const t = inp.inputIds.shape[1]!;
       const b = Math.max(1, inp.inputIds.shape[0] - 1);
@@ -233,7 +233,8 @@ Deno.test("misalignment is refused: tampered features, duplicate ids, wrong batc
     },
   };
   await assert.rejects(qaLogits(lossy, feats, 0, { batchSize: 4 }), /rows of logits for a batch/);
-  const noLogits: ForwardModel = { forward: () => ({}) };
+  // A head that breaks its output type at run time (say, from plain JavaScript) is caught too.
+  const noLogits = { forward: () => ({}) } as unknown as ForwardModel<McOutput>;
   const mcFeat = {
     exampleId: "x",
     inputIds: [[1, 2], [1, 2]],

@@ -23,6 +23,7 @@ import {
 import type { TrainingLog } from "../lib/plotting/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { existsSync } from "../lib/util/fs.ts";
+import { loadRunModel } from "../lib/report/run_models.ts";
 
 /** Flag names of run_swag/run_qa/run_mlm_no_trainer.py that a profile may set. */
 const HF_FLAGS = new Set([
@@ -244,4 +245,16 @@ Deno.test("conclusionBlock: numbers and direction come from the results", () => 
     scratch: log([1], 0),
   }) as { text: string }).text;
   assert.match(flipped, /40\.75 points lower/);
+});
+
+Deno.test("loadRunModel: a run loads only as its own head, checked before anything is read", async () => {
+  // The directories do not exist: the task check comes first.
+  await assert.rejects(
+    loadRunModel(fakeRun("qa"), "mc"),
+    /\/x\/qa: the mc stage needs a mc run, not a qa run/,
+  );
+  await assert.rejects(
+    loadRunModel(fakeRun("pretrain"), "qa"),
+    /a pretraining run has no task head/,
+  );
 });

@@ -163,7 +163,7 @@ Deno.test("ensureDenoKernel installs the kernelspec when missing", async () => {
   const home = await Deno.makeTempDir({ prefix: "report-kernel-home-" });
   try {
     const script = `import { ensureDenoKernel, findDenoKernelSpec } from "${
-      new URL("../lib/report/kernel.ts", import.meta.url).href
+      new URL("../lib/report/jupyter_kernel.ts", import.meta.url).href
     }";
 console.log(JSON.stringify({ before: findDenoKernelSpec(), after: await ensureDenoKernel(() => {}) }));`;
     const env: Record<string, string> = { HOME: home };

@@ -53,7 +53,7 @@ for (const backend of ["cpu", "wasm"] as const) {
           { inputIds: b.inputIds, attentionMask: b.attentionMask },
           { training: true, seed: 11 },
         );
-        return qaLoss(out.startLogits!, out.endLogits!, b.start, b.end);
+        return qaLoss(out.startLogits, out.endLogits, b.start, b.end);
       });
     };
     const plain = grads(false);
@@ -93,9 +93,9 @@ function measuredKept(
   const base = tf.memory().numBytes;
   const r = tf.variableGrads(() => {
     const out = model.forward({ inputIds: ids, attentionMask: mask }, { training: true, seed: 1 });
-    const loss = task === "qa"
-      ? qaLoss(out.startLogits!, out.endLogits!, new Array(n).fill(1), new Array(n).fill(2))
-      : mcLoss(out.logits!, new Array(n / 2).fill(1));
+    const loss = "startLogits" in out
+      ? qaLoss(out.startLogits, out.endLogits, new Array(n).fill(1), new Array(n).fill(2))
+      : mcLoss(out.logits, new Array(n / 2).fill(1));
     kept = tf.memory().numBytes - base;
     return loss;
   });

@@ -37,21 +37,23 @@ async function outputs(
 ): Promise<{ name: string; got: Float32Array; want: number[] }[]> {
   const x = inputs(model.task === "mc" ? "mc_inputs" : "inputs");
   const out = model.forward(x);
-  const pairs: [string, tf.Tensor | undefined, Nested][] = {
-    base: [
+  // The head's output type, told apart by its fields (the task is only known at run time).
+  const pairs: [string, tf.Tensor, Nested][] = "lastHiddenState" in out
+    ? [
       ["last_hidden_state", out.lastHiddenState, ref.last_hidden_state],
       ["pooler_output", out.poolerOutput, ref.pooler_output],
-    ],
-    qa: [
+    ]
+    : "startLogits" in out
+    ? [
       ["start_logits", out.startLogits, ref.qa_start_logits],
       ["end_logits", out.endLogits, ref.qa_end_logits],
-    ],
-    mlm: [["mlm_logits", out.logits, ref.mlm_logits]],
-    mc: [["mc_logits", out.logits, ref.mc_logits]],
-  }[model.task] as [string, tf.Tensor | undefined, Nested][];
+    ]
+    : model.task === "mlm"
+    ? [["mlm_logits", out.logits, ref.mlm_logits]]
+    : [["mc_logits", out.logits, ref.mc_logits]];
   const res = [];
   for (const [name, t, want] of pairs) {
-    res.push({ name, got: (await t!.data()) as Float32Array, want: flat(want) });
+    res.push({ name, got: (await t.data()) as Float32Array, want: flat(want) });
   }
   tf.dispose([out as unknown as tf.TensorContainer, x as unknown as tf.TensorContainer]);
   return res;
@@ -110,7 +112,7 @@ async function trainQa(backend: "cpu" | "webgpu", dir: string, steps: number): P
   for (let s = 0; s < steps; s++) {
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(x, { training: true, seed: 100 + s });
-      return qaLoss(out.startLogits!, out.endLogits!, start, end);
+      return qaLoss(out.startLogits, out.endLogits, start, end);
     }, [...model.variables.values()]);
     losses.push((await value.data())[0]);
     opt.step(new Map(Object.entries(grads).map(([k, g]) => [names.get(k)!, g])), 1e-3);

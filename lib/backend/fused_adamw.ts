@@ -1,15 +1,30 @@
 /**
- * One AdamW update of a parameter in a single pass (`torch.optim.AdamW` semantics, decoupled
- * weight decay applied before the Adam step):
+ * The arithmetic of one AdamW update of one parameter, in a single pass: the update that the
+ * optimizer `AdamW` (lib/training/adamw.ts, which keeps the state and documents the algorithm)
+ * asks for in `AdamW.step`. In `torch.optim.AdamW`'s terms, decoupled weight decay before the
+ * Adam step:
  *
- *     p ← p·(1 − lr·wd);  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
- *     p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+ *     m ← β1·m + (1 − β1)·g;   v ← β2·v + (1 − β2)·g²
+ *     p ← p·keep − stepSize · m / (√v / bc2Sqrt + ε)
+ *     keep = 1 − lr·wd;   stepSize = lr / (1 − β1^t);   bc2Sqrt = √(1 − β2^t)
  *
- * Composed from tfjs ops this is ~12 kernels and as many full passes over memory per parameter;
- * for a 21,128-row embedding that alone is ~65 ms per step on wasm (measured with
- * `bench/profile.ts`). On wasm and cpu the `ProjectAdamW` kernel does it in one loop; other
- * backends get the same update composed from tfjs ops. With the optional native kernels
- * (`native.ts`) the loop runs in C on all cores (~4x faster over bert-base's 102 M parameters).
+ * The pieces, each named `adamw…`:
+ * - {@link adamwCoefficients}: `stepSize`, `bc2Sqrt` and `keep` from the learning rate and the
+ *   parameter's step, computed once per update for every path below (so they round alike);
+ * - {@link adamwValues}: the update's loop on plain arrays, or the native C kernel `nk_adamw`
+ *   (multi-threaded, lib/backend/native.ts) over the same memory when that library is loaded;
+ * - the `ProjectAdamW` kernel ({@link ADAMW_KERNEL}; `adamwCpuKernel`, `adamwWasmKernel` here,
+ *   `adamwKernel` in webgpu_kernels.ts) for moments kept as tensors, run by {@link adamwUpdate};
+ * - the `ProjectAdamWHostMoments` kernel (`adamwHostMomentsKernel`) for moments kept in
+ *   JavaScript arrays, run by {@link adamwUpdateHostMoments};
+ * - {@link adamwComposite}: the same update from tfjs ops, for other backends and as the
+ *   reference in tests.
+ *
+ * Composed from tfjs ops the update is ~12 kernels and as many full passes over memory per
+ * parameter; for a 21,128-row embedding that alone is ~65 ms per step on wasm (measured with
+ * `bench/profile.ts`). On wasm and cpu the `ProjectAdamW` kernel does it in one loop. With the
+ * optional native kernels the loop runs in C on all cores (~4x faster over bert-base's 102 M
+ * parameters).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -29,8 +44,14 @@ export interface AdamWUpdateAttrs {
 /** Kernel name (registered for `cpu` and `wasm`). */
 export const ADAMW_KERNEL = "ProjectAdamW";
 
-/** Scalars derived once per update (shared by both paths so they round identically). */
-function coefficients(a: AdamWUpdateAttrs) {
+/**
+ * The scalars of one update, derived once from the learning rate and the parameter's step and
+ * shared by every path (JavaScript loop, C kernel, webgpu kernel, tfjs ops) so they round alike:
+ * `stepSize = lr / (1 − β1^t)`, `bc2Sqrt = √(1 − β2^t)`, `keep = 1 − lr·wd`.
+ */
+export function adamwCoefficients(
+  a: AdamWUpdateAttrs,
+): { stepSize: number; bc2Sqrt: number; keep: number } {
   const bc1 = 1 - Math.pow(a.beta1, a.step);
   const bc2 = 1 - Math.pow(a.beta2, a.step);
   return { stepSize: a.lr / bc1, bc2Sqrt: Math.sqrt(bc2), keep: 1 - a.lr * a.weightDecay };
@@ -51,7 +72,7 @@ export function adamwValues(
   a: AdamWUpdateAttrs,
   native: NativeKernels | null = nativeKernels() ?? null,
 ): void {
-  const c = coefficients(a);
+  const c = adamwCoefficients(a);
   if (native) {
     // Multi-threaded C over the same memory (lib/backend/native.ts), float32 arithmetic.
     return native.adamw([p, m, v, g], [outP, outM, outV], { ...a, ...c });
@@ -70,7 +91,8 @@ export function adamwValues(
 
 type Inputs = { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo };
 
-const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+/** `ProjectAdamW` on cpu: {@link adamwValues} on the backend's arrays into three new ones. */
+const adamwCpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { p, m, v, g } = inputs as unknown as Inputs;
   const be = backend as unknown as CpuBackendLike;
   const n = tf.util.sizeFromShape(p.shape);
@@ -89,7 +111,8 @@ const cpuKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return outs.map((o) => be.makeTensorInfo(p.shape.slice(), "float32", o));
 };
 
-const wasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+/** `ProjectAdamW` on wasm: {@link adamwValues} on heap views, into three new heap outputs. */
+const adamwWasmKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { p, m, v, g } = inputs as unknown as Inputs;
   const be = backend as unknown as WasmBackendLike;
   const outs = [0, 1, 2].map(() => be.makeOutput(p.shape.slice(), "float32"));
@@ -113,7 +136,7 @@ type HostMomentAttrs = AdamWUpdateAttrs & { m: Float32Array; v: Float32Array };
 
 /** The update with the moments in JavaScript arrays (updated in place): only p is a new tensor,
  * written straight into the backend's memory (no copies of p and g out and back in). */
-function hostMomentsKernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
+function adamwHostMomentsKernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { p, g } = inputs as unknown as { p: tf.TensorInfo; g: tf.TensorInfo };
     const a = attrs as unknown as HostMomentAttrs;
@@ -141,10 +164,10 @@ let registered = false;
 export function registerAdamWKernels(): void {
   if (registered) return;
   const kernels = [
-    ["cpu", ADAMW_KERNEL, cpuKernel],
-    ["wasm", ADAMW_KERNEL, wasmKernel],
-    ["cpu", ADAMW_HOST_MOMENTS_KERNEL, hostMomentsKernel("cpu")],
-    ["wasm", ADAMW_HOST_MOMENTS_KERNEL, hostMomentsKernel("wasm")],
+    ["cpu", ADAMW_KERNEL, adamwCpuKernel],
+    ["wasm", ADAMW_KERNEL, adamwWasmKernel],
+    ["cpu", ADAMW_HOST_MOMENTS_KERNEL, adamwHostMomentsKernel("cpu")],
+    ["wasm", ADAMW_HOST_MOMENTS_KERNEL, adamwHostMomentsKernel("wasm")],
   ] as const;
   for (const [backendName, kernelName, kernelFunc] of kernels) {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
@@ -199,7 +222,7 @@ export function adamwComposite(
   g: tf.Tensor,
   a: AdamWUpdateAttrs,
 ): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
-  const { stepSize, bc2Sqrt, keep } = coefficients(a);
+  const { stepSize, bc2Sqrt, keep } = adamwCoefficients(a);
   return tf.tidy(() => {
     const newM = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
     const newV = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));

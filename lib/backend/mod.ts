@@ -20,6 +20,7 @@ export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {
   ADAMW_HOST_MOMENTS_KERNEL,
   ADAMW_KERNEL,
+  adamwCoefficients,
   adamwComposite,
   adamwUpdate,
   type AdamWUpdateAttrs,

@@ -21,7 +21,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ADAMW_KERNEL, type AdamWUpdateAttrs } from "./fused_adamw.ts";
+import { ADAMW_KERNEL, adamwCoefficients, type AdamWUpdateAttrs } from "./fused_adamw.ts";
 
 /** The members of tfjs's WebGPUProgram that this module fills in. */
 interface Program {
@@ -215,9 +215,8 @@ const adamwKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AdamWUpdateAttrs;
   const b = backend as unknown as WebGpuBackendLike;
   const n = p.shape.reduce((x, y) => x * y, 1);
-  // The same scalars as fused_adamw.ts's coefficients() and adamwComposite.
-  const bc1 = 1 - Math.pow(a.beta1, a.step);
-  const bc2 = 1 - Math.pow(a.beta2, a.step);
+  // The scalars every AdamW path shares (fused_adamw.ts).
+  const { stepSize, bc2Sqrt, keep } = adamwCoefficients(a);
   const f32 = (x: number) => ({ type: "float32", data: [x] });
   const uniforms = [
     f32(a.beta1),
@@ -225,9 +224,9 @@ const adamwKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     f32(a.beta2),
     f32(1 - a.beta2),
     f32(a.epsilon),
-    f32(Math.sqrt(bc2)),
-    f32(1 - a.lr * a.weightDecay),
-    f32(a.lr / bc1),
+    f32(bc2Sqrt),
+    f32(keep),
+    f32(stepSize),
   ];
   const flat1d = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [n] });
   const byName: Record<string, tf.TensorInfo> = {

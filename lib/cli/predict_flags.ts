@@ -92,8 +92,8 @@ async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
 
 /** Loaded models plus the pipeline settings. */
 export interface LoadedPipeline {
-  mc: { model: BertModel; tokenizer: BertTokenizer };
-  qa: { model: BertModel; tokenizer: BertTokenizer };
+  mc: { model: BertModel<"mc">; tokenizer: BertTokenizer };
+  qa: { model: BertModel<"qa">; tokenizer: BertTokenizer };
   options: PipelineOptions;
 }
 
@@ -161,7 +161,7 @@ async function loadPipeline(
   const mcTok = await BertTokenizer.fromPretrained(mcDir);
   const qaTok = await BertTokenizer.fromPretrained(qaDir);
   const mcModel = await loadPretrained(mcDir, "mc", { log });
-  let qaModel: BertModel;
+  let qaModel: BertModel<"qa">;
   try {
     qaModel = await loadPretrained(qaDir, "qa", { log });
   } catch (e) {

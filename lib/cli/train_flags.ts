@@ -5,6 +5,7 @@
  */
 import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { SCHEDULER_TYPES } from "../training/mod.ts";
+import { formatMetric } from "../util/metric_format.ts";
 import {
   checkModelSource,
   checkpointing,
@@ -237,10 +238,7 @@ export function summary(
   r: { eval: Record<string, number>; trainSeconds: number; train: { completedSteps: number } },
   outputDir?: string,
 ): string {
-  // Percents (accuracy, exact_match, f1) with 2 decimals; losses and the like with 4.
-  const ev = Object.entries(r.eval).map(([k, v]) =>
-    `${k}=${/accuracy|exact_match|(^|_)f1$/.test(k) ? v.toFixed(2) : Number(v.toFixed(4))}`
-  ).join(" ");
+  const ev = Object.entries(r.eval).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" ");
   return `${task}: ${plural(r.train.completedSteps, "update")} in ${r.trainSeconds.toFixed(1)} s` +
     (ev ? `; validation ${ev}` : "") + (outputDir ? `; model saved to ${outputDir}` : "");
 }

@@ -43,16 +43,49 @@ export interface ForwardOptions {
 }
 
 /**
- * Task outputs. base: `lastHiddenState [B,T,H]`, `poolerOutput [B,H]`; mc: `logits [B,C]`;
- * qa: `startLogits`, `endLogits [B,T]`; mlm: `logits [B,T,V]` (or `[N,V]` with maskedPositions).
+ * Output of the bare encoder (`task` "base"; HF `BaseModelOutputWithPooling`): the last hidden
+ * state `[B,T,H]` and the pooler's tanh(dense(first token)) `[B,H]`.
  */
-export interface ModelOutput {
-  lastHiddenState?: tf.Tensor;
-  poolerOutput?: tf.Tensor;
-  logits?: tf.Tensor;
-  startLogits?: tf.Tensor;
-  endLogits?: tf.Tensor;
+export interface BaseOutput {
+  lastHiddenState: tf.Tensor;
+  poolerOutput: tf.Tensor;
 }
+
+/** Output of the multiple-choice head (HF `MultipleChoiceModelOutput`): `logits [B,C]`. */
+export interface McOutput {
+  logits: tf.Tensor;
+}
+
+/**
+ * Output of the extractive-QA head (HF `QuestionAnsweringModelOutput`): `startLogits` and
+ * `endLogits`, each `[B,T]`.
+ */
+export interface QaOutput {
+  startLogits: tf.Tensor;
+  endLogits: tf.Tensor;
+}
+
+/**
+ * Output of the masked-LM head (HF `MaskedLMOutput`): `logits [B,T,V]`, or `[N,V]` for the
+ * rows at `maskedPositions` when given.
+ */
+export interface MlmOutput {
+  logits: tf.Tensor;
+}
+
+/** The output type of each head. */
+export interface TaskOutputs {
+  base: BaseOutput;
+  mc: McOutput;
+  qa: QaOutput;
+  mlm: MlmOutput;
+}
+
+/**
+ * What {@link BertModel.forward} returns for task `T` (for a model whose task is only known at
+ * run time, the union of the four).
+ */
+export type ModelOutput<T extends Task = Task> = TaskOutputs[T];
 
 /** How a parameter is initialised (Hugging Face `_init_weights`). */
 export type InitKind = "normal" | "zeros" | "ones" | "embedding";
@@ -283,12 +316,16 @@ function encoderLayer(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: numbe
   return addAndNorm(w, "output", inter, attn, c, [l, "ffn"]); // [N*T, H]
 }
 
-/** BERT encoder plus one task head. Parameters live in `variables`, keyed by HF names. */
-export class BertModel {
+/**
+ * BERT encoder plus one task head. Parameters live in `variables`, keyed by HF names. `T` is the
+ * head, as Hugging Face's class is (`BertModel<"qa">` ~ `BertForQuestionAnswering`): it types
+ * the outputs of {@link BertModel.forward}.
+ */
+export class BertModel<T extends Task = Task> {
   /** Model configuration. */
   readonly config: BertConfig;
   /** Task head. */
-  readonly task: Task;
+  readonly task: T;
   /** Trainable parameters keyed by Hugging Face state-dict names, PyTorch layout. */
   readonly variables: Map<string, tf.Variable>;
   /** Recompute each encoder layer's activations in the backward pass instead of keeping them
@@ -298,7 +335,7 @@ export class BertModel {
   private disposed = false;
 
   /** Wraps existing variables (use {@link createFromConfig} or `loadPretrained` instead). */
-  constructor(config: BertConfig, task: Task, variables: Map<string, tf.Variable>) {
+  constructor(config: BertConfig, task: T, variables: Map<string, tf.Variable>) {
     this.config = config;
     this.task = task;
     this.variables = variables;
@@ -342,17 +379,19 @@ export class BertModel {
    * const inputIds = tf.tensor2d([[2, 7, 3, 9, 3], [2, 8, 3, 5, 0]], undefined, "int32");
    * const attentionMask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]], undefined, "int32");
    * const out = model.forward({ inputIds, attentionMask });
-   * assert.deepEqual(out.startLogits!.shape, [2, 5]); // [batch, tokens]
-   * assert.deepEqual(out.endLogits!.shape, [2, 5]);
-   * tf.dispose([inputIds, attentionMask, out.startLogits!, out.endLogits!]);
+   * assert.deepEqual(out.startLogits.shape, [2, 5]); // [batch, tokens]
+   * assert.deepEqual(out.endLogits.shape, [2, 5]);
+   * tf.dispose([inputIds, attentionMask, out.startLogits, out.endLogits]);
    * model.dispose();
    * ```
    */
-  forward(inputs: ModelInputs, opts: ForwardOptions = {}): ModelOutput {
+  forward(inputs: ModelInputs, opts: ForwardOptions = {}): ModelOutput<T> {
     if (this.disposed) throw new Error("BertModel.forward: model was disposed");
+    // forwardImpl switches on `this.task`, which TypeScript cannot relate to `T`: the head's
+    // own output type is restored here.
     return tf.tidy(() =>
       this.forwardImpl(inputs, opts) as unknown as tf.TensorContainer
-    ) as unknown as ModelOutput;
+    ) as unknown as ModelOutput<T>;
   }
 
   private forwardImpl(inputs: ModelInputs, opts: ForwardOptions): ModelOutput {
@@ -563,7 +602,11 @@ export class BertModel {
  * A model with every weight freshly initialised as Hugging Face does (see {@link initialValues}),
  * reproducible from `seed` (each parameter draws from `deriveSeed(seed, name)`).
  */
-export function createFromConfig(config: BertConfig, task: Task, seed: number): BertModel {
+export function createFromConfig<T extends Task>(
+  config: BertConfig,
+  task: T,
+  seed: number,
+): BertModel<T> {
   if (!TASKS.includes(task)) throw new Error(`createFromConfig: unknown task ${task}`);
   const vars = new Map<string, tf.Variable>();
   try {

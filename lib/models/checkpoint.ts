@@ -233,14 +233,14 @@ export function checkConfigAgainstWeights(
  * The config is checked against the tensors' names and shapes first
  * ({@link checkConfigAgainstWeights}), before any value is converted or variable created.
  */
-export function modelFromTensors(
+export function modelFromTensors<T extends Task>(
   config: BertConfig,
-  task: Task,
+  task: T,
   tensors: Map<string, RawTensor>,
   file: string,
   seed = 42,
   configFile = "the config",
-): { model: BertModel; report: LoadReport } {
+): { model: BertModel<T>; report: LoadReport } {
   const byName = canonicalNames(tensors.keys(), file);
   checkConfigAgainstWeights(config, task, tensors, byName, file, configFile);
   const specs = parameterSpecs(config, task);
@@ -352,11 +352,11 @@ export function formatLoadReport(report: LoadReport, dir: string, task: Task): s
  * `model.loadReport`. Whether the folder suits a task's answers is `checkModelForTask`'s
  * question (lib/models/task_check.ts), not this one's.
  */
-export async function loadPretrained(
+export async function loadPretrained<T extends Task>(
   dir: string,
-  task: Task,
+  task: T,
   opts: LoadOptions = {},
-): Promise<BertModel & { loadReport: LoadReport }> {
+): Promise<BertModel<T> & { loadReport: LoadReport }> {
   if (!TASKS.includes(task)) {
     throw new Error(`loadPretrained: unknown task ${JSON.stringify(task)}`);
   }

@@ -19,17 +19,22 @@ export {
   writeConfig,
 } from "./config.ts";
 export {
+  type BaseOutput,
   BertModel,
   createFromConfig,
   type ForwardOptions,
   hasPooler,
   initialValues,
+  type McOutput,
+  type MlmOutput,
   type ModelInputs,
   type ModelOutput,
   parameterSpecs,
   type ParamSpec,
+  type QaOutput,
   type Task,
   TASK_ARCHITECTURES,
+  type TaskOutputs,
   TASKS,
 } from "./bert.ts";
 export {

@@ -18,15 +18,21 @@ import {
 import {
   BertModel,
   type ForwardOptions,
+  type McOutput,
   type ModelInputs,
   type ModelOutput,
+  type QaOutput,
 } from "../models/mod.ts";
 import { backendMemoryLimit, planMemory } from "../training/mod.ts";
 import { createRng } from "../util/random.ts";
 
-/** Anything with BERT's forward signature (a `BertModel`, or a test double). */
-export interface ForwardModel {
-  forward(inputs: ModelInputs, opts?: ForwardOptions): ModelOutput;
+/**
+ * Anything with BERT's forward signature (a `BertModel`, or a test double) whose outputs are
+ * `O`: `ForwardModel<McOutput>` for a multiple-choice head (a `BertModel<"mc">`),
+ * `ForwardModel<QaOutput>` for a QA head.
+ */
+export interface ForwardModel<O = ModelOutput> {
+  forward(inputs: ModelInputs, opts?: ForwardOptions): O;
 }
 
 /**
@@ -71,7 +77,7 @@ export function batchIndices(
  * the requested size.
  */
 export function inferenceBatchSize(
-  model: ForwardModel,
+  model: ForwardModel<unknown>,
   requested: number,
   seqLength: number,
   perExample = 1,
@@ -108,11 +114,11 @@ export interface CollatedInputs {
 }
 
 /** Runs the model on a collated batch (call inside `tf.tidy` or a loss function). */
-export function forwardCollated(
-  model: ForwardModel,
+export function forwardCollated<O>(
+  model: ForwardModel<O>,
   batch: CollatedInputs,
   opts: ForwardOptions = {},
-): ModelOutput {
+): O {
   return model.forward({
     inputIds: toTensor(batch.inputIds),
     tokenTypeIds: toTensor(batch.tokenTypeIds),
@@ -135,7 +141,7 @@ function allFilled<T>(slots: (T | undefined)[], what: string): T[] {
  * Multiple-choice logits `[choices]` for each feature, in feature order (eval mode, no dropout).
  */
 export async function mcLogits(
-  model: ForwardModel,
+  model: ForwardModel<McOutput>,
   features: readonly McFeature[],
   padId: number,
   opts: InferenceOptions = {},
@@ -178,7 +184,7 @@ export interface QaLogits {
 
 /** QA start/end logits for each feature, in feature order (eval mode, no dropout). */
 export async function qaLogits(
-  model: ForwardModel,
+  model: ForwardModel<QaOutput>,
   features: readonly QaFeature[],
   padId: number,
   opts: InferenceOptions = {},

@@ -10,6 +10,7 @@ import {
   type InferenceOptions,
   mcLogits,
 } from "./inference.ts";
+import type { McOutput } from "../models/mod.ts";
 
 /** The choice made for one question. */
 export interface McPrediction {
@@ -49,7 +50,7 @@ export function argmax(values: ArrayLike<number>): number {
  * `features` may be passed when already built for these examples.
  */
 export async function predictParagraphs(
-  model: ForwardModel,
+  model: ForwardModel<McOutput>,
   tokenizer: FeatureTokenizer,
   examples: readonly AdlExample[],
   contexts: readonly string[],

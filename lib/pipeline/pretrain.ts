@@ -189,15 +189,15 @@ export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
 }
 
 /** Forward + masked-LM loss and masked-token accuracy of one collated batch. */
-function mlmStep(model: BertModel, b: MlmBatch, training: boolean, seed: number) {
+function mlmStep(model: BertModel<"mlm">, b: MlmBatch, training: boolean, seed: number) {
   const out = model.forward({
     inputIds: tf.tensor2d(b.inputIds, undefined, "int32"),
     tokenTypeIds: tf.tensor2d(b.tokenTypeIds, undefined, "int32"),
     attentionMask: tf.tensor2d(b.attentionMask, undefined, "int32"),
   }, { training, seed, maskedPositions: tf.tensor1d(b.maskedPositions, "int32") });
   const labels = tf.tensor1d(b.maskedLabels, "int32");
-  const { correct, count } = countCorrect(out.logits!, labels);
-  return { loss: mlmLoss(out.logits!, labels), correct, count };
+  const { correct, count } = countCorrect(out.logits, labels);
+  return { loss: mlmLoss(out.logits, labels), correct, count };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type QaLogits,
   qaLogits,
 } from "./inference.ts";
+import type { QaOutput } from "../models/mod.ts";
 
 /** Options of {@link predictAnswers}. */
 export interface QaPredictOptions extends InferenceOptions {
@@ -43,7 +44,7 @@ export interface QaPredictResult {
  * gold positions are available for the loss; the windows and offsets are the same either way.
  */
 export async function predictAnswers(
-  model: ForwardModel,
+  model: ForwardModel<QaOutput>,
   tokenizer: FeatureTokenizer,
   inputs: readonly QaInput[],
   opts: QaPredictOptions,

@@ -114,24 +114,24 @@ export async function resolveConfig(
   return { config, fromScratch, notes };
 }
 
-/** A model and its tokenizer, ready for a task. */
-export interface LoadedModel {
-  model: BertModel;
+/** A model with head `T` and its tokenizer, ready for a task. */
+export interface LoadedModel<T extends Task = Task> {
+  model: BertModel<T>;
   tokenizer: BertTokenizer;
   config: BertConfig;
   fromScratch: boolean;
 }
 
 /** Loads or creates the model for `task` and its tokenizer (see the module rules). */
-export async function loadModelAndTokenizer(
+export async function loadModelAndTokenizer<T extends Task>(
   args: ModelSourceArgs,
-  task: Task,
+  task: T,
   log: (message: string) => void = console.log,
-): Promise<LoadedModel> {
+): Promise<LoadedModel<T>> {
   const tokenizer = await loadTokenizer(args);
   const { config, fromScratch, notes } = await resolveConfig(args, tokenizer);
   notes.forEach((n) => log(n));
-  let model: BertModel;
+  let model: BertModel<T>;
   if (fromScratch) {
     model = createFromConfig(config, task, args.seed ?? 42);
   } else {

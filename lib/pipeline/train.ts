@@ -22,7 +22,7 @@ import {
   type QaFeature,
   type QaInput,
 } from "../features/mod.ts";
-import type { BertModel, ModelOutput, Task } from "../models/mod.ts";
+import type { BertModel, ModelOutput } from "../models/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -286,9 +286,9 @@ function checkLength(model: BertModel, tokenizer: BertTokenizer, maxSeqLength: n
   }
 }
 
-async function prepareModel(
+async function prepareModel<T extends FineTuneTask>(
   a: TaskTrainArgs & { seed: number },
-  task: Task,
+  task: T,
   log: (m: string) => void,
 ) {
   const loaded = await loadModelAndTokenizer(a, task, log);
@@ -300,13 +300,17 @@ async function prepareModel(
   return loaded;
 }
 
-/** What a task's training run is made of, once its data and model are loaded. */
-interface TaskRecipe<F, B> {
+/** The head each fine-tuning command trains. */
+const FINE_TUNE_TASK = { "train-mc": "mc", "train-qa": "qa" } as const;
+type FineTuneTask = (typeof FINE_TUNE_TASK)[keyof typeof FINE_TUNE_TASK];
+
+/** What a task's training run is made of, once its data and model (head `T`) are loaded. */
+interface TaskRecipe<F, B, T extends FineTuneTask> {
   /** Training features: row `i` of the loop is `features[i]`. */
   features: readonly F[];
   collate(features: F[], padId: number, opts: { padToLength?: number }): B;
   /** The loss (with correct / count of the running metric) from the model's outputs. */
-  loss(out: ModelOutput, batch: B): LossResult;
+  loss(out: ModelOutput<T>, batch: B): LossResult;
   metricName: "accuracy" | "exact_match";
   evaluate?: () => Promise<Record<string, number>>;
   /** Keys of the last validation record that go to all_results.json and the result. */
@@ -317,8 +321,8 @@ interface TaskRecipe<F, B> {
 }
 
 /** The loaded data and model a task builds its {@link TaskRecipe} from. */
-interface TaskInputs {
-  model: BertModel;
+interface TaskInputs<T extends FineTuneTask> {
+  model: BertModel<T>;
   tokenizer: BertTokenizer;
   contexts: string[];
   trainEx: AdlExample[];
@@ -333,11 +337,19 @@ interface TaskInputs {
  * and loss built by `recipe`, then the training loop with validation after each epoch, `best/` by
  * the task's metric, checkpoints in Hugging Face layout, and all_results.json.
  */
-async function fineTune<A extends TaskTrainArgs & RunDefaults, F, B extends CollatedInputs>(
-  label: "train-mc" | "train-qa",
+async function fineTune<
+  A extends TaskTrainArgs & RunDefaults,
+  F,
+  B extends CollatedInputs,
+  L extends keyof typeof FINE_TUNE_TASK,
+>(
+  label: L,
   a: A,
   opts: RunnerOptions,
-  recipe: (a: A, inputs: TaskInputs) => TaskRecipe<F, B>,
+  recipe: (
+    a: A,
+    inputs: TaskInputs<(typeof FINE_TUNE_TASK)[L]>,
+  ) => TaskRecipe<F, B, (typeof FINE_TUNE_TASK)[L]>,
 ): Promise<TaskTrainResult> {
   checkTaskArgs(a, label);
   const log = opts.log ?? ((m: string) => console.log(m));
@@ -346,11 +358,11 @@ async function fineTune<A extends TaskTrainArgs & RunDefaults, F, B extends Coll
   const validEx = a.validation_file
     ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
     : [];
-  const { model, tokenizer } = await prepareModel(a, label === "train-mc" ? "mc" : "qa", log);
+  const { model, tokenizer } = await prepareModel(a, FINE_TUNE_TASK[label], log);
   try {
     checkLength(model, tokenizer, a.max_seq_length);
     const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
-    const inputs: TaskInputs = { model, tokenizer, contexts, trainEx, validEx, pad, log };
+    const inputs = { model, tokenizer, contexts, trainEx, validEx, pad, log };
     return await trainModel(label, a, opts, inputs, recipe(a, inputs));
   } catch (e) {
     disposeQuietly(model);
@@ -361,8 +373,8 @@ async function fineTune<A extends TaskTrainArgs & RunDefaults, F, B extends Coll
 /** Multiple choice: a feature per question (all its paragraphs), cross-entropy over choices. */
 function mcRecipe(
   a: TaskTrainArgs & RunDefaults,
-  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs,
-): TaskRecipe<McFeature, McBatch> {
+  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs<"mc">,
+): TaskRecipe<McFeature, McBatch, "mc"> {
   const featOpts = { maxSeqLength: a.max_seq_length };
   const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
   const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
@@ -385,8 +397,8 @@ function mcRecipe(
     collate: collateMc,
     loss: (out, b) => {
       const labels = toTensor(b.labels!);
-      const { correct, count } = countCorrect(out.logits!, labels);
-      return { loss: mcLoss(out.logits!, labels), correct, count };
+      const { correct, count } = countCorrect(out.logits, labels);
+      return { loss: mcLoss(out.logits, labels), correct, count };
     },
     metricName: "accuracy",
     evaluate: validEx.length ? evaluate : undefined,
@@ -399,8 +411,8 @@ function mcRecipe(
 /** Extractive QA: a feature per window of the gold paragraph, start/end cross-entropy. */
 function qaRecipe(
   a: QaTrainArgs & typeof QA_DEFAULTS,
-  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs,
-): TaskRecipe<QaFeature, QaBatch> {
+  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs<"qa">,
+): TaskRecipe<QaFeature, QaBatch, "qa"> {
   const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
   const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
   const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
@@ -432,8 +444,8 @@ function qaRecipe(
     loss: (out, b) => {
       const sp = toTensor(b.startPositions!);
       const ep = toTensor(b.endPositions!);
-      const { correct, count } = qaExactPositions(out.startLogits!, out.endLogits!, sp, ep);
-      return { loss: qaLoss(out.startLogits!, out.endLogits!, sp, ep), correct, count };
+      const { correct, count } = qaExactPositions(out.startLogits, out.endLogits, sp, ep);
+      return { loss: qaLoss(out.startLogits, out.endLogits, sp, ep), correct, count };
     },
     metricName: "exact_match",
     evaluate: validEx.length ? evaluate : undefined,
@@ -444,12 +456,12 @@ function qaRecipe(
 }
 
 /** The memory plan, the training loop and the result files of {@link fineTune}. */
-async function trainModel<F, B extends CollatedInputs>(
+async function trainModel<F, B extends CollatedInputs, T extends FineTuneTask>(
   label: "train-mc" | "train-qa",
   a: TaskTrainArgs & RunDefaults,
   opts: RunnerOptions,
-  { model, tokenizer, pad, log }: TaskInputs,
-  r: TaskRecipe<F, B>,
+  { model, tokenizer, pad, log }: TaskInputs<T>,
+  r: TaskRecipe<F, B, T>,
 ): Promise<TaskTrainResult> {
   model.gradientCheckpointing = a.gradient_checkpointing ?? false;
   const limit = backendMemoryLimit(tf.getBackend());

@@ -18,14 +18,15 @@ import {
   readPredictionCsv,
   writePredictionCsv,
 } from "../features/mod.ts";
+import type { ModelOutput, Task } from "../models/mod.ts";
 import type { BatchOrder, ForwardModel } from "./inference.ts";
 import { mcMetrics, type McPrediction, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics, type QaPredictResult } from "./qa.ts";
 import { plural } from "../util/text.ts";
 
-/** A model with its tokenizer. */
-export interface Stage {
-  model: ForwardModel;
+/** A model with its tokenizer; `T` is the model's head ("mc" or "qa" in the pipeline). */
+export interface Stage<T extends Task = Task> {
+  model: ForwardModel<ModelOutput<T>>;
   tokenizer: FeatureTokenizer;
 }
 
@@ -78,8 +79,8 @@ function checkUniqueIds(examples: readonly { id: string }[]): void {
 export async function runPipeline(
   examples: readonly AdlExample[],
   contexts: readonly string[],
-  mc: Stage,
-  qa: Stage,
+  mc: Stage<"mc">,
+  qa: Stage<"qa">,
   opts: PipelineOptions,
 ): Promise<PipelineResult> {
   checkUniqueIds(examples);
@@ -158,8 +159,8 @@ export interface PipelineEvaluation {
 export async function evaluatePipeline(
   examples: readonly AdlExample[],
   contexts: readonly string[],
-  mc: Stage,
-  qa: Stage,
+  mc: Stage<"mc">,
+  qa: Stage<"qa">,
   opts: PipelineOptions & { csvPath?: string },
 ): Promise<PipelineEvaluation> {
   const log = opts.log ?? (() => {});

@@ -15,6 +15,7 @@ import {
   type StepRecord,
   type TrainingLog,
 } from "./log.ts";
+import { formatMetric, isPercentMetric } from "../util/metric_format.ts";
 
 /** A Plotly figure as JSON: traces and layout. */
 export interface PlotlyFigure {
@@ -52,19 +53,10 @@ const METRIC_LABEL: Record<string, string> = {
   grad_norm: "gradient norm",
 };
 
-/** Metrics on the project's percent scale (0–100). */
-const PERCENT_KEYS = new Set([
-  "accuracy",
-  "exact_match",
-  "f1",
-  "running_accuracy",
-  "running_exact_match",
-]);
-
 /** Axis title for a metric: its name, with the unit for percent metrics. */
 function axisLabel(key: string): string {
   const name = METRIC_LABEL[key] ?? key;
-  return PERCENT_KEYS.has(key) ? `${name} (%)` : name;
+  return isPercentMetric(key) ? `${name} (%)` : name;
 }
 
 function baseLayout(title: string, height: number): Record<string, unknown> {
@@ -405,7 +397,7 @@ export function finalMetricsBarFigure(
   const layout = baseLayout(opts.title ?? "Final metrics", opts.height ?? DEFAULT_SIZE.height);
   layout.barmode = "group";
   layout.xaxis = axis("");
-  layout.yaxis = axis(keys.every((k) => PERCENT_KEYS.has(k)) ? "percent (0–100)" : "value");
+  layout.yaxis = axis(keys.every(isPercentMetric) ? "percent (0–100)" : "value");
   return { data, layout };
 }
 
@@ -436,16 +428,4 @@ export function metricsTableFigure(
   );
   layout.margin = { l: 20, r: 20, t: 50, b: 10 };
   return { data, layout };
-}
-
-/** A metric's label: percents (accuracy, EM, F1) with 2 decimals, others {@link formatNumber}. */
-export function formatMetric(key: string, v: number): string {
-  return PERCENT_KEYS.has(key) && Number.isFinite(v) ? v.toFixed(2) : formatNumber(v);
-}
-
-/** Formats a metric for labels: up to 4 significant decimals, no trailing zeros. */
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4);
 }

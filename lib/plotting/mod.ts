@@ -9,7 +9,6 @@ export {
   type ComparisonOptions,
   DEFAULT_SIZE,
   finalMetricsBarFigure,
-  formatNumber,
   type MetricsRow,
   metricsTableFigure,
   type NamedRun,

@@ -5,6 +5,7 @@
  * @module
  */
 import { escapeHtml } from "../plotting/html.ts";
+import { formatMetric, formatPercent, isPercentColumn } from "../util/metric_format.ts";
 import { cellText, displayJson } from "./format.ts";
 import { notebookToHtml } from "./runner.ts";
 import {
@@ -75,18 +76,10 @@ function figureFiles(outputDir: string, name: string, source: string): FigureFil
   return out;
 }
 
-/** Columns whose numbers are percents (accuracy, EM, F1, `%`): always shown with 2 decimals. */
-const PERCENT_HEADER = /accuracy|exact match|exact_match|\bEM\b|\bF1\b|%|percent/i;
-
-/** Headline-number keys that are percents. */
-const PERCENT_KEY = /accuracy|exact_match|(^|_)f1($|_)|(^|_)em$|_pct$/;
-
 /** Cells of a row as shown: numbers in percent columns with 2 decimals (never "54" for 54.00). */
 function shownRow(columns: readonly string[], row: readonly Cell[]): Cell[] {
   return row.map((c, i) =>
-    typeof c === "number" && Number.isFinite(c) && PERCENT_HEADER.test(columns[i] ?? "")
-      ? c.toFixed(2)
-      : c
+    typeof c === "number" && isPercentColumn(columns[i] ?? "") ? formatPercent(c) : c
   );
 }
 
@@ -178,7 +171,7 @@ function metricsRows(m: SectionMetrics): Cell[][] {
     [k, v],
   ) => [
     humanKey(k),
-    PERCENT_KEY.test(k) && typeof v === "number" && Number.isFinite(v) ? v.toFixed(2) : v,
+    typeof v === "number" ? formatMetric(k, v) : v,
   ]);
 }
 

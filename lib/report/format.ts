@@ -3,7 +3,7 @@
  * cell as text, JSON for display, and the rounding of numbers put into tables and metrics.
  * @module
  */
-import { formatNumber } from "../plotting/figures.ts";
+import { formatNumber } from "../util/metric_format.ts";
 import type { Cell } from "./metrics.ts";
 
 /** A table cell as text: empty for null, numbers through `formatNumber`. */

@@ -5,14 +5,15 @@
  *
  * - profiles.ts — the study profiles (data, variants, arguments);
  * - run_record.ts, reuse.ts, study_runs.ts — a finished run, the reuse rule, the runs of Q2–Q4;
- * - run_models.ts, validation.ts, test_prediction.ts — loading a run's models, the validation
+ * - run_models.ts, validation.ts, prediction_csv.ts — loading a run's models, the validation
  *   evaluations, `prediction.csv`;
  * - scores.ts, stats.ts — per-question scores, bootstrap intervals, paired comparisons;
  * - format.ts, display.ts — how values are shown, showing blocks in a notebook;
  * - q2_model.ts, q2_performance.ts, q2_args.ts, q2_optimizer.ts, log_summary.ts,
  *   q4_comparison.ts — the blocks of each question;
- * - metrics.ts, kernel.ts, runner.ts, assemble.ts, study.ts — the metrics-file convention, the
- *   kernel, notebook execution, report assembly and the whole study run.
+ * - metrics.ts, jupyter_kernel.ts, runner.ts, assemble.ts, study.ts — the metrics-file
+ *   convention, the Deno Jupyter kernelspec, notebook execution, report assembly and the whole
+ *   study run.
  *
  * Not re-exported: plan.ts (`--plan`) and summary.ts (the report's summary), imported directly.
  * @module
@@ -23,7 +24,7 @@ export * from "./reuse.ts";
 export * from "./study_runs.ts";
 export * from "./run_models.ts";
 export * from "./validation.ts";
-export * from "./test_prediction.ts";
+export * from "./prediction_csv.ts";
 export * from "./scores.ts";
 export * from "./stats.ts";
 export * from "./format.ts";
@@ -35,7 +36,7 @@ export * from "./q2_optimizer.ts";
 export * from "./log_summary.ts";
 export * from "./q4_comparison.ts";
 export * from "./metrics.ts";
-export * from "./kernel.ts";
+export * from "./jupyter_kernel.ts";
 export * from "./runner.ts";
 export * from "./assemble.ts";
 export * from "./study.ts";

@@ -172,27 +172,20 @@ async function planInference(
   const few = valid.slice(0, sample);
   const questions = valid.length + test.length;
   const t0 = performance.now();
-  for (const task of ["mc", "qa"] as const) {
-    const { model, tokenizer } = await loadModelAndTokenizer(
-      { ...source(v), seed: 42 },
-      task,
-      () => {},
-    );
-    const args = task === "mc" ? profile.mc : profile.qa;
-    if (task === "mc") {
-      await predictParagraphs(model, tokenizer, few, contexts, {
-        maxSeqLength: args.max_seq_length as number,
-        batchSize: profile.pipelineBatchSize,
-      });
-    } else {
-      await predictAnswers(model, tokenizer, examplesToQaInputs(few, contexts), {
-        maxSeqLength: args.max_seq_length as number,
-        docStride: args.doc_stride as number,
-        batchSize: profile.pipelineBatchSize,
-      });
-    }
-    model.dispose();
-  }
+  const src = { ...source(v), seed: 42 };
+  const mc = await loadModelAndTokenizer(src, "mc", () => {});
+  await predictParagraphs(mc.model, mc.tokenizer, few, contexts, {
+    maxSeqLength: profile.mc.max_seq_length as number,
+    batchSize: profile.pipelineBatchSize,
+  });
+  mc.model.dispose();
+  const qa = await loadModelAndTokenizer(src, "qa", () => {});
+  await predictAnswers(qa.model, qa.tokenizer, examplesToQaInputs(few, contexts), {
+    maxSeqLength: profile.qa.max_seq_length as number,
+    docStride: profile.qa.doc_stride as number,
+    batchSize: profile.pipelineBatchSize,
+  });
+  qa.model.dispose();
   const perQuestion = (performance.now() - t0) / 1000 / Math.max(1, few.length);
   const out: StagePlan = {
     stage: `${v.id} two-stage inference`,

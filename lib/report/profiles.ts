@@ -115,11 +115,6 @@ export interface StudyProfile {
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-/** The project root (absolute). */
-export function projectRoot(): string {
-  return ROOT;
-}
-
 function abs(path: string): string {
   return path.startsWith("/") ? path : `${ROOT}/${path}`;
 }

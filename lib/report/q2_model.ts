@@ -4,7 +4,7 @@
  * @module
  */
 import { diffConfigs } from "../models/mod.ts";
-import { formatNumber } from "../plotting/mod.ts";
+import { formatNumber } from "../util/metric_format.ts";
 import { round2 } from "./format.ts";
 import type { Cell, ReportBlock } from "./metrics.ts";
 import type { VariantRuns } from "./study_runs.ts";

@@ -18,7 +18,7 @@ import {
 } from "./scores.ts";
 import { bootstrapMean, formatInterval, type Interval } from "./stats.ts";
 import type { VariantRuns } from "./study_runs.ts";
-import type { TestPrediction } from "./test_prediction.ts";
+import type { TestPrediction } from "./prediction_csv.ts";
 
 /** One variant's validation evaluation, for {@link performanceBlocks}. */
 export interface VariantEvaluation {

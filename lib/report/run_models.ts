@@ -9,19 +9,28 @@ import type { BertTokenizer } from "../tokenization/mod.ts";
 import { RUN_MODEL_TASK, runNumber, type StudyRun } from "./run_record.ts";
 import type { VariantRuns } from "./study_runs.ts";
 
-/** A trained model loaded for inference, with its tokenizer. */
-export interface LoadedStage extends Stage {
-  model: BertModel;
+/** A trained model with head `T` loaded for inference, with its tokenizer. */
+export interface LoadedStage<T extends "mc" | "qa"> extends Stage<T> {
+  model: BertModel<T>;
   tokenizer: BertTokenizer;
   dispose(): void;
 }
 
-/** Loads a run's final model and tokenizer (Hugging Face layout) for the pipeline. */
-export async function loadRunModel(run: StudyRun): Promise<LoadedStage> {
+/**
+ * Loads a run's final model and tokenizer (Hugging Face layout) for the pipeline, as the head
+ * `task` (which must be the run's).
+ */
+export async function loadRunModel<T extends "mc" | "qa">(
+  run: StudyRun,
+  task: T,
+): Promise<LoadedStage<T>> {
   if (run.task === "pretrain") throw new Error(`${run.dir}: a pretraining run has no task head`);
+  if (RUN_MODEL_TASK[run.task] !== task) {
+    throw new Error(`${run.dir}: the ${task} stage needs a ${task} run, not a ${run.task} run`);
+  }
   const { model, tokenizer } = await loadModelAndTokenizer(
     { model_name_or_path: run.dir },
-    RUN_MODEL_TASK[run.task],
+    task,
     () => {},
   );
   return { model, tokenizer, dispose: () => model.dispose() };
@@ -55,11 +64,11 @@ export function pipelineOptions(runs: VariantRuns, batchSize: number): PipelineO
 /** Runs `fn` with a variant's MC and QA models loaded, disposing both afterwards. */
 export async function withStages<T>(
   runs: VariantRuns,
-  fn: (mc: LoadedStage, qa: LoadedStage) => Promise<T>,
+  fn: (mc: LoadedStage<"mc">, qa: LoadedStage<"qa">) => Promise<T>,
 ): Promise<T> {
-  const mc = await loadRunModel(runs.mc);
+  const mc = await loadRunModel(runs.mc, "mc");
   try {
-    const qa = await loadRunModel(runs.qa);
+    const qa = await loadRunModel(runs.qa, "qa");
     try {
       return await fn(mc, qa);
     } finally {

@@ -5,7 +5,7 @@
  */
 import { loadAdlDataset } from "../data/mod.ts";
 import { type NotebookRunInfo, type RunInfo, writeReport } from "./assemble.ts";
-import { ensureDenoKernel } from "./kernel.ts";
+import { ensureDenoKernel } from "./jupyter_kernel.ts";
 import {
   metricsPath,
   type Profile,

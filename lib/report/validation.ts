@@ -44,17 +44,10 @@ async function evaluateOn(
 }
 
 /**
- * Validation side by side for a variant through the two-stage pipeline: MC accuracy, QA with the
- * gold paragraph (EM, F1, loss) and end to end with the MC-chosen paragraph.
+ * Validation side by side for a variant through the two-stage pipeline (MC accuracy, QA with the
+ * gold paragraph: EM, F1, loss; end to end with the MC-chosen paragraph), with the per-question
+ * scores (percent) of every metric.
  */
-export async function evaluateVariant(
-  profile: StudyProfile,
-  runs: VariantRuns,
-): Promise<PipelineEvaluation> {
-  return await evaluateOn(profile, runs, await validationExamples(profile));
-}
-
-/** {@link evaluateVariant} with the per-question scores (percent) of every metric. */
 export async function evaluateVariantScored(
   profile: StudyProfile,
   runs: VariantRuns,
@@ -72,7 +65,7 @@ export async function evaluateVariantScored(
 export async function scoreQaRun(profile: StudyProfile, run: StudyRun): Promise<QuestionScores> {
   if (run.task !== "qa") throw new Error(`${run.dir}: not a QA run`);
   const { contexts, examples } = await validationExamples(profile);
-  const stage = await loadRunModel(run);
+  const stage = await loadRunModel(run, "qa");
   try {
     const res = await predictAnswers(
       stage.model,

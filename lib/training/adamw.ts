@@ -15,6 +15,20 @@
  * Parameters are grouped like the scripts do:
  * `no_decay = ["bias", "LayerNorm.weight"]; any(nd in name for nd in no_decay)` — a substring
  * test on the Hugging Face parameter name.
+ *
+ * Where the algorithm lives, from the learning rate to the arithmetic:
+ * - here, `AdamW.step(grads, lr)`: the state (each parameter's step `t`, its moments as tensors or,
+ *   with `momentsOnHost`, as JavaScript arrays), the decay group ({@link AdamW.decayFor}) and
+ *   one update per parameter with the attributes `{ lr, beta1, beta2, epsilon, weightDecay,
+ *   step }`;
+ * - lib/backend/fused_adamw.ts, the update itself: `adamwCoefficients` turns those attributes
+ *   into the update's scalars (`stepSize = lr / (1 − β1^t)`, `bc2Sqrt`, `keep = 1 − lr·wd`);
+ *   `adamwUpdate` (moments as tensors) and `adamwUpdateHostMoments` (moments on the host) run
+ *   the `ProjectAdamW` / `ProjectAdamWHostMoments` kernels, whose loop is `adamwValues`, or
+ *   the same loop in C (`nk_adamw`, the native kernels of lib/backend/native.ts) when the native
+ *   library is loaded; on webgpu a WGSL kernel (webgpu_kernels.ts), and on any other backend
+ *   `adamwComposite` (tfjs ops, also the tests' reference);
+ * - lib/training/checkpoint.ts: the state in a checkpoint (`exportState` / `importState` here).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -150,14 +164,16 @@ export class AdamW {
         step: s.step,
       };
       if (s.m instanceof Float32Array) {
-        // Moments updated in place (each element is read before it is written).
+        // Moments updated in place (each element is read before it is written), by the
+        // ProjectAdamWHostMoments kernel of lib/backend/fused_adamw.ts.
         const np = adamwUpdateHostMoments(p, g, s.m, s.v as Float32Array, attrs);
         p.assign(np);
         np.dispose();
         continue;
       }
-      // One fused pass per parameter on cpu/wasm (lib/backend's ProjectAdamW kernel, when
-      // registered by initBackend), else the same update composed from tfjs ops.
+      // One fused pass per parameter on cpu/wasm/webgpu (the ProjectAdamW kernel of
+      // lib/backend/fused_adamw.ts, when registered by initBackend), else the same update
+      // composed from tfjs ops (adamwComposite).
       const r = adamwUpdate(p, s.m, s.v as tf.Variable, g, attrs);
       p.assign(r.p);
       s.m.assign(r.m);

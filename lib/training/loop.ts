@@ -44,6 +44,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng, deriveSeed } from "../util/random.ts";
 import { writeDirAtomic } from "../util/atomic.ts";
+import { formatMetric } from "../util/metric_format.ts";
 import { AdamW } from "./adamw.ts";
 import { createScheduler, type SchedulerType } from "./schedules.ts";
 import {
@@ -729,14 +730,6 @@ async function resumeInto(
   Object.assign(run.state, structuredClone(s));
   return dir;
 }
-
-/** Percent metrics with 2 decimals (the project's scale), anything else with 4. */
-export function formatMetric(key: string, v: number): string {
-  return PERCENT_METRICS.has(key) ? v.toFixed(2) : v.toFixed(4);
-}
-
-/** Metrics on the 0–100 scale. */
-const PERCENT_METRICS = new Set(["accuracy", "exact_match", "f1"]);
 
 /** Global L2 norm of a set of gradients (as `torch.nn.utils.clip_grad_norm_`). */
 export async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {

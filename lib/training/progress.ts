@@ -10,6 +10,7 @@
  * `auto` picks `jupyter` inside `deno jupyter`, `tty` when stderr is a terminal, else `lines`.
  * @module
  */
+import { formatMetric, formatNumber } from "../util/metric_format.ts";
 
 /** How progress is shown. */
 export type ProgressMode = "auto" | "tty" | "lines" | "jupyter" | "none";
@@ -96,19 +97,6 @@ export function terminalColumns(fallback = 80): number {
   }
 }
 
-/** Metrics shown as percent (0–100, the project's scale) with 2 decimals. */
-const PERCENT_METRIC = /(^|_)(accuracy|exact_match|f1|em)$/;
-
-function fmtMetric(name: string, x: number): string {
-  return PERCENT_METRIC.test(name) ? x.toFixed(2) : fmtNum(x);
-}
-
-function fmtNum(x: number): string {
-  if (x === 0) return "0";
-  const a = Math.abs(x);
-  return a >= 0.01 && a < 1e4 ? x.toFixed(4) : x.toExponential(2);
-}
-
 let displayCounter = 0;
 
 /** A progress bar for a training run. */
@@ -166,9 +154,11 @@ export class ProgressBar {
     const parts: [string, number][] = [
       [`epoch ${u.epoch + 1}${this.opts.numEpochs ? "/" + this.opts.numEpochs : ""}`, 0],
     ];
-    if (u.loss !== undefined) parts.push([`loss ${fmtNum(u.loss)}`, 0]);
+    if (u.loss !== undefined) parts.push([`loss ${formatNumber(u.loss)}`, 0]);
     if (u.lr !== undefined) parts.push([`lr ${u.lr.toExponential(2)}`, 4]);
-    for (const [k, v] of Object.entries(u.extra ?? {})) parts.push([`${k} ${fmtMetric(k, v)}`, 3]);
+    for (const [k, v] of Object.entries(u.extra ?? {})) {
+      parts.push([`${k} ${formatMetric(k, v)}`, 3]);
+    }
     if (rate > 0) {
       parts.push([rate >= 1 ? `${rate.toFixed(2)} it/s` : `${(1 / rate).toFixed(2)} s/it`, 5]);
       if (u.examples !== undefined && elapsed > 0) {

@@ -90,14 +90,3 @@ export async function writeDirAtomic(
   }
   if (old) await Deno.remove(old, { recursive: true });
 }
-
-/** Copies a directory tree (files and sub-directories) from `src` to `dst` (created). */
-export async function copyDir(src: string, dst: string): Promise<void> {
-  await Deno.mkdir(dst, { recursive: true });
-  for await (const entry of Deno.readDir(src)) {
-    const from = `${src}/${entry.name}`;
-    const to = `${dst}/${entry.name}`;
-    if (entry.isDirectory) await copyDir(from, to);
-    else if (entry.isFile) await Deno.copyFile(from, to);
-  }
-}

@@ -1,9 +1,18 @@
 /**
  * Small helpers every layer may use: seeded random numbers, atomic file writes, existence
- * checks and message text (plurals, short durations, did-you-mean).
+ * checks, message text (plurals, short durations, did-you-mean) and how a metric is shown (which
+ * metric is a percent, `formatMetric`).
  * @module
  */
-export { copyDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { exists, existsSync } from "./fs.ts";
+export {
+  formatMetric,
+  formatNumber,
+  formatPercent,
+  isPercentColumn,
+  isPercentMetric,
+  PERCENT_METRICS,
+} from "./metric_format.ts";
 export { closestName, formatSeconds, plural } from "./text.ts";
 export { createRng, deriveSeed, type Rng } from "./random.ts";

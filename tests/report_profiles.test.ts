@@ -186,6 +186,7 @@ function fakeRun(task: "mc" | "qa" | "pretrain", over: Partial<StudyRun> = {}): 
     reused: false,
     steps: 125,
     trainSeconds: 10,
+    epochsRun: 1,
     config: {
       num_hidden_layers: 2,
       hidden_size: 128,
@@ -235,7 +236,10 @@ Deno.test("conclusionBlock: numbers and direction come from the results", () => 
   const text = (conclusionBlock(c, { pretrained: log([2, 1], 0.5), scratch: log([4, 3], 0.1) }) as {
     text: string;
   }).text;
-  assert.match(text, /validation EM is 61\.25 against 20\.5 from scratch: 40\.75 points higher/);
+  assert.match(
+    text,
+    /validation EM \(end of training, all validation questions\) is 61\.25 against 20\.5 from scratch: 40\.75 points higher/,
+  );
   assert.match(text, /lower \(1\.5 vs 3\.5\)/);
   assert.match(text, /125 updates, learning rate 0\.00003, seed 42/);
   assert.match(text, /differ only in where the weights come from/);

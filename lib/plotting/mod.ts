@@ -48,4 +48,5 @@ export {
   relativeHref,
   showFigure,
 } from "./display.ts";
+export { type DrawnLayout, drawnLayout, layoutProblems, type TextBox } from "./layout_check.ts";
 export { countColor, type DecodedPng, decodePng, nonBackgroundFraction } from "./png.ts";

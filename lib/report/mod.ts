@@ -7,6 +7,7 @@
  * - run_record.ts, reuse.ts, study_runs.ts — a finished run, the reuse rule, the runs of Q2–Q4;
  * - run_models.ts, validation.ts, test_prediction.ts — loading a run's models, the validation
  *   evaluations, `prediction.csv`; baselines.ts — the no-training baselines on the same questions;
+ *   examples.ts — Chinese examples of right and wrong answers;
  * - scores.ts, stats.ts — per-question scores, bootstrap intervals, paired comparisons;
  * - format.ts, display.ts — how values are shown, showing blocks in a notebook;
  * - q2_model.ts, q2_performance.ts, q2_facts.ts (Q2's typed hand-over to the summary), q2_args.ts, q2_optimizer.ts, log_summary.ts,
@@ -24,6 +25,7 @@ export * from "./study_runs.ts";
 export * from "./run_models.ts";
 export * from "./validation.ts";
 export * from "./baselines.ts";
+export * from "./examples.ts";
 export * from "./test_prediction.ts";
 export * from "./scores.ts";
 export * from "./stats.ts";

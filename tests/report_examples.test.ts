@@ -58,7 +58,7 @@ Deno.test("exampleBlocks: the first question of each kind, per variant", () => {
   const [intro, a] = exampleBlocks(examples, contexts, [{ label: "A", evaluation, scores }]);
   assert.equal(intro.kind, "markdown");
   const text = (a as { text: string }).text;
-  assert.match(text, /^#### A/);
+  assert.match(text, /^\*\*A\*\*\n/);
   assert.match(text, /\*\*exact answer\*\* \(F1 100\.0\) — 問題：q0在哪裡？/);
   assert.ok(text.includes("**【北京】**是中國的首都。"), text);
   assert.ok(

@@ -204,7 +204,10 @@ Deno.test("lossOptimizerBlocks: text follows the runs' arguments and AdamW's set
     analogueOf: "x",
     mc: fakeRun("mc"),
     qa: fakeRun("qa", { args: { ...fakeRun("qa").args, max_grad_norm: 1, weight_decay: 0 } }),
-    pretrain: fakeRun("pretrain"),
+    pretrain: fakeRun("pretrain", {
+      args: { ...fakeRun("pretrain").args, num_train_epochs: 3 },
+      epochsRun: 0.43,
+    }),
   };
   const [b] = lossOptimizerBlocks(runs, 4);
   assert.equal(b.kind, "markdown");
@@ -217,6 +220,9 @@ Deno.test("lossOptimizerBlocks: text follows the runs' arguments and AdamW's set
   assert.match(text, /micro-batches of 2 with 4-step gradient accumulation \(one update per 8/);
   assert.match(text, /clipped to global norm 1/);
   assert.match(text, /whole jieba words/);
+  // Epochs as run: pretraining stopped by max_train_steps after 0.43 of its 3 planned epochs.
+  assert.match(text, /125 updates, 1 epoch\./);
+  assert.match(text, /125 updates, 0\.43 epochs run \(num_train_epochs 3; max_train_steps/);
 });
 
 Deno.test("conclusionBlock: numbers and direction come from the results", () => {

@@ -273,13 +273,18 @@ function notebookLinks(n: NotebookRunInfo, format: "md" | "html"): string {
     : link(n.name, n.path);
 }
 
+/** `--flag_names` kept on one line (the browser would break after their "--"). */
+function unbrokenFlags(html: string): string {
+  return html.replace(/(^|[\s(])(--[\w.-]+)/g, '$1<span class="nw">$2</span>');
+}
+
 function htmlTable(columns: readonly string[], rows: readonly Cell[][], title?: string): string {
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows.map((r) =>
     `<tr>${
       shownRow(columns, r).map((c, i) =>
         `<td${typeof r[i] === "number" ? ' class="num"' : ""}>${
-          breakable(escapeHtml(cellText(c)))
+          unbrokenFlags(breakable(escapeHtml(cellText(c))))
         }</td>`
       ).join("")
     }</tr>`
@@ -314,7 +319,7 @@ const CSS =
   `body{font-family:Arial,Helvetica,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}table{border-collapse:collapse;margin:.6em 0;max-width:100%}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;
-overflow-wrap:normal;word-break:normal;hyphens:none}.tw{overflow-x:auto}td.num{text-align:right;font-variant-numeric:
+overflow-wrap:normal;word-break:normal;hyphens:none}.tw{overflow-x:auto}.nw{white-space:nowrap}td.num{text-align:right;font-variant-numeric:
 tabular-nums}th{background:#eef0f8}pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px}
 figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}h2{border-bottom:2px solid #dde;
 padding-bottom:.2em;margin-top:2em}code{background:#f3f3f3;padding:0 .2em}`;

@@ -91,7 +91,7 @@ function describe(
   }
   const lines = [
     `**${KINDS.find((k) => k.id === kind)!.title}** (F1 ${fmt(f1)}) — 問題：${plain(ex.question)}`,
-    `答案 ${answer === "" ? "(empty)" : `「${plain(answer)}」`}, gold 「${plain(gold.text)}」; ` +
+    `answer ${answer === "" ? "(empty)" : `「${plain(answer)}」`}, gold 「${plain(gold.text)}」; ` +
     `paragraph ${paragraph}${paragraph === ex.relevant ? " (the gold one)" : ""}: ` +
     (marks.length > 0 ? markedExcerpt(ctx, marks) : plain(ctx.slice(0, 2 * AROUND)) + "…"),
   ];
@@ -126,7 +126,8 @@ export function exampleBlocks(
     kind: "markdown",
     text: "Validation questions answered end to end (the paragraph the MC model chose, then QA " +
       "on it): the model's answer in **bold**, the gold answer in 【…】, an excerpt of " +
-      `${AROUND} characters around them; for each variant the first question of each kind.`,
+      `${AROUND} characters around them (the answer marked where its text first occurs); for ` +
+      "each variant the first question of each kind.",
   }];
   for (const v of variants) {
     const { rows } = v.evaluation;
@@ -158,7 +159,7 @@ export function exampleBlocks(
     const missing = KINDS.filter((k) => !picked.has(k.id)).map((k) => k.title);
     blocks.push({
       kind: "markdown",
-      text: `#### ${v.label}\n\n` + parts.join("\n\n") +
+      text: `**${v.label}**\n\n` + parts.join("\n\n") +
         (missing.length > 0
           ? `\n\nNo question of the ${examples.length} was a case of: ${missing.join("; ")}.`
           : ""),

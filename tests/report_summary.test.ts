@@ -165,5 +165,6 @@ Deno.test("Q2 facts: a typed hand-over, every key's type checked when read back"
   );
   // The pretraining keys are optional (checkpoint variants), but typed when present.
   const { pretrain_updates: _p, ...noPretrain } = FACTS;
-  assert.equal(readQ2Facts({ section: "q2", facts: noPretrain }).pretrain_updates, undefined);
+  assert.equal(readQ2Facts({ section: "q2", facts: noPretrain })?.pretrain_updates, undefined);
+  assert.equal(readQ2Facts({ section: "q2" }), undefined, "a section without facts");
 });

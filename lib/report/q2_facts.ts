@@ -174,12 +174,17 @@ function checked(
   return facts as Record<string, number | string>;
 }
 
-/** Q2's facts read back from its metrics file, every key's type checked. */
-export function readQ2Facts(q2: SectionMetrics): Q2Facts {
+/**
+ * Q2's facts read back from its metrics file, every key's type checked; undefined when the
+ * section wrote none (the summary then leaves those lines out).
+ */
+export function readQ2Facts(q2: SectionMetrics): Q2Facts | undefined {
+  if (q2.facts === undefined) return undefined;
   return checked(q2.facts, "q2", { ...Q2_KEYS, ...RUN_COUNT_KEYS }, PRETRAIN_KEYS) as Q2Facts;
 }
 
-/** A section's run counts (Q4 writes them as its facts). */
+/** A section's run counts (Q2 and Q4 write them among their facts); zeros when it wrote none. */
 export function readRunCounts(m: SectionMetrics): RunCounts {
+  if (m.facts === undefined) return { runs_trained: 0, runs_reused: 0 };
   return checked(m.facts, m.section, RUN_COUNT_KEYS) as RunCounts;
 }

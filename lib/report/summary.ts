@@ -198,7 +198,7 @@ export function summaryBlocks(
   seeds?: { seeds: number[]; rows: SeedRow[] },
 ): ReportBlock[] {
   const { q1, q2, q4 } = sections;
-  const f: Partial<Q2Facts> = q2 ? readQ2Facts(q2) : {};
+  const f: Partial<Q2Facts> = (q2 && readQ2Facts(q2)) ?? {};
   const d = profile.data;
   const lines: string[] = [];
   const count = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en-US") : "?");

@@ -48,8 +48,9 @@ const FIGURES: Record<string, PlotlyFigure> = {
   validation_one: validationFigure(qaLog(12, 1).evals, {
     title: `${A} — masked-LM pretraining: validation per epoch`,
   }),
+  // A title too long for one line (Q3's, with the question count) is wrapped.
   validation_two: validationFigure(qaLog(12, 2).evals, {
-    title: `${A} — question answering: validation per epoch`,
+    title: `${B} — masked-LM pretraining: validation per epoch, first 200 validation questions`,
   }),
   compare: comparisonFigure([
     { name: A, log: qaLog(12, 2) },
@@ -83,6 +84,11 @@ Deno.test("figure builders: no one-point line charts; bars with intervals start 
   assert.ok(
     cmp.data.filter((t) => t.yaxis === "y3").every((t) => t.type === "bar"),
     "one evaluation per run: bars",
+  );
+  const title = (FIGURES.validation_two.layout.title as { text: string }).text;
+  assert.equal(
+    title,
+    `${B} —<br>masked-LM pretraining: validation per epoch, first 200 validation questions`,
   );
   const bar = FIGURES.final;
   const err = bar.data[1].error_y as { array: number[]; arrayminus: number[] };

@@ -83,18 +83,31 @@ function axisLabel(key: string): string {
   return PERCENT_KEYS.has(key) ? `${name} (%)` : name;
 }
 
+/** Characters of a title line that fit the default figure width at the title's font size. */
+const TITLE_LINE = 70;
+
+/**
+ * A long title on two lines, broken at the last separator (", ", " — ", ": " or a space) that
+ * keeps the first line within {@link TITLE_LINE} characters.
+ */
+export function wrapTitle(title: string, max = TITLE_LINE): string {
+  if (title.length <= max) return title;
+  for (const sep of [", ", " — ", ": ", " "]) {
+    const at = title.lastIndexOf(sep, max);
+    if (at > max / 3) {
+      return `${title.slice(0, at + sep.trimEnd().length)}<br>${title.slice(at + sep.length)}`;
+    }
+  }
+  return title;
+}
+
 function baseLayout(title: string, height: number): Record<string, unknown> {
+  const text = wrapTitle(title);
+  const lines = text.split("<br>").length;
   return {
-    // The title sits in the top margin, above every panel and axis title.
-    title: {
-      text: title,
-      x: 0.5,
-      xanchor: "center",
-      y: 1,
-      yref: "container",
-      yanchor: "top",
-      pad: { t: 14 },
-    },
+    // The title sits in the middle of the top margin (Plotly's default place), above every panel
+    // and axis title; the margin grows with its lines.
+    title: { text, x: 0.5, xanchor: "center" },
     height,
     paper_bgcolor: "#ffffff",
     plot_bgcolor: "#ffffff",
@@ -105,7 +118,7 @@ function baseLayout(title: string, height: number): Record<string, unknown> {
     },
     // Below everything, at the bottom of the figure: never over an axis title.
     legend: LEGEND_BELOW,
-    margin: { l: 80, r: 80, t: 70, b: 60 },
+    margin: { l: 80, r: 80, t: 70 + 26 * (lines - 1), b: 60 },
   };
 }
 
@@ -398,7 +411,7 @@ function singleEvaluationFigure(e: EvalRecord, title: string, height?: number): 
   }
   layout.bargap = 0.4;
   // No legend below: the bottom margin is for the axis title alone.
-  layout.margin = { l: 80, r: 80, t: 70, b: 80 };
+  layout.margin = { ...layout.margin as Record<string, number>, b: 80 };
   return { data, layout };
 }
 

@@ -19,6 +19,7 @@ export {
   type TrainingCurvesOptions,
   validationFigure,
   type ValidationOptions,
+  wrapTitle,
 } from "./figures.ts";
 export {
   escapeHtml,

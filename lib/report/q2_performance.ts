@@ -173,7 +173,10 @@ export function q2Metrics(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
 ): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
+  // Every number below is on these questions.
+  const out: Record<string, number | string> = {
+    validation_questions: evals[0]?.evaluation.n ?? 0,
+  };
   for (const { runs, evaluation: e, scores } of evals) {
     const p = runs.variant;
     const iv = intervalsOf(scores);

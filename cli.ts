@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<CommandModul
     about: "SQuAD/DRCD file → ADL layout with seeded distractor paragraphs",
     load: () => import("./lib/cli/import_squad.ts"),
   },
+  "export-hf-data": {
+    about: "ADL folder → the JSON files run_swag_no_trainer.py / run_qa_no_trainer.py read",
+    load: () => import("./lib/cli/export_hf_data.ts"),
+  },
   "gen-sample": {
     about: "regenerate the embedded sample dataset (data/sample/)",
     load: () => import("./lib/cli/gen_sample.ts"),

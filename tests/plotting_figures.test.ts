@@ -184,10 +184,10 @@ Deno.test("figureToHtml: plotly.js inlined or loaded from a relative file; fills
 });
 
 Deno.test("figureMimeBundle: plotly JSON plus PNG/HTML/text fallbacks", () => {
-  const fig = validationFigure([{ epoch: 0, accuracy: 0.5 }]);
+  const fig = validationFigure([{ epoch: 0, accuracy: 0.5 }, { epoch: 1, accuracy: 0.75 }]);
   const plain = figureMimeBundle(fig);
   assert.deepEqual(plain[PLOTLY_MIME], { data: fig.data, layout: fig.layout });
-  assert.match(String(plain["text/plain"]), /accuracy \(scatter, 1 points\)/);
+  assert.match(String(plain["text/plain"]), /accuracy \(scatter, 2 points\)/);
   assert.match(String(plain["text/html"]), /<pre>/);
   const png = new Uint8Array([137, 80, 78, 71]);
   const withPng = figureMimeBundle(fig, { pngBytes: png, htmlHref: "f.html" });

@@ -191,8 +191,11 @@ Deno.test("report: notebooks linked as nbconvert HTML, labelled tables, wrapping
     // Headline numbers carry labels, not raw keys.
     assert.match(md, /\| questions whose paragraph needs more than one window \(%\) \| 12\.50 \|/);
     assert.doesNotMatch(md, /answer roundtrip (em|pct)|multi window pct/);
-    // Long unbroken values get break opportunities; the page CSS wraps cells.
-    assert.match(html, /overflow-wrap:anywhere/);
+    // Long unbroken values get break opportunities; cells never break inside a word (a wide
+    // table scrolls in its own box instead).
+    assert.match(html, /overflow-wrap:normal;word-break:normal/);
+    assert.doesNotMatch(html, /overflow-wrap:anywhere|word-break:break-all/);
+    assert.match(html, /<div class="tw"><table>/);
     assert.ok(md.includes("hidden_size=128,<wbr>num_attention_heads=2,<wbr>"));
     // JSON blocks show rounded numbers.
     assert.match(md, /"loss": 1\.276,\n {2}"steps": 14/);

@@ -187,6 +187,7 @@ function fakeRun(task: "mc" | "qa" | "pretrain", over: Partial<StudyRun> = {}): 
     reused: false,
     steps: 125,
     trainSeconds: 10,
+    epochsRun: 1,
     config: {
       num_hidden_layers: 2,
       hidden_size: 128,
@@ -204,7 +205,10 @@ Deno.test("lossOptimizerBlocks: text follows the runs' arguments and AdamW's set
     analogueOf: "x",
     mc: fakeRun("mc"),
     qa: fakeRun("qa", { args: { ...fakeRun("qa").args, max_grad_norm: 1, weight_decay: 0 } }),
-    pretrain: fakeRun("pretrain"),
+    pretrain: fakeRun("pretrain", {
+      args: { ...fakeRun("pretrain").args, num_train_epochs: 3 },
+      epochsRun: 0.43,
+    }),
   };
   const [b] = lossOptimizerBlocks(runs, 4);
   assert.equal(b.kind, "markdown");
@@ -217,6 +221,9 @@ Deno.test("lossOptimizerBlocks: text follows the runs' arguments and AdamW's set
   assert.match(text, /micro-batches of 2 with 4-step gradient accumulation \(one update per 8/);
   assert.match(text, /clipped to global norm 1/);
   assert.match(text, /whole jieba words/);
+  // Epochs as run: pretraining stopped by max_train_steps after 0.43 of its 3 planned epochs.
+  assert.match(text, /125 updates, 1 epoch\./);
+  assert.match(text, /125 updates, 0\.43 epochs run \(num_train_epochs 3; max_train_steps/);
 });
 
 Deno.test("conclusionBlock: numbers and direction come from the results", () => {
@@ -236,7 +243,10 @@ Deno.test("conclusionBlock: numbers and direction come from the results", () => 
   const text = (conclusionBlock(c, { pretrained: log([2, 1], 0.5), scratch: log([4, 3], 0.1) }) as {
     text: string;
   }).text;
-  assert.match(text, /validation EM is 61\.25 against 20\.5 from scratch: 40\.75 points higher/);
+  assert.match(
+    text,
+    /validation EM \(end of training, all validation questions\) is 61\.25 against 20\.5 from scratch: 40\.75 points higher/,
+  );
   assert.match(text, /lower \(1\.5 vs 3\.5\)/);
   assert.match(text, /125 updates, learning rate 0\.00003, seed 42/);
   assert.match(text, /differ only in where the weights come from/);

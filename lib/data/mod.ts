@@ -16,6 +16,16 @@ export {
 } from "./offsets.ts";
 export { type ImportedSquad, importSquad, type ImportSquadOptions } from "./squad.ts";
 export {
+  HF_EXPORT_SPLITS,
+  hfExportFileName,
+  hfExportFiles,
+  type SquadRecord,
+  SWAG_NUM_ENDINGS,
+  type SwagRecord,
+  toSquadRecords,
+  toSwagRecords,
+} from "./hf_export.ts";
+export {
   basicTokenize,
   buildVocab,
   type BuildVocabOptions,

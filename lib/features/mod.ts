@@ -49,3 +49,11 @@ export {
 } from "./inspect.ts";
 export type { FeatureTableOptions } from "./inspect.ts";
 export { examplesToQaInputs } from "./inputs.ts";
+export {
+  chooseByOverlap,
+  inverseParagraphFrequency,
+  mcVisibleEnds,
+  overlapScore,
+  slidingWindowAnswer,
+} from "./baselines.ts";
+export type { BaselineAnswer, CharWeights } from "./baselines.ts";

@@ -68,6 +68,45 @@ export function figureSize(fig: PlotlyFigure): { width: number; height: number }
   };
 }
 
+/**
+ * The page script behind `#check` (see lib/plotting/layout_check.ts): the bounding boxes of the
+ * drawn figure's texts (title, axis titles, tick labels by axis, legend, annotations), written as
+ * JSON into `<pre id="layout-check">` for a headless browser's `--dump-dom`.
+ */
+const LAYOUT_CHECK = String.raw`function layoutCheck() {
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return { x0: r.left, y0: r.top, x1: r.right, y1: r.bottom };
+  };
+  const union = (els) => els.map(box).filter((b) => b.x1 > b.x0 && b.y1 > b.y0).reduce((a, b) =>
+    a ? { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1),
+      y1: Math.max(a.y1, b.y1) } : b, null);
+  const items = [];
+  const add = (kind, name, els) => {
+    const b = union([...els]);
+    if (b) items.push({ kind, name, ...b });
+  };
+  const root = document.getElementById("plot");
+  add("title", "title", root.querySelectorAll(".g-gtitle text"));
+  root.querySelectorAll("g[class^='g-']").forEach((g) => {
+    const cls = g.getAttribute("class");
+    if (/^g-[xy]\d*title$/.test(cls)) add("axis-title", cls, g.querySelectorAll("text"));
+  });
+  root.querySelectorAll("g.subplot").forEach((sp) => {
+    const name = sp.getAttribute("class").replace("subplot", "").trim();
+    add("ticks", name + " x", sp.querySelectorAll(".xaxislayer-above text"));
+    add("ticks", name + " y", sp.querySelectorAll(".yaxislayer-above text"));
+  });
+  add("legend", "legend", root.querySelectorAll(".legend .bg"));
+  root.querySelectorAll(".annotation").forEach((a, i) =>
+    add("annotation", "annotation " + i + ": " + a.textContent, [a]));
+  const pre = document.createElement("pre");
+  pre.id = "layout-check";
+  pre.textContent = JSON.stringify({ width: innerWidth, height: innerHeight,
+    figure: box(root.querySelector(".main-svg")), items });
+  document.body.appendChild(pre);
+}`;
+
 /** File name of the shared plotly.js bundle beside saved figures. */
 export const PLOTLY_BUNDLE_FILE = "plotly.min.js";
 
@@ -110,8 +149,18 @@ export function figureToHtml(fig: PlotlyFigure, opts: FigureHtmlOptions = {}): s
     `const fig = ${scriptJson({ data: fig.data, layout })};`,
     // "#static" (used for the PNG export) hides the mode bar.
     'const config = {displaylogo: false, responsive: true, displayModeBar: location.hash !== "#static" && "hover"};',
+    // A screenshot (#static) or a layout check (#check) draws at exactly the figure's size: a
+    // headless window's viewport can be shorter than the window, which would leave a blank band.
+    'if (location.hash !== "") {',
+    '  const el = document.getElementById("plot");',
+    '  el.style.width = document.body.dataset.width + "px";',
+    '  el.style.height = document.body.dataset.height + "px";',
+    "  config.responsive = false;",
+    "}",
     'Plotly.newPlot("plot", fig.data, fig.layout, config)',
-    '  .then(() => { document.body.dataset.rendered = "1"; });',
+    '  .then(() => { document.body.dataset.rendered = "1"; })',
+    '  .then(() => { if (location.hash === "#check") layoutCheck(); });',
+    LAYOUT_CHECK,
     "</script></body></html>",
     "",
   ].join("\n");

@@ -18,6 +18,7 @@ export {
   type TrainingCurvesOptions,
   validationFigure,
   type ValidationOptions,
+  wrapTitle,
 } from "./figures.ts";
 export {
   escapeHtml,
@@ -47,4 +48,5 @@ export {
   relativeHref,
   showFigure,
 } from "./display.ts";
+export { type DrawnLayout, drawnLayout, layoutProblems, type TextBox } from "./layout_check.ts";
 export { countColor, type DecodedPng, decodePng, nonBackgroundFraction } from "./png.ts";

@@ -122,9 +122,9 @@ function runRows(run: RunInfo): Cell[][] {
 }
 
 /**
- * Markdown cells: break opportunities (`<wbr>`, invisible when copied) after the commas of long
- * unbroken text such as a `--config_overrides` value, so a table wraps instead of growing wider
- * than the page. Links are left alone. (The HTML report wraps cells with CSS.)
+ * Table cells: break opportunities (`<wbr>`, invisible when copied) after the commas of long
+ * unbroken text such as a `--config_overrides` value, so a table wraps between values instead of
+ * growing wider than the page or breaking inside a word. Links are left alone.
  */
 function breakable(text: string): string {
   if (text.includes("](")) return text;
@@ -266,17 +266,24 @@ function notebookLinks(n: NotebookRunInfo, format: "md" | "html"): string {
     : link(n.name, n.path);
 }
 
+/** `--flag_names` kept on one line (the browser would break after their "--"). */
+function unbrokenFlags(html: string): string {
+  return html.replace(/(^|[\s(])(--[\w.-]+)/g, '$1<span class="nw">$2</span>');
+}
+
 function htmlTable(columns: readonly string[], rows: readonly Cell[][], title?: string): string {
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows.map((r) =>
     `<tr>${
       shownRow(columns, r).map((c, i) =>
-        `<td${typeof r[i] === "number" ? ' class="num"' : ""}>${escapeHtml(cellText(c))}</td>`
+        `<td${typeof r[i] === "number" ? ' class="num"' : ""}>${
+          unbrokenFlags(breakable(escapeHtml(cellText(c))))
+        }</td>`
       ).join("")
     }</tr>`
   ).join("\n");
   return (title ? `<p><strong>${escapeHtml(title)}</strong></p>\n` : "") +
-    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+    `<div class="tw"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function htmlBlock(b: ReportBlock, outputDir: string, source: string): string {
@@ -305,7 +312,7 @@ const CSS =
   `body{font-family:Arial,Helvetica,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}table{border-collapse:collapse;margin:.6em 0;max-width:100%}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}td.num{text-align:right;font-variant-numeric:
+overflow-wrap:normal;word-break:normal;hyphens:none}.tw{overflow-x:auto}.nw{white-space:nowrap}td.num{text-align:right;font-variant-numeric:
 tabular-nums}th{background:#eef0f8}pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px}
 figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}h2{border-bottom:2px solid #dde;
 padding-bottom:.2em;margin-top:2em}code{background:#f3f3f3;padding:0 .2em}`;

@@ -6,11 +6,12 @@
  * - profiles.ts — the study profiles (data, variants, arguments);
  * - run_record.ts, reuse.ts, study_runs.ts — a finished run, the reuse rule, the runs of Q2–Q4;
  * - run_models.ts, validation.ts, prediction_csv.ts — loading a run's models, the validation
- *   evaluations, `prediction.csv`;
+ *   evaluations, `prediction.csv`; baselines.ts — the no-training baselines on the same questions;
+ *   examples.ts — Chinese examples of right and wrong answers;
  * - scores.ts, stats.ts — per-question scores, bootstrap intervals, paired comparisons;
  * - format.ts, display.ts — how values are shown, showing blocks in a notebook;
- * - q2_model.ts, q2_performance.ts, q2_args.ts, q2_optimizer.ts, log_summary.ts,
- *   q4_comparison.ts — the blocks of each question;
+ * - q2_model.ts, q2_performance.ts, q2_facts.ts (Q2's typed hand-over to the summary),
+ *   q2_args.ts, q2_optimizer.ts, log_summary.ts, q4_comparison.ts — the blocks of each question;
  * - metrics.ts, jupyter_kernel.ts, runner.ts, assemble.ts, study.ts — the metrics-file
  *   convention, the Deno Jupyter kernelspec, notebook execution, report assembly and the whole
  *   study run.
@@ -24,6 +25,8 @@ export * from "./reuse.ts";
 export * from "./study_runs.ts";
 export * from "./run_models.ts";
 export * from "./validation.ts";
+export * from "./baselines.ts";
+export * from "./examples.ts";
 export * from "./prediction_csv.ts";
 export * from "./scores.ts";
 export * from "./stats.ts";
@@ -31,6 +34,7 @@ export * from "./format.ts";
 export * from "./display.ts";
 export * from "./q2_model.ts";
 export * from "./q2_performance.ts";
+export * from "./q2_facts.ts";
 export * from "./q2_args.ts";
 export * from "./q2_optimizer.ts";
 export * from "./log_summary.ts";

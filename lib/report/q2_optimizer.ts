@@ -33,6 +33,19 @@ function scheduleText(run: StudyRun): string {
  * One list item: the optimizer the training loop builds (lib/training/loop.ts: AdamW with the
  * run's weight decay, betas and ε at their defaults), the schedule, batching and clipping.
  */
+/**
+ * The epochs the run went through (from its log), and what was asked when that differs: HF's
+ * scripts stop at `max_train_steps` before `num_train_epochs` when both are given.
+ */
+function epochsText(run: StudyRun): string {
+  const asked = runNumber(run, "num_train_epochs");
+  const ran = Math.round(run.epochsRun * 100) / 100;
+  const word = (x: number) => `${x} epoch${x === 1 ? "" : "s"}`;
+  return Math.abs(ran - asked) < 0.005
+    ? word(ran)
+    : `${word(ran)} run (num_train_epochs ${asked}; max_train_steps stopped it first)`;
+}
+
 function optimizerText(run: StudyRun, name: string): string {
   const { beta1, beta2, epsilon } = ADAMW_DEFAULTS;
   const clip = typeof run.args.max_grad_norm === "number" && run.args.max_grad_norm > 0
@@ -43,9 +56,9 @@ function optimizerText(run: StudyRun, name: string): string {
     `learning rate ${scheduleText(run)}; micro-batches of ${
       runNumber(run, "per_device_train_batch_size")
     } with ${runNumber(run, "gradient_accumulation_steps")}-step gradient accumulation (one ` +
-    `update per ${effectiveBatchSize(run)} examples)${clip}; ${run.steps} updates over ${
-      runNumber(run, "num_train_epochs")
-    } epoch(s).`;
+    `update per ${effectiveBatchSize(run)} examples)${clip}; ${run.steps} updates, ${
+      epochsText(run)
+    }.`;
 }
 
 /**

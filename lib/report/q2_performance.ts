@@ -5,6 +5,7 @@
  * @module
  */
 import type { PipelineEvaluation } from "../pipeline/mod.ts";
+import type { BaselineSystem } from "./baselines.ts";
 import { round2, round4 } from "./format.ts";
 import type { Cell, ReportBlock } from "./metrics.ts";
 import {
@@ -50,6 +51,14 @@ function testIntervals(
     f1: bootstrapMean(scores.f1, BOOTSTRAP),
   };
 }
+
+/** What the baseline rows of the validation table are. */
+const BASELINE_NOTE = "The character-overlap rows need no training: MC picks the candidate " +
+  "sharing the most question characters, each weighted by its inverse paragraph frequency " +
+  "(ln N/df over `context.json`), over the whole paragraph or only the part the MC model reads " +
+  "at its max_seq_length; QA takes the run of non-question characters whose surrounding window " +
+  "(the question's length on each side) overlaps the question most (a sliding-window baseline). " +
+  "Same questions, same intervals as the models.";
 
 /** A variant's short name: its label up to the first colon. */
 const shortName = (runs: VariantRuns) => runs.label.split(":")[0];
@@ -98,6 +107,7 @@ function testPredictionText(test: TestPrediction): string {
 export function performanceBlocks(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
+  baselines: readonly BaselineSystem[] = [],
 ): ReportBlock[] {
   const rows: Cell[][] = evals.map(({ runs, evaluation: e, scores }) => {
     const iv = intervalsOf(scores);
@@ -111,6 +121,10 @@ export function performanceBlocks(
         : null,
     ];
   });
+  for (const b of baselines) {
+    const iv = intervalsOf(b.scores);
+    rows.push([b.label, ...PERF_KEYS.map((k) => formatInterval(iv[k])), null, null, null]);
+  }
   const n = evals[0]?.evaluation.n ?? 0;
   const blocks: ReportBlock[] = [
     {
@@ -138,7 +152,7 @@ export function performanceBlocks(
         `${BOOTSTRAP.samples} resamples of the ${n} questions. Inconsistent rows (MC right but ` +
         `an answer different from the gold-paragraph answer): ${
           evals.map((e) => `${e.runs.label} ${e.evaluation.inconsistent}`).join(", ")
-        }.`,
+        }.` + (baselines.length > 0 ? " " + BASELINE_NOTE : ""),
     },
     {
       kind: "table",
@@ -159,7 +173,10 @@ export function q2Metrics(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
 ): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
+  // Every number below is on these questions.
+  const out: Record<string, number | string> = {
+    validation_questions: evals[0]?.evaluation.n ?? 0,
+  };
   for (const { runs, evaluation: e, scores } of evals) {
     const p = runs.variant;
     const iv = intervalsOf(scores);
@@ -176,14 +193,22 @@ export function q2Metrics(
   return out;
 }
 
-/** Intervals of every Q2 metric by `<variant>_<metric>` (and `test_end_to_end_*`). */
+/**
+ * Intervals of every Q2 metric by `<variant>_<metric>` (and `test_end_to_end_*`, and
+ * `<baseline id>_<metric>` of the baselines).
+ */
 export function q2Intervals(
   evals: readonly VariantEvaluation[],
   test?: TestPrediction,
+  baselines: readonly BaselineSystem[] = [],
 ): Record<string, Interval> {
   const out: Record<string, Interval> = {};
-  for (const { runs, scores } of evals) {
-    for (const [k, iv] of Object.entries(intervalsOf(scores))) out[`${runs.variant}_${k}`] = iv;
+  const systems = [
+    ...evals.map((e) => ({ id: e.runs.variant, scores: e.scores })),
+    ...baselines,
+  ];
+  for (const { id, scores } of systems) {
+    for (const [k, iv] of Object.entries(intervalsOf(scores))) out[`${id}_${k}`] = iv;
   }
   const iv = testIntervals(test);
   if (iv) { for (const k of TEST_KEYS) out[`test_end_to_end_${k}`] = iv[k]; }

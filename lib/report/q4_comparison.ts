@@ -34,7 +34,7 @@ export function q4Comparisons(
   scores: { pretrained: QuestionScores; scratch: QuestionScores },
 ): Comparison[] {
   return ["exact_match", "f1"].map((m) =>
-    compare("pretrained vs scratch", m, { name: "from scratch", scores: scores.scratch }, {
+    compare("pretrained vs scratch", m, { name: "scratch", scores: scores.scratch }, {
       name: "pretrained",
       scores: scores.pretrained,
     })
@@ -49,9 +49,19 @@ export function q4PairedBlocks(paired: readonly Comparison[]): ReportBlock[] {
     title: `QA with the gold paragraph on the same ${
       paired[0].diff.n
     } validation questions: percent, 95% bootstrap intervals, paired difference`,
-    columns: COMPARISON_COLUMNS,
+    // Q4's own names instead of A / B.
+    columns: COMPARISON_COLUMNS.map((c) =>
+      c.replace("B − A", `${paired[0].b} − ${paired[0].a}`).replace(/^A /, `${paired[0].a} `)
+        .replace(/^B /, `${paired[0].b} `)
+    ),
     rows: comparisonRows(paired),
   }];
+}
+
+/** Validation questions of the runs' training-time evaluation (`max_eval_samples`), if known. */
+function trainingEvalQuestions(c: ScratchComparison): number | undefined {
+  const n = c.pretrained.args.max_eval_samples;
+  return typeof n === "number" ? n : undefined;
 }
 
 /** Q4 table: pretrained vs from scratch, same config and arguments. */
@@ -73,9 +83,13 @@ export function comparisonBlocks(c: ScratchComparison): ReportBlock[] {
   const scoreColumns = c.task === "mc"
     ? ["validation accuracy %"]
     : ["validation EM", "validation F1"];
+  const n = trainingEvalQuestions(c);
   return [{
     kind: "table",
-    title: `${c.task === "mc" ? "Multiple choice" : "Question answering"}: pretrained vs scratch`,
+    title: `${c.task === "mc" ? "Multiple choice" : "Question answering"}: pretrained vs scratch ` +
+      `(all_results.json: the evaluation at the end of training, on ${
+        n !== undefined ? `the first ${n}` : "the"
+      } validation questions)`,
     columns: ["run", "weights", ...scoreColumns, "validation loss", "updates", "training s"],
     rows,
   }];
@@ -104,6 +118,7 @@ export function conclusionBlock(
   const p = c.pretrained.results[m.key];
   const s = c.scratch.results[m.key];
   const d = p - s;
+  const n = trainingEvalQuestions(c);
   const lp = logSummary(logs.pretrained), ls = logSummary(logs.scratch);
   const cfg = c.pretrained.config;
   const differs = comparisonArgsDiff(c);
@@ -117,9 +132,13 @@ export function conclusionBlock(
     `With the same config (${cfg.num_hidden_layers} layers, hidden ${cfg.hidden_size}, ` +
     `${c.pretrained.numParameters.toLocaleString("en-US")} parameters) and the same arguments ` +
     `(${c.pretrained.steps} updates, learning rate ${c.pretrained.args.learning_rate}, seed ${c.pretrained.args.seed}), ` +
-    `the pretrained model's ${m.name} is ${round2(p)} against ${
-      round2(s)
-    } from scratch: ${verdict}.`,
+    (paired.length > 0
+      ? `scored on the same ${paired[0].diff.n} validation questions (gold paragraph), the ` +
+        `pretrained model against the one from scratch: ` +
+        paired.map((p) => `${METRIC_NAMES[p.metric] ?? p.metric} ${p.sentence}`).join("; ") + "."
+      : `the pretrained model's ${m.name} (end of training, ${
+        n !== undefined ? `first ${n}` : "all"
+      } validation questions) is ${round2(p)} against ${round2(s)} from scratch: ${verdict}.`),
     `Its average training loss over the run is ${lossWord} (${round4(lp.final_loss_avg)} vs ${
       round4(ls.final_loss_avg)
     }).`,
@@ -130,13 +149,6 @@ export function conclusionBlock(
       `The running training ${
         c.task === "mc" ? "accuracy" : "EM (token positions, windows holding the answer)"
       } ends at ${round2(lp[rm])} vs ${round2(ls[rm])} (%).`,
-    );
-  }
-  if (paired.length > 0) {
-    lines.push(
-      `Scored again on the same ${paired[0].diff.n} validation questions (gold paragraph), ` +
-        paired.map((p) => `${METRIC_NAMES[p.metric] ?? p.metric}: ${p.sentence}`).join("; ") +
-        ".",
     );
   }
   lines.push(

@@ -30,6 +30,8 @@ export interface StudyRun {
   /** Optimizer updates and training seconds, from the run's step log. */
   steps: number;
   trainSeconds: number;
+  /** Epochs the run went through (the last step record's `epoch_float`; 0 without a log). */
+  epochsRun: number;
   /** The model's config (`config.json` of the run). */
   config: BertConfig;
   numParameters: number;
@@ -47,8 +49,10 @@ export async function readRunJson(path: string): Promise<Record<string, unknown>
   }
 }
 
-/** Updates and seconds of the last line of the run's step log (zeros without a log). */
-async function stepStats(dir: string): Promise<{ steps: number; seconds: number }> {
+/** Updates, seconds and epochs of the last line of the run's step log (zeros without a log). */
+async function stepStats(
+  dir: string,
+): Promise<{ steps: number; seconds: number; epochs: number }> {
   let text = "";
   try {
     text = await Deno.readTextFile(`${dir}/${STEP_LOG}.jsonl`);
@@ -56,9 +60,13 @@ async function stepStats(dir: string): Promise<{ steps: number; seconds: number 
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   const lines = text.split("\n").filter((l) => l.trim() !== "");
-  if (lines.length === 0) return { steps: 0, seconds: 0 };
+  if (lines.length === 0) return { steps: 0, seconds: 0, epochs: 0 };
   const last = JSON.parse(lines[lines.length - 1]);
-  return { steps: Number(last.step ?? lines.length), seconds: Number(last.elapsed_s ?? 0) };
+  return {
+    steps: Number(last.step ?? lines.length),
+    seconds: Number(last.elapsed_s ?? 0),
+    epochs: Number(last.epoch_float ?? 0),
+  };
 }
 
 function countParameters(config: BertConfig, task: Task): number {
@@ -76,7 +84,7 @@ export async function readStudyRun(
   const args = (await readRunJson(`${dir}/training_args.json`)) ?? {};
   const results = (await readRunJson(`${dir}/all_results.json`)) as Record<string, number> ?? {};
   const config = await readConfig(dir);
-  const { steps, seconds } = await stepStats(dir);
+  const { steps, seconds, epochs } = await stepStats(dir);
   return {
     task,
     variant,
@@ -87,6 +95,7 @@ export async function readStudyRun(
     reused,
     steps,
     trainSeconds: seconds,
+    epochsRun: epochs,
     config,
     numParameters: countParameters(config, RUN_MODEL_TASK[task]),
     pretrained: typeof args.model_name_or_path === "string",

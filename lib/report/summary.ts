@@ -7,6 +7,7 @@
  */
 import type { Cell, ReportBlock, SectionMetrics } from "./metrics.ts";
 import type { StudyProfile } from "./profiles.ts";
+import { type Q2Facts, readQ2Facts, readRunCounts } from "./q2_facts.ts";
 import { METRIC_NAMES } from "./scores.ts";
 import { fmt, formatInterval, type Interval, type Spread } from "./stats.ts";
 
@@ -56,9 +57,6 @@ export interface SeedRow {
 const iv = (m: SectionMetrics | undefined, key: string): Interval | undefined =>
   m?.intervals?.[key];
 
-const finiteNumber = (x: unknown): number | undefined =>
-  typeof x === "number" && Number.isFinite(x) ? x : undefined;
-
 function ivText(i: Interval | undefined): string {
   return i ? formatInterval(i) : "n/a";
 }
@@ -72,6 +70,34 @@ function variantNames(profile: StudyProfile): { id: string; short: string; label
   }));
 }
 
+/**
+ * The models beside the no-training baselines of lib/report/baselines.ts: "MC 28.0 [23.3, 33.3]
+ * vs 99.0 [97.7, 100.0] for character overlap", and QA given the gold paragraph vs the sliding
+ * window.
+ */
+function baselineSentence(
+  q2: SectionMetrics | undefined,
+  names: { id: string; short: string }[],
+  f: Q2Facts | undefined,
+): string | undefined {
+  const mc = iv(q2, "overlap_mc_accuracy"), vis = iv(q2, "overlap_visible_mc_accuracy");
+  const qa = iv(q2, "overlap_qa_exact_match"), qaF1 = iv(q2, "overlap_qa_f1");
+  if (!mc || !qa) return undefined;
+  const models = (key: string) =>
+    names.map((v) => `${v.short} ${ivText(iv(q2, `${v.id}_${key}`))}`).join(", ");
+  return `What the data allow without training, on the same ${mc.n} questions: MC accuracy ` +
+    `${models("mc_accuracy")} vs ${formatInterval(mc)} for character overlap (the candidate ` +
+    `sharing the most question characters, weighted by inverse paragraph frequency)` +
+    (vis
+      ? ` and ${formatInterval(vis)} when it reads only the first ${
+        f?.mc_max_seq_length ?? "?"
+      } tokens of each candidate, as the MC models do`
+      : "") +
+    `; QA EM with the gold paragraph ${models("qa_exact_match")} vs ${formatInterval(qa)} ` +
+    `(F1 ${models("qa_f1")} vs ${ivText(qaF1)}) for a sliding-window rule that answers with ` +
+    `the words around the part of the paragraph most like the question.`;
+}
+
 /** 3–5 sentences of findings, each from the numbers and following the intervals. */
 export function findings(
   profile: StudyProfile,
@@ -80,7 +106,8 @@ export function findings(
 ): string[] {
   const out: string[] = [];
   const names = variantNames(profile);
-  const n = finiteNumber(q2?.facts?.validation_questions);
+  const f = q2 ? readQ2Facts(q2) : undefined;
+  const n = f?.validation_questions;
   if (q2?.intervals) {
     out.push(
       `On ${n ?? "the"} validation questions, ` + names.map((v) =>
@@ -90,7 +117,9 @@ export function findings(
       ).join("; ") + " (percent, 95% bootstrap intervals).",
     );
   }
-  const choices = finiteNumber(q2?.facts?.mc_choices);
+  const base = baselineSentence(q2, names, f);
+  if (base) out.push(base);
+  const choices = f?.mc_choices;
   if (choices && q2?.intervals) {
     const chance = 100 / choices;
     const where = names.map((v) => {
@@ -169,7 +198,7 @@ export function summaryBlocks(
   seeds?: { seeds: number[]; rows: SeedRow[] },
 ): ReportBlock[] {
   const { q1, q2, q4 } = sections;
-  const f = q2?.facts ?? {};
+  const f: Partial<Q2Facts> = (q2 && readQ2Facts(q2)) ?? {};
   const d = profile.data;
   const lines: string[] = [];
   const count = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en-US") : "?");
@@ -178,15 +207,21 @@ export function summaryBlocks(
       count(q1?.metrics?.paragraphs)
     } paragraphs; ${count(f.train_questions_in_file)} training questions, of which the first ${
       count(f.mc_train_questions)
-    } (MC) and ${count(f.qa_train_questions)} (QA) are used for fine-tuning; ${
+    } (MC) and ${count(f.qa_train_questions)} (QA) are used for fine-tuning; the first ${
       count(f.validation_questions)
-    } validation questions scored; ${count(f.test_questions)} test questions answered in ` +
+    } of the ${
+      count(f.validation_questions_in_file)
+    } validation questions are scored (every validation number below is on these); ${
+      count(f.test_questions)
+    } test questions answered in ` +
       `\`prediction.csv\`${q2?.intervals?.test_end_to_end_exact_match ? " and scored" : ""}.`,
   );
   if (f.layers !== undefined) {
     const pre = f.pretrain_updates !== undefined
       ? `pretrained in this run by masked-LM on the data's paragraphs for ${f.pretrain_updates} ` +
-        `updates of ${f.pretrain_batch} × ${f.pretrain_seq_length} tokens (A: character masking, ` +
+        `updates (${
+          fmt(f.pretrain_epochs_run ?? NaN, 2)
+        } epochs) of ${f.pretrain_batch} × ${f.pretrain_seq_length} tokens (A: character masking, ` +
         `B: whole-word masking over jieba words)`
       : "loaded from Hugging Face checkpoints";
     lines.push(
@@ -203,8 +238,8 @@ export function summaryBlocks(
         `and ${f.qa_updates} QA updates (windows of ${f.qa_max_seq_length} tokens, doc_stride ${f.qa_doc_stride}).`,
     );
   }
-  const runs = (k: string) =>
-    (finiteNumber(q2?.facts?.[k]) ?? 0) + (finiteNumber(q4?.facts?.[k]) ?? 0);
+  const counts = [q2, q4].filter((m) => m !== undefined).map(readRunCounts);
+  const runs = (k: "runs_trained" | "runs_reused") => counts.reduce((n, c) => n + c[k], 0);
   const reuse = runs("runs_reused") > 0
     ? ` (${runs("runs_trained")} runs trained, ${
       runs("runs_reused")
@@ -296,7 +331,8 @@ export function readmeNumbers(
   finishedAt: string,
 ): string {
   const names = variantNames(profile);
-  const n = q2?.facts?.validation_questions ?? "?";
+  const facts = q2 ? readQ2Facts(q2) : undefined;
+  const n = facts?.validation_questions ?? "?";
   const rows = names.map((v) =>
     `| ${v.label} | ${ivText(iv(q2, `${v.id}_mc_accuracy`))} | ${
       ivText(iv(q2, `${v.id}_qa_exact_match`))
@@ -304,13 +340,23 @@ export function readmeNumbers(
       ivText(iv(q2, `${v.id}_end_to_end_exact_match`))
     } / ${ivText(iv(q2, `${v.id}_end_to_end_f1`))} |`
   );
+  for (const [id, label] of [["overlap", "character overlap (no training)"]]) {
+    if (!iv(q2, `${id}_mc_accuracy`)) continue;
+    rows.push(
+      `| ${label} | ${ivText(iv(q2, `${id}_mc_accuracy`))} | ${
+        ivText(iv(q2, `${id}_qa_exact_match`))
+      } / ${ivText(iv(q2, `${id}_qa_f1`))} | ${ivText(iv(q2, `${id}_end_to_end_exact_match`))} / ${
+        ivText(iv(q2, `${id}_end_to_end_f1`))
+      } |`,
+    );
+  }
   const lines = [
     `Last \`deno task report --profile ${profile.name}\` (${
       finishedAt.slice(0, 16).replace("T", " ")
     } UTC, ` +
     `${machine.cpu}, ${machine.cores} cores: ${Math.round(timing.seconds)} s wall` +
     (timing.cpuSeconds !== undefined ? `, ${Math.round(timing.cpuSeconds)} s CPU` : "") +
-    ((finiteNumber(q2?.facts?.runs_reused) ?? 0) + (finiteNumber(q4?.facts?.runs_reused) ?? 0) > 0
+    ([q2, q4].filter((m) => m !== undefined).map(readRunCounts).some((c) => c.runs_reused > 0)
       ? "; training runs reused from an earlier identical run"
       : "") +
     `). Validation, ${n} questions of \`${

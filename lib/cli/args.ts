@@ -7,6 +7,9 @@
  * its default.
  * @module
  */
+import { closestName } from "../util/names.ts";
+
+export { closestName };
 
 /** Type of a flag's value. */
 export type FlagType = "string" | "int" | "float" | "boolean";
@@ -23,6 +26,8 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Lower bound for numeric flags (inclusive). */
   min?: number;
+  /** What `--help` shows as the value (default: the choices, else the type). */
+  metavar?: string;
 }
 
 /** Declaration of a command. */
@@ -84,7 +89,9 @@ export function formatHelp(spec: CommandSpec, width = Math.min(terminalWidth(100
   const lines = [`Usage: deno task cli ${spec.name} [flags]`, ""];
   lines.push(...wrapText(spec.summary, width), "", "Flags:");
   const entries: [string, string][] = Object.entries(spec.flags).map(([name, f]) => {
-    const meta = f.type === "boolean" ? "" : ` <${f.choices ? f.choices.join("|") : f.type}>`;
+    const meta = f.type === "boolean"
+      ? ""
+      : ` <${f.metavar ?? (f.choices ? f.choices.join("|") : f.type)}>`;
     return [`--${name}${meta}`, f.help + defaultNote(f)];
   });
   entries.push(["--help", "Show this help and exit."]);
@@ -145,37 +152,6 @@ export async function checkPath(path: string, flag: string, kind: "file" | "dir"
   }
   if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);
   if (kind === "dir" && !st.isDirectory) throw new UsageError(`--${flag} ${path}: not a folder`);
-}
-
-/** Edit distance between two strings (insertions, deletions, substitutions). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/**
- * The known name closest to `name` (dashes read as underscores, case ignored), when it is close
- * enough to be a likely typo; `undefined` otherwise.
- */
-export function closestName(name: string, known: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replaceAll("-", "_");
-  const n = norm(name);
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(n, norm(k));
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  const prefix = known.filter((k) => norm(k).startsWith(n) && n.length >= 3);
-  if (bestD <= Math.max(2, Math.floor(n.length / 4))) return best;
-  return prefix.length === 1 ? prefix[0] : undefined;
 }
 
 function convert(name: string, f: FlagSpec, raw: string): string | number | boolean {

@@ -44,7 +44,6 @@ export {
   writePipelineCsv,
 } from "./two_stage.ts";
 export {
-  checkModelSource,
   type LoadedModel,
   loadModelAndTokenizer,
   loadTokenizer,
@@ -55,11 +54,11 @@ export {
   saveModelAndTokenizer,
 } from "./setup.ts";
 export {
-  checkPretrainArgs,
   type CorpusInfo,
   loadMlmCorpus,
   type MaskingKind,
   MLM_DEFAULTS,
+  type MlmRunArgs,
   packMlmFeatures,
   perTokenWords,
   type PretrainArgs,
@@ -67,10 +66,10 @@ export {
   type PretrainResult,
 } from "./pretrain.ts";
 export {
-  checkpointing,
-  checkTaskArgs,
   MC_DEFAULTS,
+  type McRunArgs,
   QA_DEFAULTS,
+  type QaRunArgs,
   type QaTrainArgs,
   readTrainingArgs,
   type RunnerOptions,
@@ -78,5 +77,4 @@ export {
   type TaskTrainResult,
   trainMultipleChoice,
   trainQuestionAnswering,
-  withDefaults,
 } from "./train.ts";

@@ -7,6 +7,7 @@
  * test questions. In-project pretraining (default / smoke profiles) is not estimated.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import { examplesToQaInputs, prepareMcFeatures, prepareQaFeatures } from "../features/mod.ts";
@@ -68,7 +69,7 @@ async function planStage(
   const cap = args.max_train_samples as number | undefined;
   const train = cap ? all.slice(0, cap) : all;
   const { model, tokenizer } = await loadModelAndTokenizer(
-    { ...source(v), seed: 42 },
+    { ...source(v), seed: SEED.default },
     task,
     () => {},
   );
@@ -172,7 +173,7 @@ async function planInference(
   const t0 = performance.now();
   for (const task of ["mc", "qa"] as const) {
     const { model, tokenizer } = await loadModelAndTokenizer(
-      { ...source(v), seed: 42 },
+      { ...source(v), seed: SEED.default },
       task,
       () => {},
     );

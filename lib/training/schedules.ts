@@ -6,16 +6,10 @@
  * @module
  */
 
-/** Schedule names accepted by `createScheduler` (Hugging Face `SchedulerType` values). */
-export const SCHEDULER_TYPES = [
-  "linear",
-  "cosine",
-  "constant",
-  "constant_with_warmup",
-] as const;
+import { SCHEDULER_TYPES, type SchedulerType } from "../args/mod.ts";
 
-/** A schedule name. */
-export type SchedulerType = typeof SCHEDULER_TYPES[number];
+// Schedule names (Hugging Face `SchedulerType` values) belong to the argument schema.
+export { SCHEDULER_TYPES, type SchedulerType };
 
 /** Options for `createScheduler`. */
 export interface SchedulerOptions {
@@ -84,10 +78,8 @@ export class Scheduler {
         `unknown lr_scheduler_type '${type}' (expected one of ${SCHEDULER_TYPES.join(", ")})`,
       );
     }
+    // Its bounds are checked with the run's arguments (lib/args).
     const warm = opts.numWarmupSteps ?? 0;
-    if (!(Number.isInteger(warm) && warm >= 0)) {
-      throw new Error(`num_warmup_steps must be an integer >= 0, got ${warm}`);
-    }
     if ((type === "linear" || type === "cosine") && opts.numTrainingSteps === undefined) {
       throw new Error(`lr_scheduler_type '${type}' needs num_training_steps`);
     }

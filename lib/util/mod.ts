@@ -5,4 +5,5 @@
  */
 export { copyDir, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { exists, existsSync } from "./fs.ts";
+export { closestName } from "./names.ts";
 export { createRng, deriveSeed, type Rng } from "./random.ts";

@@ -9,6 +9,7 @@
  * never leaves a half-loaded model behind.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "../util/random.ts";
 import { exists } from "../util/fs.ts";
@@ -93,7 +94,7 @@ export function modelFromTensors(
   task: Task,
   tensors: Map<string, RawTensor>,
   file: string,
-  seed = 42,
+  seed: number = SEED.default,
 ): { model: BertModel; report: LoadReport } {
   const byName = new Map<string, string>();
   for (const key of tensors.keys()) {
@@ -204,7 +205,13 @@ export async function loadPretrained(
   }
   const config = await readConfig(dir);
   const { file, tensors } = await readCheckpointTensors(dir);
-  const { model, report } = modelFromTensors(config, task, tensors, file, opts.seed ?? 42);
+  const { model, report } = modelFromTensors(
+    config,
+    task,
+    tensors,
+    file,
+    opts.seed ?? SEED.default,
+  );
   const log = opts.log ?? ((m: string) => console.warn(m));
   for (const line of formatLoadReport(report, dir, task)) log(line);
   return Object.assign(model, { loadReport: report });

@@ -15,6 +15,7 @@ import {
   type DefaultsOf,
   defaultsOf,
   loopArgs,
+  markResolved,
   MC_ARGS,
   type MLM_ARGS,
   QA_ARGS,
@@ -346,7 +347,8 @@ async function trainModel(
     makeBatch: r.makeBatch,
     disposeBatch: () => {},
     lossFn: r.loss,
-    args: { ...loopArgs(a), microBatchSize: plan.microBatch },
+    // Resolved here: the loop takes them as they are (no second check).
+    args: markResolved({ ...loopArgs(a), microBatchSize: plan.microBatch }),
     memoryPlan: plan,
     metricName: r.metricName,
     evaluate: r.evaluate,
@@ -421,11 +423,11 @@ async function writeResults(
  * `run_swag_no_trainer.py`; evaluates accuracy and loss on `validation_file` after each epoch.
  * The arguments are checked first (`MC_ARGS`), unless they are already resolved.
  */
-export function trainMultipleChoice(
+export async function trainMultipleChoice(
   args: TaskTrainArgs | McRunArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  return runTask(MC_TASK, resolveArgs(MC_ARGS, args), opts);
+  return await runTask(MC_TASK, resolveArgs(MC_ARGS, args), opts);
 }
 
 /**
@@ -462,11 +464,11 @@ export function trainMultipleChoice(
  * await Deno.remove(out, { recursive: true });
  * ```
  */
-export function trainQuestionAnswering(
+export async function trainQuestionAnswering(
   args: QaTrainArgs | QaRunArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  return runTask(QA_TASK, resolveArgs(QA_ARGS, args), opts);
+  return await runTask(QA_TASK, resolveArgs(QA_ARGS, args), opts);
 }
 
 /** Size of the wasm backend's heap (it only grows, so this is its peak), or null elsewhere. */

@@ -46,7 +46,7 @@ import { createRng, deriveSeed } from "../util/random.ts";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { AdamW } from "./adamw.ts";
 import { createScheduler, type Scheduler } from "./schedules.ts";
-import { type LoopArgs, resolveLoopArgs } from "../args/mod.ts";
+import { type LoopArgs, markResolved, resolveLoopArgs } from "../args/mod.ts";
 import {
   latestCheckpoint,
   loadOptimizerState,
@@ -166,11 +166,11 @@ export class NonFiniteLossError extends Error {
  *  are), then the runner's two. */
 export function resolveTrainingArgs(args: TrainingArgs): ResolvedTrainingArgs {
   const loop = resolveLoopArgs(args);
-  return {
+  return markResolved({
     ...loop,
     microBatchSize: args.microBatchSize ?? loop.perDeviceTrainBatchSize,
     optimizerMomentsOnHost: args.optimizerMomentsOnHost ?? tf.getBackend() === "wasm",
-  };
+  });
 }
 
 /** Counts derived from the arguments, as the Hugging Face scripts compute them. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SCHEDULER_TYPES, type SchedulerType } from "../args/mod.ts";
+import { MC_ARGS, SCHEDULER_TYPES, type SchedulerType } from "../args/mod.ts";
 
 // Schedule names (Hugging Face `SchedulerType` values) belong to the argument schema.
 export { SCHEDULER_TYPES, type SchedulerType };
@@ -79,7 +79,7 @@ export class Scheduler {
       );
     }
     // Its bounds are checked with the run's arguments (lib/args).
-    const warm = opts.numWarmupSteps ?? 0;
+    const warm = opts.numWarmupSteps ?? MC_ARGS.args.num_warmup_steps.default;
     if ((type === "linear" || type === "cosine") && opts.numTrainingSteps === undefined) {
       throw new Error(`lr_scheduler_type '${type}' needs num_training_steps`);
     }

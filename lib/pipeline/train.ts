@@ -185,12 +185,15 @@ export async function runTask<A extends SharedRunArgs, D>(
 ): Promise<TaskTrainResult> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const data = await task.load(a, log);
-  const loaded = await loadModelAndTokenizer(a, task.head, log);
+  // A resumed run's weights come from its checkpoint: how a new model would start is not said.
+  const resuming = a.resume_from_checkpoint !== undefined;
+  const loaded = await loadModelAndTokenizer(a, task.head, resuming ? () => {} : log);
   const { model, tokenizer } = loaded;
   log(
-    `${loaded.fromScratch ? "new" : "pretrained"} ${model.architecture}: ` +
+    `${resuming ? "resumed" : loaded.fromScratch ? "new" : "pretrained"} ${model.architecture}: ` +
       `${model.numParameters().toLocaleString("en-US")} parameters, ` +
-      `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
+      `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}` +
+      (resuming ? " (weights from --resume_from_checkpoint)" : ""),
   );
   try {
     checkLength(model, tokenizer, a.max_seq_length);

@@ -385,7 +385,7 @@ export class Trainer<B> {
     const a = this.args;
     const { maxTrainSteps, numTrainEpochs, numBatches, batchSize } = this.steps;
     if (a.outputDir) await Deno.mkdir(a.outputDir, { recursive: true });
-    const resumeDir = await resumeInto(a.resumeFromCheckpoint, a.outputDir, {
+    const resumed = await resumeInto(a.resumeFromCheckpoint, a.outputDir, {
       runInfo: this.state.run,
       maxTrainSteps,
       state: this.state,
@@ -393,9 +393,9 @@ export class Trainer<B> {
       optimizer: this.optimizer,
       loadModel: this.loadModel,
     });
-    await this.stepLog.open(resumeDir ? this.state.stepLogLines : 0);
-    await this.evalLog.open(resumeDir ? this.state.evalLogLines : 0);
-    this.lastCheckpoint = resumeDir;
+    await this.stepLog.open(resumed ? this.state.stepLogLines : 0);
+    await this.evalLog.open(resumed ? this.state.evalLogLines : 0);
+    this.lastCheckpoint = resumed?.dir ?? null;
     const bar = new ProgressBar({
       total: maxTrainSteps,
       numEpochs: numTrainEpochs,
@@ -405,10 +405,13 @@ export class Trainer<B> {
     });
     this.bar = bar;
     this.log = this.opts.log ?? ((m: string) => bar.mode === "none" ? console.log(m) : bar.log(m));
-    if (resumeDir) {
+    if (resumed) {
+      const extended = resumed.extendedFrom === null ? "" : ` (extended from ` +
+        `${resumed.extendedFrom} planned updates: the schedule now spans ${maxTrainSteps})`;
       this.log(
-        `resumed from ${resumeDir}: update ${this.state.completedSteps}/${maxTrainSteps}, ` +
-          `epoch ${this.state.epoch + 1}, batch ${this.state.batchInEpoch}/${numBatches}`,
+        `resumed from ${resumed.dir}: update ${this.state.completedSteps}/${maxTrainSteps}` +
+          `${extended}, epoch ${this.state.epoch + 1}, batch ${this.state.batchInEpoch}/` +
+          `${numBatches}`,
       );
     }
     if (a.microBatchSize < batchSize) {
@@ -683,8 +686,28 @@ function runInfoOf(seed: number, numExamples: number, batchSize: number, gas: nu
   return { seed, numExamples, batchSize, gradientAccumulationSteps: gas };
 }
 
-/** Restores a checkpoint into the run (`"latest"`: the newest under `outputDir`); returns its
- *  directory, or null when there is nothing to resume. */
+/** What a resumed run's data position depends on, in the words of its flags. */
+const RUN_INFO_NAMES: Record<keyof TrainerState["run"], string> = {
+  seed: "--seed",
+  numExamples: "training rows (features)",
+  batchSize: "--per_device_train_batch_size",
+  gradientAccumulationSteps: "--gradient_accumulation_steps",
+};
+
+/** Where a resumed run continues: the checkpoint, and the plan it was made with when this run
+ *  extends it (a larger `max_train_steps` / `num_train_epochs`). */
+interface Resumed {
+  dir: string;
+  extendedFrom: number | null;
+}
+
+/**
+ * Restores a checkpoint into the run (`"latest"`: the newest under `outputDir`); null when there
+ * is nothing to resume. As Hugging Face's resume: model, optimizer, the scheduler's step count
+ * and the data position come back; a run asking for more updates than the checkpoint planned
+ * continues with the new schedule length (the data order of the updates done is the same: it
+ * depends on the seed and the epoch only).
+ */
 async function resumeInto(
   requested: string | undefined,
   outputDir: string | undefined,
@@ -696,12 +719,12 @@ async function resumeInto(
     optimizer: AdamW;
     loadModel: (dir: string) => Promise<void>;
   },
-): Promise<string | null> {
+): Promise<Resumed | null> {
   let dir = requested;
   if (dir === "latest") {
-    if (!outputDir) throw new Error("resume_from_checkpoint=latest needs output_dir");
+    if (!outputDir) throw new Error("--resume_from_checkpoint latest needs --output_dir");
     dir = (await latestCheckpoint(outputDir)) ?? undefined;
-    if (!dir) throw new Error(`resume_from_checkpoint: no checkpoint under ${outputDir}`);
+    if (!dir) throw new Error(`--resume_from_checkpoint: no checkpoint under ${outputDir}`);
   }
   if (!dir) return null;
   const meta = await readCheckpointMeta(dir);
@@ -709,22 +732,23 @@ async function resumeInto(
   for (const k of Object.keys(run.runInfo) as (keyof typeof run.runInfo)[]) {
     if (s.run[k] !== run.runInfo[k]) {
       throw new Error(
-        `resume_from_checkpoint: ${dir} was trained with ${k}=${s.run[k]}, ` +
+        `--resume_from_checkpoint: ${dir} was trained with ${RUN_INFO_NAMES[k]} ${s.run[k]}, ` +
           `this run has ${run.runInfo[k]}; they must match to continue at the same data position`,
       );
     }
   }
-  if (s.maxTrainSteps !== run.maxTrainSteps) {
+  if (run.maxTrainSteps < s.completedSteps) {
     throw new Error(
-      `resume_from_checkpoint: ${dir} planned max_train_steps=${s.maxTrainSteps}, ` +
-        `this run plans ${run.maxTrainSteps} (same epochs / max_train_steps needed)`,
+      `--resume_from_checkpoint: ${dir} has done ${s.completedSteps} updates, this run plans ` +
+        `only ${run.maxTrainSteps} (--max_train_steps / --num_train_epochs)`,
     );
   }
   run.scheduler.loadState(meta.scheduler);
   await loadOptimizerState(dir, run.optimizer);
   await run.loadModel(dir);
-  Object.assign(run.state, structuredClone(s));
-  return dir;
+  const { maxTrainSteps, numTrainEpochs } = run.state;
+  Object.assign(run.state, structuredClone(s), { maxTrainSteps, numTrainEpochs });
+  return { dir, extendedFrom: s.maxTrainSteps !== maxTrainSteps ? s.maxTrainSteps : null };
 }
 
 /** Percent metrics with 2 decimals (the project's scale), anything else with 4. */

@@ -118,13 +118,22 @@ export class Scheduler {
     };
   }
 
-  /** Restores the step count; the schedule parameters must match. */
+  /**
+   * Restores the step count; the schedule's type, rate and warm-up must match. Its length may
+   * differ: as PyTorch's `LambdaLR.load_state_dict` (the lambda is the new run's), a resumed run
+   * with a larger `max_train_steps` continues on the new schedule.
+   */
   loadState(s: SchedulerState): void {
     const mine = this.state();
-    for (const k of ["type", "learningRate", "numWarmupSteps", "numTrainingSteps"] as const) {
+    const flags = {
+      type: "--lr_scheduler_type",
+      learningRate: "--learning_rate",
+      numWarmupSteps: "--num_warmup_steps",
+    } as const;
+    for (const k of Object.keys(flags) as (keyof typeof flags)[]) {
       if (s[k] !== mine[k]) {
         throw new Error(
-          `scheduler state in checkpoint has ${k}=${s[k]}, this run has ${mine[k]}`,
+          `the checkpoint's schedule has ${flags[k]} ${s[k]}, this run has ${mine[k]}`,
         );
       }
     }

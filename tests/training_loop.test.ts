@@ -393,7 +393,7 @@ Deno.test("kill and resume ends with the same weights and logs as an uninterrupt
         perDeviceTrainBatchSize: 4,
         resumeFromCheckpoint: `${dirB}/step_3`,
       })),
-      /batchSize=3, this run has 4/,
+      /--per_device_train_batch_size 3, this run has 4/,
     );
     [a, b, c, d, e].forEach(disposeModel);
   } finally {

@@ -1,9 +1,14 @@
 // Resuming and extending runs as Hugging Face's resume does: a finished run continued with a
 // larger --max_train_steps keeps the data order of the updates done and follows the new
-// schedule (said once); a resumed run does not call its model "new".
+// schedule (said once); a resumed run does not call its model "new". Paths on the command line
+// are the user's; a training command without --output_dir saves under outputs/runs/.
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/mod.ts";
 import { trainQuestionAnswering } from "../lib/pipeline/mod.ts";
+import { QA_ARGS } from "../lib/args/mod.ts";
+import { parseFlags, UsageError } from "../lib/cli/args.ts";
+import { resolveFlags } from "../lib/cli/train_flags.ts";
+import * as trainQaCmd from "../lib/cli/train_qa.ts";
 
 await initBackend();
 
@@ -88,5 +93,44 @@ Deno.test("extending a finished run with a larger --max_train_steps continues on
     );
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("command line: relative paths are the user's (INIT_CWD), errors show the resolved path, a default --output_dir is said", async () => {
+  const user = await Deno.makeTempDir({ prefix: "args_user_" });
+  const saved = Deno.env.get("INIT_CWD");
+  Deno.env.set("INIT_CWD", user);
+  try {
+    await Deno.copyFile(`${S}context.json`, `${user}/context.json`);
+    const argv = ["--train_file", "train.json", "--context_file", "context.json"];
+    const missing = parseFlags(trainQaCmd.spec, [...argv, "--tokenizer_name", S])!;
+    await assert.rejects(
+      resolveFlags(missing, QA_ARGS, () => {}),
+      (e) => e instanceof UsageError && e.message === `--train_file ${user}/train.json: not found`,
+    );
+    await Deno.copyFile(`${S}train.json`, `${user}/train.json`);
+    const said: string[] = [];
+    const a = await resolveFlags(
+      parseFlags(trainQaCmd.spec, [...argv, "--tokenizer_name", S])!,
+      QA_ARGS,
+      (m) => said.push(m),
+    );
+    assert.equal(a.train_file, `${user}/train.json`);
+    assert.equal(a.context_file, `${user}/context.json`);
+    assert.match(a.output_dir!, new RegExp(`^${user}/outputs/runs/train-qa-\\d{8}-\\d{6}$`));
+    assert.deepEqual(said, [`train-qa: no --output_dir given; the run goes to ${a.output_dir}`]);
+    assert.match(trainQaCmd.spec.flags.output_dir.help, /default: outputs\/runs\/train-qa-/);
+    // A given --output_dir is the user's too, and nothing is said.
+    const b = await resolveFlags(
+      parseFlags(trainQaCmd.spec, [...argv, "--tokenizer_name", S, "--output_dir", "out"])!,
+      QA_ARGS,
+      (m) => said.push(m),
+    );
+    assert.equal(b.output_dir, `${user}/out`);
+    assert.equal(said.length, 1);
+  } finally {
+    if (saved === undefined) Deno.env.delete("INIT_CWD");
+    else Deno.env.set("INIT_CWD", saved);
+    await Deno.remove(user, { recursive: true });
   }
 });

@@ -4,7 +4,7 @@
  * model folder), else to the schema's defaults (lib/args `INFERENCE_ARGS`).
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, userPath } from "./args.ts";
 import { asUsage, flagTable } from "./train_flags.ts";
 import { INFERENCE_ARGS, inferenceSettings } from "../args/mod.ts";
 import { announceBackend } from "./backend_line.ts";
@@ -59,8 +59,12 @@ function mustExist(path: string, flag: string, dir: boolean) {
   return checkPath(path, flag, dir ? "dir" : "file");
 }
 
-/** Checks the paths given on the command line (before any loading). */
+/** Resolves the paths given on the command line against the user's folder (`INIT_CWD` under
+ *  `deno task`) and checks them (before any loading). */
 async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
+  for (const f of [...files, "mc_model", "qa_model", "prediction_csv"]) {
+    if (typeof flags[f] === "string") flags[f] = userPath(flags[f] as string);
+  }
   for (const f of files) {
     if (flags[f] !== undefined) await mustExist(String(flags[f]), f, false);
   }

@@ -4,7 +4,7 @@
  * flags to a run's arguments: paths checked, then the schema's check, before any work.
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError, userPath } from "./args.ts";
 import {
   type ArgSchema,
   type ArgSpec,
@@ -46,9 +46,24 @@ const PROGRESS_FLAG: FlagSpec = {
   help: "Progress display (auto: a redrawn line on a terminal, periodic lines otherwise)",
 };
 
+/** Where a training command without `--output_dir` saves its run (under the user's folder). */
+export function defaultOutputDir(command: string, now = new Date()): string {
+  const iso = now.toISOString(); // 2026-12-03T17:40:05.123Z -> 20261203-174005 (UTC)
+  const stamp = `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
+  return userPath(`outputs/runs/${command}-${stamp}`);
+}
+
 /** The flags of a training command: its schema's, then `--progress`. */
 export function trainingFlags(schema: ArgSchema): Record<string, FlagSpec> {
-  return { ...flagTable(schema), progress: PROGRESS_FLAG };
+  const flags: Record<string, FlagSpec> = { ...flagTable(schema), progress: PROGRESS_FLAG };
+  // A command never trains and saves nothing (a library call without output_dir keeps it all
+  // in memory).
+  flags.output_dir = {
+    ...flags.output_dir,
+    help: `${flags.output_dir.help} (default: outputs/runs/${schema.command}-<date>-<time> in ` +
+      `the working directory, printed at the start)`,
+  };
+  return flags;
 }
 
 /** Runs a check whose error is about the command line, with its error as a usage error. */
@@ -61,8 +76,13 @@ export function asUsage<T>(check: () => T): T {
   }
 }
 
-/** Checks the path arguments of a schema that are set: each must exist and be of its kind. */
-export async function checkPathArgs(schema: ArgSchema, a: Record<string, unknown>) {
+/** Checks the path arguments of a schema that are set: each must exist and be of its kind
+ *  (`given`: the values as typed, for the hints). */
+export async function checkPathArgs(
+  schema: ArgSchema,
+  a: Record<string, unknown>,
+  given: Record<string, unknown> = a,
+) {
   for (const [k, s] of Object.entries(schema.args)) {
     const v = a[k];
     if (!s.path || typeof v !== "string") continue;
@@ -72,23 +92,39 @@ export async function checkPathArgs(schema: ArgSchema, a: Record<string, unknown
       : s.path === "checkpoint"
       ? "dir"
       : s.path;
-    await checkPath(v, k, kind);
+    await checkPath(v, k, kind, String(given[k] ?? v));
   }
 }
 
 /**
- * Converts parsed flags to the run's resolved arguments: the paths checked, then the schema's
- * check (the one check of the command; the pipeline takes the result as it is), errors as usage
- * errors in flag names.
+ * Converts parsed flags to the run's resolved arguments: relative paths resolved against the
+ * user's folder (`INIT_CWD` under `deno task`), a default `output_dir` when none is given (said
+ * through `log`), the paths checked, then the schema's check (the one check of the command; the
+ * pipeline takes the result as it is), errors as usage errors in flag names.
  */
 export async function resolveFlags<A extends Record<string, ArgSpec>>(
   flags: ParsedFlags,
   schema: ArgSchema<A>,
+  log: (m: string) => void = console.log,
 ): Promise<ResolvedArgs<A>> {
   const args: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== "progress") args[k] = v;
-  await checkPathArgs(schema, args);
-  return asUsage(() => resolveArgs(schema, args));
+  // Relative paths are the user's (`deno task` runs in the project's root).
+  const given = { ...args };
+  for (const [k, s] of Object.entries(schema.args)) {
+    const v = args[k];
+    if ((s.path || k === "output_dir") && typeof v === "string" && v !== "latest") {
+      args[k] = userPath(v);
+    }
+  }
+  const defaultDir = args.output_dir === undefined && "output_dir" in schema.args;
+  if (defaultDir) args.output_dir = defaultOutputDir(schema.command);
+  await checkPathArgs(schema, args, given);
+  const resolved = asUsage(() => resolveArgs(schema, args));
+  if (defaultDir) {
+    log(`${schema.command}: no --output_dir given; the run goes to ${args.output_dir}`);
+  }
+  return resolved;
 }
 
 /** Prints a short summary after training. */

@@ -219,6 +219,15 @@ Deno.test("reuse rule: run-identity arguments only (output_dir, checkpoints and 
       (await reuseMismatch("qa", dir, { ...args, learning_rate: 1e-3 }))!,
       /learning_rate 0.00005 -> 0.001/,
     );
+    // A run saved before gradient_checkpointing had a default (false) is the same run.
+    const { gradient_checkpointing: _, ...older } = saved;
+    await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(older));
+    assert.equal(await reuseMismatch("qa", dir, args), null);
+    await Deno.writeTextFile(
+      `${dir}/training_args.json`,
+      JSON.stringify({ ...older, gradient_checkpointing: true }),
+    );
+    assert.match((await reuseMismatch("qa", dir, args))!, /gradient_checkpointing true -> false/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

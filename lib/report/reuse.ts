@@ -49,9 +49,15 @@ export async function reuseMismatch(
 ): Promise<string | null> {
   const results = await readRunJson(`${dir}/all_results.json`);
   if (!results) return "no all_results.json (not trained, or not finished)";
-  const saved = await readRunJson(`${dir}/training_args.json`);
-  if (!saved) return "no training_args.json";
+  const written = await readRunJson(`${dir}/training_args.json`);
+  if (!written) return "no training_args.json";
   const want = filledArgs(task, args);
+  // The saved arguments with today's defaults filled (a run saved before an argument had a
+  // default used what is its default now); unknown or invalid ones leave them as written.
+  let saved = written;
+  try {
+    saved = filledArgs(task, written);
+  } catch { /* compared as written: the differing keys are listed */ }
   // Arguments the schema does not know (an older run's) count: such a run trains afresh.
   const schema = schemaOf(task);
   const keys = [...new Set([...Object.keys(saved), ...Object.keys(want)])].sort()

@@ -262,7 +262,7 @@ function asResult(out: tf.Scalar | LossResult): LossResult {
 
 /** Checks what depends on the run itself (best-model tracking, the split), before any write. */
 function validateRun(a: ResolvedTrainingArgs, batchSize: number, hasBest: boolean): void {
-  if (hasBest && !a.outputDir) throw new Error("best-model tracking needs output_dir");
+  if (hasBest && !a.outputDir) throw new Error("best-model tracking needs --output_dir");
   const micro = a.microBatchSize;
   if (!(Number.isInteger(micro) && micro >= 1 && micro <= batchSize)) {
     throw new Error(`micro-batch size must be an integer in 1..${batchSize}, got ${micro}`);

@@ -17,6 +17,10 @@
  * - `validation_split_percentage` (default 5, as HF) of the sequences are held out (seeded) and
  *   scored after every epoch with fixed masks: `loss`, `perplexity`, `accuracy` of the masked
  *   tokens.
+ * - Training takes the path fine-tuning takes (`runTask` in train.ts): the memory plan, with
+ *   `memory_plan.json` and a micro-batch split when a batch does not fit (`TFJS_MEMORY_LIMIT`);
+ *   a split micro-batch masks each part from its own rows (as dropout draws per part), so a split
+ *   run is another draw of the masks, not the unsplit run's exact gradient.
  * - The model is `BertForMaskedLM` (decoder tied to the word embeddings, as HF);
  *   `output_dir` receives it with its tokenizer in Hugging Face layout, so `loadPretrained(dir,
  *   "mc" | "qa")` starts a downstream task from it (the MLM head is dropped, task heads are new).

@@ -537,8 +537,9 @@ export class Trainer<B> {
           `${this.lastCheckpoint ?? "none saved yet"} (left untouched).`,
       );
     }
-    const maxGradNorm = this.args.maxGradNorm ?? 0;
-    const coef = maxGradNorm > 0 ? maxGradNorm / (gradNorm + 1e-6) : 1;
+    // No --max_grad_norm (or 0): no clipping, as the no_trainer scripts.
+    const maxGradNorm = this.args.maxGradNorm;
+    const coef = maxGradNorm ? maxGradNorm / (gradNorm + 1e-6) : 1;
     if (coef < 1) {
       for (const [name, g] of this.acc) {
         this.acc.set(name, tf.mul(g, coef));

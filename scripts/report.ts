@@ -7,6 +7,7 @@
  * machine, from a few timed micro-batches, without training.
  * @module
  */
+import { SEED } from "../lib/args/mod.ts";
 import { type CommandSpec, parseFlags, UsageError } from "../lib/cli/args.ts";
 import { NotebookError, type Profile, PROFILES, runStudy } from "../lib/report/mod.ts";
 import { planStudy } from "../lib/report/plan.ts";
@@ -29,7 +30,11 @@ export const spec: CommandSpec = {
         "models/chinese-roberta-wwm-ext), local Hugging Face folders. Also read: TFJS_BACKEND " +
         "(force a backend), REPORT_PYTHON (Python with nbclient), CHROMIUM_PATH (PNG export)",
     },
-    seed: { type: "int", default: 42, help: "Seed passed to the notebooks (REPORT_SEED)" },
+    seed: {
+      type: "int",
+      default: SEED.default,
+      help: "Seed passed to the notebooks (REPORT_SEED)",
+    },
     seeds: {
       type: "int",
       default: 1,

@@ -6,6 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 import { parseFlags, UsageError } from "../lib/cli/args.ts";
 import * as trainMcCmd from "../lib/cli/train_mc.ts";
 import * as trainQaCmd from "../lib/cli/train_qa.ts";
+import { resolveFlags } from "../lib/cli/train_flags.ts";
+import { QA_ARGS } from "../lib/args/mod.ts";
 import * as predictCmd from "../lib/cli/predict.ts";
 import * as evaluateCmd from "../lib/cli/evaluate.ts";
 import { loadPretrained } from "../lib/models/mod.ts";
@@ -253,7 +255,17 @@ Deno.test("training commands refuse bad flags and values before any work", async
     [...ok, "--tokenizer_name", S, "--checkpointing_steps", "often"],
     /'epoch' or a positive/,
   );
-  await must([...ok, "--tokenizer_name", S, "--checkpointing_steps", "3"], /needs --output_dir/);
+  // Without --output_dir a training command saves under outputs/runs/ (checkpoints too).
+  const noDir = parseFlags(trainQaCmd.spec, [
+    ...ok,
+    "--tokenizer_name",
+    S,
+    "--checkpointing_steps",
+    "3",
+  ])!;
+  const resolved = await resolveFlags(noDir, QA_ARGS, () => {});
+  assert.match(resolved.output_dir!, /\/outputs\/runs\/train-qa-\d{8}-\d{6}$/);
+  assert.equal(resolved.checkpointing_steps, 3);
   await must(
     ["--train_file", `${S}nope.json`, "--context_file", `${S}context.json`],
     /nope.json: not found/,

@@ -7,9 +7,10 @@
  * its default.
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
 import { closestName } from "../util/text.ts";
 
-// The did-you-mean rule lives in lib/util (the config and data layers use it too).
+// The did-you-mean rule lives in lib/util (the config, data and args layers use it too).
 export { closestName };
 
 /** Type of a flag's value. */
@@ -27,6 +28,8 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Lower bound for numeric flags (inclusive). */
   min?: number;
+  /** What `--help` shows as the value (default: the choices, else the type). */
+  metavar?: string;
 }
 
 /** Declaration of a command. */
@@ -88,7 +91,9 @@ export function formatHelp(spec: CommandSpec, width = Math.min(terminalWidth(100
   const lines = [`Usage: deno task cli ${spec.name} [flags]`, ""];
   lines.push(...wrapText(spec.summary, width), "", "Flags:");
   const entries: [string, string][] = Object.entries(spec.flags).map(([name, f]) => {
-    const meta = f.type === "boolean" ? "" : ` <${f.choices ? f.choices.join("|") : f.type}>`;
+    const meta = f.type === "boolean"
+      ? ""
+      : ` <${f.metavar ?? (f.choices ? f.choices.join("|") : f.type)}>`;
     return [`--${name}${meta}`, f.help + defaultNote(f)];
   });
   entries.push(["--help", "Show this help and exit."]);
@@ -115,6 +120,19 @@ export function formatHelp(spec: CommandSpec, width = Math.min(terminalWidth(100
   return lines.join("\n");
 }
 
+/**
+ * The folder the user ran the command from: `deno task` runs in the project's root and names the
+ * user's folder in `INIT_CWD`; a plain `deno run` leaves it in the working directory.
+ */
+export function userDir(): string {
+  return Deno.env.get("INIT_CWD") || Deno.cwd();
+}
+
+/** A path from the command line, resolved against {@link userDir} (absolute paths stay). */
+export function userPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(userDir(), path);
+}
+
 /** Flags whose value is a model folder (a missing one gets the "how to get a model" hint). */
 const MODEL_FLAGS = new Set([
   "model_name_or_path",
@@ -137,14 +155,21 @@ export function modelFolderHint(path: string): string {
 
 /**
  * Checks a path given with `--flag` before any work: it must exist and be a file or a folder.
- * A missing model folder explains where models come from. Throws a {@link UsageError}.
+ * A missing model folder explains where models come from (`given`: the value as typed, when
+ * `path` is it resolved). Throws a {@link UsageError}.
  */
-export async function checkPath(path: string, flag: string, kind: "file" | "dir" | "any") {
+export async function checkPath(
+  path: string,
+  flag: string,
+  kind: "file" | "dir" | "any",
+  given = path,
+) {
   let st: Deno.FileInfo;
   try {
     st = await Deno.stat(path);
   } catch {
-    const hint = MODEL_FLAGS.has(flag) && kind !== "file" ? `: ${modelFolderHint(path)}` : "";
+    // The hint names the model as the user typed it (a hub id), the message the path looked at.
+    const hint = MODEL_FLAGS.has(flag) && kind !== "file" ? `: ${modelFolderHint(given)}` : "";
     throw new UsageError(`--${flag} ${path}: not found${hint}`);
   }
   if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);

@@ -8,6 +8,8 @@
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { checkPath, UsageError } from "./args.ts";
+import { boundedFlagOf } from "./train_flags.ts";
+import { QA_ARGS } from "../args/mod.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import type { AdlExample, AdlSplit } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
@@ -25,6 +27,9 @@ import {
 } from "../features/mod.ts";
 import { plural } from "../util/text.ts";
 
+/** QA's window and decoding arguments (defaults and bounds from the schema). */
+const QA = QA_ARGS.args;
+
 /** Flags of `check-data`. */
 export const spec: CommandSpec = {
   name: "check-data",
@@ -39,10 +44,10 @@ export const spec: CommandSpec = {
       required: true,
       help: "folder with vocab.txt and/or tokenizer.json",
     },
-    max_seq_length: { type: "int", default: 384, min: 4, help: "tokens per QA window" },
-    doc_stride: { type: "int", default: 128, min: 0, help: "overlap between QA windows" },
-    max_answer_length: { type: "int", default: 30, min: 1, help: "longest decoded answer" },
-    n_best_size: { type: "int", default: 20, min: 1, help: "start/end candidates per window" },
+    max_seq_length: boundedFlagOf(QA.max_seq_length, "tokens per QA window"),
+    doc_stride: boundedFlagOf(QA.doc_stride, "overlap between QA windows"),
+    max_answer_length: boundedFlagOf(QA.max_answer_length, "longest decoded answer"),
+    n_best_size: boundedFlagOf(QA.n_best_size, "start/end candidates per window"),
     json: { type: "boolean", default: false, help: "end with one JSON line of results" },
   },
   epilog: "At least one of --train_file, --validation_file, --test_file is needed. Splits with " +

@@ -3,6 +3,7 @@
  * `context.json` and one question file, then reloads both with full validation.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import { type CommandSpec, type ParsedFlags, UsageError } from "./args.ts";
 import {
   importSquad,
@@ -28,7 +29,7 @@ export const spec: CommandSpec = {
     },
     seed: {
       type: "int",
-      default: 42,
+      default: SEED.default,
       help: "Seed of the distractor choice and relevant position.",
     },
     num_choices: {

@@ -1,10 +1,12 @@
 /**
  * Flags and model loading shared by `predict` and `evaluate` (the two-stage pipeline).
  * Sequence settings default to what the models were trained with (`training_args.json` in each
- * model folder), else to the Hugging Face script defaults.
+ * model folder), else to the schema's defaults (lib/args `INFERENCE_ARGS`).
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, userPath } from "./args.ts";
+import { asUsage, flagTable } from "./train_flags.ts";
+import { INFERENCE_ARGS, inferenceSettings } from "../args/mod.ts";
 import { announceBackend } from "./backend_line.ts";
 import { checkAnswerModels } from "./answer_models.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
@@ -37,7 +39,8 @@ export function pipelineCommandFlags(
   return { [q.flag]: { type: "string", required: true, help: q.help }, ...pipelineFlags, ...extra };
 }
 
-/** Flags common to `predict` and `evaluate`. */
+/** Flags common to `predict` and `evaluate`: the paths, then the inference arguments of the
+ *  schema (lib/args `INFERENCE_ARGS`). */
 const pipelineFlags: Record<string, FlagSpec> = {
   context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
   mc_model: {
@@ -50,40 +53,19 @@ const pipelineFlags: Record<string, FlagSpec> = {
     required: true,
     help: "Question-answering model folder (from train-qa)",
   },
-  mc_max_seq_length: {
-    type: "int",
-    min: 4,
-    help: "MC tokens per pair (default: the mc_model's training max_seq_length, else 512)",
-  },
-  qa_max_seq_length: {
-    type: "int",
-    min: 4,
-    help: "QA tokens per window (default: the qa_model's training max_seq_length, else 384)",
-  },
-  doc_stride: {
-    type: "int",
-    min: 0,
-    help: "QA window overlap (default: the qa_model's training doc_stride, else 128)",
-  },
-  per_device_eval_batch_size: { type: "int", min: 1, default: 16, help: "Inference batch size" },
-  n_best_size: {
-    type: "int",
-    min: 1,
-    help: "Start/end candidates per window (default: from the qa_model, else 20)",
-  },
-  max_answer_length: {
-    type: "int",
-    min: 1,
-    help: "Longest answer in tokens (default: from the qa_model, else 30)",
-  },
+  ...flagTable(INFERENCE_ARGS),
 };
 
 function mustExist(path: string, flag: string, dir: boolean) {
   return checkPath(path, flag, dir ? "dir" : "file");
 }
 
-/** Checks the paths given on the command line (before any loading). */
+/** Resolves the paths given on the command line against the user's folder (`INIT_CWD` under
+ *  `deno task`) and checks them (before any loading). */
 async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
+  for (const f of [...files, "mc_model", "qa_model", "prediction_csv"]) {
+    if (typeof flags[f] === "string") flags[f] = userPath(flags[f] as string);
+  }
   for (const f of files) {
     if (flags[f] !== undefined) await mustExist(String(flags[f]), f, false);
   }
@@ -115,12 +97,19 @@ export async function withPipeline(
   const questions = QUESTIONS[command];
   await checkPaths(flags, [questions.flag, "context_file"]);
   const log = (m: string) => console.error(m);
+  // The folders must hold the right heads before anything reads their training arguments.
+  await checkAnswerModels([
+    { dir: String(flags.mc_model), task: "mc", flag: "mc_model" },
+    { dir: String(flags.qa_model), task: "qa", flag: "qa_model" },
+  ]);
+  // The settings (flags over the models' training_args.json) are checked before any loading.
+  const options = await pipelineSettings(flags, log);
   const contexts = await loadContexts(String(flags.context_file));
   const examples = await loadExamples(String(flags[questions.flag]), contexts, {
     split: questions.split,
   });
   await announceBackend();
-  const p = await loadPipeline(flags, log);
+  const p = await loadPipeline(flags, options, log);
   try {
     await use({ ...p, examples, contexts });
   } finally {
@@ -129,35 +118,24 @@ export async function withPipeline(
   }
 }
 
-/** Loads both models and resolves the sequence settings. */
+/** The sequence settings: each flag, else the model's `training_args.json`, else the default. */
+async function pipelineSettings(
+  flags: ParsedFlags,
+  log: (m: string) => void,
+): Promise<PipelineOptions> {
+  const mcArgs = (await readTrainingArgs(String(flags.mc_model))) ?? {};
+  const qaArgs = (await readTrainingArgs(String(flags.qa_model))) ?? {};
+  return { ...asUsage(() => inferenceSettings(flags, mcArgs, qaArgs)), log };
+}
+
+/** Loads both models (with their tokenizers). */
 async function loadPipeline(
   flags: ParsedFlags,
+  options: PipelineOptions,
   log: (m: string) => void,
 ): Promise<LoadedPipeline> {
   const mcDir = String(flags.mc_model);
   const qaDir = String(flags.qa_model);
-  await checkAnswerModels([
-    { dir: mcDir, task: "mc", flag: "mc_model" },
-    { dir: qaDir, task: "qa", flag: "qa_model" },
-  ]);
-  const mcArgs = (await readTrainingArgs(mcDir)) ?? {};
-  const qaArgs = (await readTrainingArgs(qaDir)) ?? {};
-  const pick = (flag: string, from: Record<string, unknown>, key: string, dflt: number) =>
-    (flags[flag] as number | undefined) ?? (from[key] as number | undefined) ?? dflt;
-  const options: PipelineOptions = {
-    mcMaxSeqLength: pick("mc_max_seq_length", mcArgs, "max_seq_length", 512),
-    qaMaxSeqLength: pick("qa_max_seq_length", qaArgs, "max_seq_length", 384),
-    docStride: pick("doc_stride", qaArgs, "doc_stride", 128),
-    nBestSize: pick("n_best_size", qaArgs, "n_best_size", 20),
-    maxAnswerLength: pick("max_answer_length", qaArgs, "max_answer_length", 30),
-    batchSize: flags.per_device_eval_batch_size as number,
-    log,
-  };
-  if (options.docStride >= options.qaMaxSeqLength) {
-    throw new UsageError(
-      `doc_stride ${options.docStride} must be smaller than qa_max_seq_length ${options.qaMaxSeqLength}`,
-    );
-  }
   const mcTok = await BertTokenizer.fromPretrained(mcDir);
   const qaTok = await BertTokenizer.fromPretrained(qaDir);
   const mcModel = await loadPretrained(mcDir, "mc", { log });

@@ -1,235 +1,138 @@
 /**
- * Flags shared by `train-mc` and `train-qa`, with the names of Hugging Face's
- * `run_swag_no_trainer.py` / `run_qa_no_trainer.py`, and the checks done before any work.
+ * The flag tables of the training commands (`train-mc`, `train-qa`, `pretrain-mlm`), made from
+ * the argument schema (lib/args: names, types, defaults, help), and the one conversion of parsed
+ * flags to a run's arguments: paths checked, then the schema's check, before any work.
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
-import { SCHEDULER_TYPES } from "../training/mod.ts";
-import { formatMetric } from "../util/metric_format.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError, userPath } from "./args.ts";
 import {
-  checkModelSource,
-  checkpointing,
-  checkTaskArgs,
-  type MC_DEFAULTS,
-  type QA_DEFAULTS,
-  type TaskTrainArgs,
-  withDefaults,
-} from "../pipeline/mod.ts";
+  type ArgSchema,
+  type ArgSpec,
+  ArgumentError,
+  resolveArgs,
+  type ResolvedArgs,
+} from "../args/mod.ts";
+import { parseConfigOverrides } from "../models/mod.ts";
+import { formatMetric } from "../util/metric_format.ts";
 import { plural } from "../util/text.ts";
 
-/** Bounds and help of the flags only `train-qa` has (window overlap, answer decoding). */
-const QA_FLAGS = {
-  doc_stride: { min: 0, help: "Overlap of consecutive windows" },
-  n_best_size: { min: 1, help: "Start/end candidates per window when decoding" },
-  max_answer_length: { min: 1, help: "Longest answer in tokens" },
-};
-
-/** The flag table for a training command, with `defaults` from the task runner. */
-export function trainingFlags(
-  defaults: typeof MC_DEFAULTS & Partial<typeof QA_DEFAULTS>,
-  task: "mc" | "qa",
-): Record<string, FlagSpec> {
-  const f: Record<string, FlagSpec> = {
-    train_file: {
-      type: "string",
-      required: true,
-      help: "Training questions (ADL layout: id, question, paragraphs, relevant, answer)",
-    },
-    validation_file: {
-      type: "string",
-      help: "Validation questions, evaluated after every epoch",
-    },
-    context_file: { type: "string", required: true, help: "context.json: the list of paragraphs" },
-    model_name_or_path: {
-      type: "string",
-      help: "Folder of a pretrained model (config.json + weights); omit to train from scratch",
-    },
-    config_name: {
-      type: "string",
-      help: "Config folder or .json file when not the same as model_name_or_path",
-    },
-    tokenizer_name: {
-      type: "string",
-      help: "Tokenizer folder (vocab.txt / tokenizer.json) when not the same as model_name_or_path",
-    },
-    config_overrides: {
-      type: "string",
-      help: "From scratch only: config changes, e.g. num_hidden_layers=2,hidden_size=128," +
-        "num_attention_heads=2,intermediate_size=512",
-    },
-    max_seq_length: {
-      type: "int",
-      min: 4,
-      default: defaults.max_seq_length,
-      help: task === "mc"
-        ? "Tokens per (question, paragraph) pair, specials included; longer paragraphs are cut"
-        : "Tokens per window, specials included; longer contexts are split into windows",
-    },
+/** The flag of one schema entry: type, default and help; the checks stay the schema's. */
+export function flagOf(s: ArgSpec, help = s.help): FlagSpec {
+  const f: FlagSpec = {
+    type: s.type,
+    help: s.defaultText ? `${help} (default: ${s.defaultText})` : help,
   };
-  // QA's own int flags, with the runner's defaults.
-  const qaFlag = (name: keyof typeof QA_FLAGS): FlagSpec => ({
-    type: "int",
-    ...QA_FLAGS[name],
-    default: defaults[name],
-  });
-  if (task === "qa") f.doc_stride = qaFlag("doc_stride");
-  Object.assign(
-    f,
-    {
-      pad_to_max_length: {
-        type: "boolean",
-        default: false,
-        help: "Pad every batch to max_seq_length (else to the longest in the batch)",
-      },
-      per_device_train_batch_size: {
-        type: "int",
-        min: 1,
-        default: defaults.per_device_train_batch_size,
-        help: "Training micro-batch size",
-      },
-      per_device_eval_batch_size: {
-        type: "int",
-        min: 1,
-        default: defaults.per_device_eval_batch_size,
-        help: "Evaluation batch size",
-      },
-      learning_rate: {
-        type: "float",
-        min: 0,
-        default: defaults.learning_rate,
-        help: "Peak learning rate of AdamW",
-      },
-      weight_decay: {
-        type: "float",
-        min: 0,
-        default: defaults.weight_decay,
-        help: "Decoupled weight decay (not applied to biases and LayerNorm weights)",
-      },
-      num_train_epochs: {
-        type: "int",
-        min: 1,
-        default: defaults.num_train_epochs,
-        help: "Epochs (ignored when max_train_steps is set)",
-      },
-      max_train_steps: {
-        type: "int",
-        min: 1,
-        help: "Total optimizer updates; overrides num_train_epochs",
-      },
-      gradient_accumulation_steps: {
-        type: "int",
-        min: 1,
-        default: defaults.gradient_accumulation_steps,
-        help: "Micro-batches per optimizer update",
-      },
-      lr_scheduler_type: {
-        type: "string",
-        choices: SCHEDULER_TYPES,
-        default: defaults.lr_scheduler_type,
-        help: "Learning-rate schedule",
-      },
-      num_warmup_steps: {
-        type: "int",
-        min: 0,
-        default: defaults.num_warmup_steps,
-        help: "Linear warm-up updates",
-      },
-      max_grad_norm: {
-        type: "float",
-        min: 0,
-        help:
-          "Clip gradients to this global norm (default: no clipping, as the no_trainer scripts)",
-      },
-      gradient_checkpointing: {
-        type: "boolean",
-        default: false,
-        help: "Recompute each layer's activations in the backward pass: far less memory, " +
-          "~30% more time per step (batches that still do not fit are split automatically)",
-      },
-      seed: {
-        type: "int",
-        default: defaults.seed,
-        help: "Seed for initialisation, shuffling, dropout",
-      },
-      output_dir: {
-        type: "string",
-        help: "Where the final model, logs, checkpoints and best/ go",
-      },
-      checkpointing_steps: {
-        type: "string",
-        help: "'epoch' or a number N: save a resumable checkpoint every epoch / every N updates",
-      },
-      resume_from_checkpoint: {
-        type: "string",
-        help: "Checkpoint folder to continue from ('latest': the newest under output_dir)",
-      },
-      eval_steps: {
-        type: "int",
-        min: 1,
-        help: "Also evaluate every N updates inside an epoch (default: at epoch ends only)",
-      },
-      max_train_samples: { type: "int", min: 1, help: "Use only the first N training questions" },
-      max_eval_samples: { type: "int", min: 1, help: "Use only the first N validation questions" },
-    } satisfies Record<string, FlagSpec>,
-  );
-  if (task === "qa") {
-    f.n_best_size = qaFlag("n_best_size");
-    f.max_answer_length = qaFlag("max_answer_length");
-  }
-  f.progress = {
-    type: "string",
-    choices: ["auto", "tty", "lines", "none"],
-    default: "auto",
-    help: "Progress display (auto: a redrawn line on a terminal, periodic lines otherwise)",
-  };
+  if (s.default !== undefined && !s.defaultText) f.default = s.default as FlagSpec["default"];
+  if (s.required) f.required = true;
+  if (s.choices) f.metavar = s.choices.join("|");
   return f;
 }
 
-function mustExist(path: string, flag: string, kind: "file" | "dir") {
-  return checkPath(path, flag, kind);
+/**
+ * The flag of a schema entry for a command that does not resolve its flags through the schema
+ * (`check-data`): the flag parser checks the entry's lower bound.
+ */
+export function boundedFlagOf(s: ArgSpec, help = s.help): FlagSpec {
+  return s.min === undefined ? flagOf(s, help) : { ...flagOf(s, help), min: s.min };
 }
 
-/** Runs a check of the pipeline (the owner of the rule) with its error as a usage error. */
-export function asUsage(check: () => void): void {
+/** The flag table of a schema, in its order. */
+export function flagTable(schema: ArgSchema): Record<string, FlagSpec> {
+  return Object.fromEntries(Object.entries(schema.args).map(([k, s]) => [k, flagOf(s)]));
+}
+
+/** The display flag of every training command (not a run argument: not saved, not compared). */
+const PROGRESS_FLAG: FlagSpec = {
+  type: "string",
+  choices: ["auto", "tty", "lines", "none"],
+  default: "auto",
+  help: "Progress display (auto: a redrawn line on a terminal, periodic lines otherwise)",
+};
+
+/** Where a training command without `--output_dir` saves its run (under the user's folder). */
+export function defaultOutputDir(command: string, now = new Date()): string {
+  const iso = now.toISOString(); // 2026-12-03T17:40:05.123Z -> 20261203-174005 (UTC)
+  const stamp = `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
+  return userPath(`outputs/runs/${command}-${stamp}`);
+}
+
+/** The flags of a training command: its schema's, then `--progress`. */
+export function trainingFlags(schema: ArgSchema): Record<string, FlagSpec> {
+  const flags: Record<string, FlagSpec> = { ...flagTable(schema), progress: PROGRESS_FLAG };
+  // A command never trains and saves nothing (a library call without output_dir keeps it all
+  // in memory).
+  flags.output_dir = {
+    ...flags.output_dir,
+    help: `${flags.output_dir.help} (default: outputs/runs/${schema.command}-<date>-<time> in ` +
+      `the working directory, printed at the start)`,
+  };
+  return flags;
+}
+
+/** Runs a check whose error is about the command line, with its error as a usage error. */
+export function asUsage<T>(check: () => T): T {
   try {
-    check();
+    return check();
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    if (e instanceof ArgumentError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Checks the path arguments of a schema that are set: each must exist and be of its kind
+ *  (`given`: the values as typed, for the hints). */
+export async function checkPathArgs(
+  schema: ArgSchema,
+  a: Record<string, unknown>,
+  given: Record<string, unknown> = a,
+) {
+  for (const [k, s] of Object.entries(schema.args)) {
+    const v = a[k];
+    if (!s.path || typeof v !== "string") continue;
+    if (s.path === "checkpoint" && v === "latest") continue;
+    const kind = s.path === "config"
+      ? (v.endsWith(".json") ? "file" : "dir")
+      : s.path === "checkpoint"
+      ? "dir"
+      : s.path;
+    await checkPath(v, k, kind, String(given[k] ?? v));
   }
 }
 
 /**
- * Converts parsed flags to runner arguments: paths checked here, the rules of the arguments by
- * their owners in the pipeline (`checkModelSource`, `checkTaskArgs`), before any work.
+ * Converts parsed flags to the run's resolved arguments: relative paths resolved against the
+ * user's folder (`INIT_CWD` under `deno task`), a default `output_dir` when none is given (said
+ * through `log`), the paths checked, then the schema's check (the one check of the command; the
+ * pipeline takes the result as it is), errors as usage errors in flag names.
  */
-export async function toTaskArgs(
+export async function resolveFlags<A extends Record<string, ArgSpec>>(
   flags: ParsedFlags,
-  defaults: typeof MC_DEFAULTS,
-  task: "train-mc" | "train-qa",
-): Promise<TaskTrainArgs> {
+  schema: ArgSchema<A>,
+  log: (m: string) => void = console.log,
+): Promise<ResolvedArgs<A>> {
   const args: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) if (v !== undefined && k !== "progress") args[k] = v;
-  const a = args as unknown as TaskTrainArgs;
-  await mustExist(a.train_file, "train_file", "file");
-  await mustExist(a.context_file, "context_file", "file");
-  if (a.validation_file) await mustExist(a.validation_file, "validation_file", "file");
-  if (a.model_name_or_path) await mustExist(a.model_name_or_path, "model_name_or_path", "dir");
-  if (a.tokenizer_name) await mustExist(a.tokenizer_name, "tokenizer_name", "dir");
-  if (a.config_name) {
-    await mustExist(a.config_name, "config_name", a.config_name.endsWith(".json") ? "file" : "dir");
+  // Relative paths are the user's (`deno task` runs in the project's root).
+  const given = { ...args };
+  for (const [k, s] of Object.entries(schema.args)) {
+    const v = args[k];
+    if ((s.path || k === "output_dir") && typeof v === "string" && v !== "latest") {
+      args[k] = userPath(v);
+    }
   }
-  if (a.resume_from_checkpoint && a.resume_from_checkpoint !== "latest") {
-    await mustExist(a.resume_from_checkpoint, "resume_from_checkpoint", "dir");
+  const defaultDir = args.output_dir === undefined && "output_dir" in schema.args;
+  if (defaultDir) args.output_dir = defaultOutputDir(schema.command);
+  await checkPathArgs(schema, args, given);
+  const resolved = asUsage(() => resolveArgs(schema, args));
+  // Unknown config keys are refused before any work (the owner of the keys is lib/models; with
+  // --config_name, that file's own keys count too, checked when the config is read).
+  if (typeof args.config_overrides === "string" && !args.config_name) {
+    asUsage(() => parseConfigOverrides(args.config_overrides as string));
   }
-  asUsage(() => {
-    checkModelSource(a);
-    checkTaskArgs(withDefaults(a, defaults), task);
-  });
-  // Saved in training_args.json as the number the run uses.
-  if (a.checkpointing_steps !== undefined) {
-    a.checkpointing_steps = checkpointing(a.checkpointing_steps);
+  if (defaultDir) {
+    log(`${schema.command}: no --output_dir given; the run goes to ${args.output_dir}`);
   }
-  return a;
+  return resolved;
 }
 
 /** Prints a short summary after training. */

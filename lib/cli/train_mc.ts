@@ -4,9 +4,10 @@
  * @module
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
-import { summary, toTaskArgs, trainingFlags } from "./train_flags.ts";
+import { resolveFlags, summary, trainingFlags } from "./train_flags.ts";
 import { announceBackend } from "./backend_line.ts";
-import { MC_DEFAULTS, trainMultipleChoice } from "../pipeline/mod.ts";
+import { MC_ARGS } from "../args/mod.ts";
+import { trainMultipleChoice } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
 /** Flags of `train-mc`. */
@@ -14,7 +15,7 @@ export const spec: CommandSpec = {
   name: "train-mc",
   summary: "Train a BERT multiple-choice model to pick the relevant paragraph of each question " +
     "(run_swag_no_trainer.py flags).",
-  flags: trainingFlags(MC_DEFAULTS, "mc"),
+  flags: trainingFlags(MC_ARGS),
   epilog: [
     "Writes to --output_dir: the final model and tokenizer (Hugging Face layout), training_args.json,",
     "all_results.json, train_log.{jsonl,csv} (per update), eval_log.{jsonl,csv} (per epoch),",
@@ -30,7 +31,7 @@ export const spec: CommandSpec = {
 
 /** Runs `train-mc`. */
 export async function run(flags: ParsedFlags): Promise<void> {
-  const args = await toTaskArgs(flags, MC_DEFAULTS, "train-mc");
+  const args = await resolveFlags(flags, MC_ARGS);
   await announceBackend();
   const r = await trainMultipleChoice(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();

@@ -4,9 +4,10 @@
  * @module
  */
 import type { CommandSpec, ParsedFlags } from "./args.ts";
-import { summary, toTaskArgs, trainingFlags } from "./train_flags.ts";
+import { resolveFlags, summary, trainingFlags } from "./train_flags.ts";
 import { announceBackend } from "./backend_line.ts";
-import { QA_DEFAULTS, type QaTrainArgs, trainQuestionAnswering } from "../pipeline/mod.ts";
+import { QA_ARGS } from "../args/mod.ts";
+import { trainQuestionAnswering } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 
 /** Flags of `train-qa`. */
@@ -14,7 +15,7 @@ export const spec: CommandSpec = {
   name: "train-qa",
   summary: "Train a BERT extractive question-answering model on the relevant paragraphs " +
     "(run_qa_no_trainer.py flags).",
-  flags: trainingFlags(QA_DEFAULTS, "qa"),
+  flags: trainingFlags(QA_ARGS),
   epilog: [
     "Writes to --output_dir: the final model and tokenizer (Hugging Face layout), training_args.json,",
     "all_results.json, train_log.{jsonl,csv} (per update), eval_log.{jsonl,csv} (per epoch: EM,",
@@ -24,7 +25,7 @@ export const spec: CommandSpec = {
 
 /** Runs `train-qa`. */
 export async function run(flags: ParsedFlags): Promise<void> {
-  const args = await toTaskArgs(flags, QA_DEFAULTS, "train-qa") as QaTrainArgs;
+  const args = await resolveFlags(flags, QA_ARGS);
   await announceBackend();
   const r = await trainQuestionAnswering(args, { progress: flags.progress as ProgressMode });
   r.model.dispose();

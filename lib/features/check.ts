@@ -5,6 +5,7 @@
  * tokenization + windowing + decoding lose before any model is involved; each miss gets a reason.
  * @module
  */
+import { QA_ARGS } from "../args/mod.ts";
 import { utf16ToCodePoint } from "../data/mod.ts";
 import { postprocessQaPredictions } from "./decode.ts";
 import type { QaInputStats } from "./qa.ts";
@@ -129,7 +130,7 @@ export function answerRoundtrip(
   tokenizer: Pick<FeatureTokenizer, "unkTokenId">,
   opts: RoundtripOptions = {},
 ): RoundtripResult {
-  const maxAnswerLength = opts.maxAnswerLength ?? 30;
+  const maxAnswerLength = opts.maxAnswerLength ?? QA_ARGS.args.max_answer_length.default;
   const startLogits: Float32Array[] = [];
   const endLogits: Float32Array[] = [];
   for (const f of features) {

@@ -14,6 +14,7 @@
  * the lower token index (NumPy's `argsort` leaves that order unspecified).
  * @module
  */
+import { QA_ARGS } from "../args/mod.ts";
 import type { QaFeature, QaInput } from "./types.ts";
 
 /** Options of {@link postprocessQaPredictions}. */
@@ -113,8 +114,8 @@ export function spanCandidates(
   opts: DecodeOptions = {},
   featureIndices: readonly number[] = features.map((_, i) => i),
 ): SpanCandidate[] {
-  const nBest = opts.nBestSize ?? 20;
-  const maxLen = opts.maxAnswerLength ?? 30;
+  const nBest = opts.nBestSize ?? QA_ARGS.args.n_best_size.default;
+  const maxLen = opts.maxAnswerLength ?? QA_ARGS.args.max_answer_length.default;
   const out: SpanCandidate[] = [];
   for (const fi of featureIndices) {
     const offsets = features[fi].offsetMapping;

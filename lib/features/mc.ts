@@ -8,6 +8,7 @@
  * if that is still not enough the call throws, naming the example.
  * @module
  */
+import { INFERENCE_ARGS } from "../args/mod.ts";
 import type { FeatureTokenizer, McFeature, TokenizedText } from "./types.ts";
 
 /** The fields of an ADL example that MC features need (structurally `AdlExample`). */
@@ -36,7 +37,7 @@ export function prepareMcFeatures(
   tokenizer: FeatureTokenizer,
   opts: McFeatureOptions = {},
 ): McFeature[] {
-  const maxSeqLength = opts.maxSeqLength ?? 512;
+  const maxSeqLength = opts.maxSeqLength ?? INFERENCE_ARGS.args.mc_max_seq_length.default;
   const maxQueryLength = opts.maxQueryLength ?? 64;
   if (!Number.isInteger(maxSeqLength) || maxSeqLength < 4) {
     throw new RangeError(`maxSeqLength must be an integer >= 4, got ${maxSeqLength}`);

@@ -25,6 +25,7 @@
  *   bounded to the window's context tokens, as in the Hugging Face course code.
  * @module
  */
+import { QA_ARGS } from "../args/mod.ts";
 import type { FeatureTokenizer, QaFeature, QaInput, TokenizedText } from "./types.ts";
 
 /** Options of {@link prepareQaFeatures}. */
@@ -58,8 +59,8 @@ interface Resolved {
 
 function resolve(opts: QaFeatureOptions): Resolved {
   const r = {
-    maxSeqLength: opts.maxSeqLength ?? 384,
-    docStride: opts.docStride ?? 128,
+    maxSeqLength: opts.maxSeqLength ?? QA_ARGS.args.max_seq_length.default,
+    docStride: opts.docStride ?? QA_ARGS.args.doc_stride.default,
     training: opts.training ?? false,
     maxQueryLength: opts.maxQueryLength ?? 64,
   };

@@ -12,6 +12,7 @@
  * half-loaded model behind.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "../util/random.ts";
 import { exists } from "../util/fs.ts";
@@ -238,7 +239,7 @@ export function modelFromTensors<T extends Task>(
   task: T,
   tensors: Map<string, RawTensor>,
   file: string,
-  seed = 42,
+  seed: number = SEED.default,
   configFile = "the config",
 ): { model: BertModel<T>; report: LoadReport } {
   const byName = canonicalNames(tensors.keys(), file);
@@ -367,7 +368,7 @@ export async function loadPretrained<T extends Task>(
     task,
     tensors,
     file,
-    opts.seed ?? 42,
+    opts.seed ?? SEED.default,
     `${dir}/config.json`,
   );
   const log = opts.log ?? ((m: string) => console.warn(m));

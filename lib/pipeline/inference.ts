@@ -7,6 +7,7 @@
  * then check the feature → example links (`exampleId` / `exampleIndex`) before decoding.
  * @module
  */
+import { INFERENCE_ARGS } from "../args/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   collateMc,
@@ -149,7 +150,7 @@ export async function mcLogits(
   const lengths = features.map((f) => Math.max(...f.inputIds.map((r) => r.length)));
   const size = inferenceBatchSize(
     model,
-    opts.batchSize ?? 16,
+    opts.batchSize ?? INFERENCE_ARGS.args.per_device_eval_batch_size.default,
     opts.padToLength ?? lengths.reduce((m, n) => Math.max(m, n), 1),
     features[0]?.inputIds.length ?? 1,
   );
@@ -192,7 +193,7 @@ export async function qaLogits(
   const lengths = features.map((f) => f.inputIds.length);
   const size = inferenceBatchSize(
     model,
-    opts.batchSize ?? 16,
+    opts.batchSize ?? INFERENCE_ARGS.args.per_device_eval_batch_size.default,
     opts.padToLength ?? lengths.reduce((m, n) => Math.max(m, n), 1),
   );
   const batches = batchIndices(lengths, size, opts.order ?? "length");

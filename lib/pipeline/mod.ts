@@ -44,7 +44,6 @@ export {
   writePipelineCsv,
 } from "./two_stage.ts";
 export {
-  checkModelSource,
   type LoadedModel,
   loadModelAndTokenizer,
   loadTokenizer,
@@ -54,11 +53,11 @@ export {
   saveModelAndTokenizer,
 } from "./setup.ts";
 export {
-  checkPretrainArgs,
   type CorpusInfo,
   loadMlmCorpus,
   type MaskingKind,
   MLM_DEFAULTS,
+  type MlmRunArgs,
   packMlmFeatures,
   perTokenWords,
   type PretrainArgs,
@@ -66,10 +65,10 @@ export {
   type PretrainResult,
 } from "./pretrain.ts";
 export {
-  checkpointing,
-  checkTaskArgs,
   MC_DEFAULTS,
+  type McRunArgs,
   QA_DEFAULTS,
+  type QaRunArgs,
   type QaTrainArgs,
   readTrainingArgs,
   type RunnerOptions,
@@ -77,5 +76,4 @@ export {
   type TaskTrainResult,
   trainMultipleChoice,
   trainQuestionAnswering,
-  withDefaults,
 } from "./train.ts";

@@ -17,12 +17,25 @@
  * - `validation_split_percentage` (default 5, as HF) of the sequences are held out (seeded) and
  *   scored after every epoch with fixed masks: `loss`, `perplexity`, `accuracy` of the masked
  *   tokens.
+ * - Training takes the path fine-tuning takes (`runTask` in train.ts): the memory plan, with
+ *   `memory_plan.json` and a micro-batch split when a batch does not fit (`TFJS_MEMORY_LIMIT`);
+ *   a split micro-batch masks each part from its own rows (as dropout draws per part), so a split
+ *   run is another draw of the masks, not the unsplit run's exact gradient.
  * - The model is `BertForMaskedLM` (decoder tied to the word embeddings, as HF);
  *   `output_dir` receives it with its tokenizer in Hugging Face layout, so `loadPretrained(dir,
  *   "mc" | "qa")` starts a downstream task from it (the MLM head is dropped, task heads are new).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  type ArgsInput,
+  type DefaultsOf,
+  defaultsOf,
+  type MaskingKind,
+  MLM_ARGS,
+  resolveArgs,
+  type ResolvedArgs,
+} from "../args/mod.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import type { BertModel } from "../models/mod.ts";
 import {
@@ -34,66 +47,29 @@ import {
   prepareMlmFeatures,
   type WordSegmenter,
 } from "../pretraining/mod.ts";
-import type { BertTokenizer } from "../tokenization/mod.ts";
-import { checkTrainingArgs, countCorrect, mlmLoss, train } from "../training/mod.ts";
+import { countCorrect, mlmLoss } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import {
-  loadModelAndTokenizer,
-  loadWeightsInto,
-  type ModelSourceArgs,
-  saveModelAndTokenizer,
-} from "./setup.ts";
-import {
-  checkRunnerArgs,
-  MC_DEFAULTS,
-  type OptimizationArgs,
-  type RunDefaults,
+  type RecipeModel,
   type RunnerOptions,
+  runTask,
+  type Task,
+  type TaskRecipe,
   type TaskTrainResult,
-  toLoopArgs,
-  withDefaults,
 } from "./train.ts";
 
-/** Masking schemes: whole words (jieba) or single tokens. */
-export type MaskingKind = "wwm" | "char";
+export type { MaskingKind };
 
-/** Arguments of {@link pretrainMaskedLm} (names of `run_mlm_no_trainer.py`). */
-export interface PretrainArgs extends ModelSourceArgs, OptimizationArgs {
-  /** Paragraphs (context.json); all of them are corpus text. */
-  context_file: string;
-  /** Optional ADL questions file whose question strings are added to the corpus. */
-  train_file?: string;
-  /** Only "bert" exists here (HF `--model_type`, used when training from scratch). */
-  model_type?: string;
-  masking?: MaskingKind;
-  max_seq_length?: number;
-  mlm_probability?: number;
-  validation_split_percentage?: number;
-  /** One sequence per text (true) or texts concatenated and cut into `max_seq_length` blocks
-   *  (false, HF's default `group_texts`). */
-  line_by_line?: boolean;
-  pad_to_max_length?: boolean;
-  /** Use only the first N corpus sequences for training (after the validation split). */
-  max_train_samples?: number;
-}
+/** Arguments of {@link pretrainMaskedLm} (names of `run_mlm_no_trainer.py`; the schema is
+ *  `MLM_ARGS` of lib/args). */
+export type PretrainArgs = ArgsInput<typeof MLM_ARGS.args>;
 
-/** Defaults (those of `run_mlm_no_trainer.py`, seed 42 and masking "wwm" added). */
-export const MLM_DEFAULTS: RunDefaults & {
-  model_type: string;
-  masking: MaskingKind;
-  mlm_probability: number;
-  validation_split_percentage: number;
-  line_by_line: boolean;
-} = {
-  model_type: "bert",
-  masking: "wwm",
-  // Sequence length, batches and optimiser: the same defaults as run_swag_no_trainer.py.
-  ...MC_DEFAULTS,
-  mlm_probability: 0.15,
-  validation_split_percentage: 5,
-  line_by_line: false,
-};
+/** Resolved arguments of {@link pretrainMaskedLm}. */
+export type MlmRunArgs = ResolvedArgs<typeof MLM_ARGS.args>;
+
+/** Defaults (those of `run_mlm_no_trainer.py`, seed and masking "wwm" added), from the schema. */
+export const MLM_DEFAULTS: DefaultsOf<typeof MLM_ARGS.args> = defaultsOf(MLM_ARGS);
 
 /** What the pretraining corpus is made of (logged and written to `corpus.json`). */
 export interface CorpusInfo {
@@ -165,29 +141,6 @@ export async function loadMlmCorpus(
   return { texts, paragraphs: contexts.length, questions };
 }
 
-/**
- * Checks the arguments (defaults filled) before any work: the one owner of these rules, which
- * `pretrain-mlm` also runs to refuse bad flags early.
- */
-export function checkPretrainArgs(a: PretrainArgs & typeof MLM_DEFAULTS): void {
-  const t = "pretrain-mlm";
-  checkTrainingArgs(toLoopArgs(a));
-  checkRunnerArgs(a as unknown as Record<string, unknown>, t);
-  if (!(a.mlm_probability > 0 && a.mlm_probability < 1)) {
-    throw new Error(`${t}: mlm_probability must be in (0, 1), got ${a.mlm_probability}`);
-  }
-  const v = a.validation_split_percentage;
-  if (!(v >= 0 && v < 100)) {
-    throw new Error(`${t}: validation_split_percentage must be in [0, 100), got ${v}`);
-  }
-  if (a.masking !== "wwm" && a.masking !== "char") {
-    throw new Error(`${t}: masking must be "wwm" or "char", got ${JSON.stringify(a.masking)}`);
-  }
-  if (a.model_type !== "bert") {
-    throw new Error(`${t}: model_type must be "bert" (the only architecture here)`);
-  }
-}
-
 /** Forward + masked-LM loss and masked-token accuracy of one collated batch. */
 function mlmStep(model: BertModel<"mlm">, b: MlmBatch, training: boolean, seed: number) {
   const out = model.forward({
@@ -200,161 +153,150 @@ function mlmStep(model: BertModel<"mlm">, b: MlmBatch, training: boolean, seed: 
   return { loss: mlmLoss(out.logits, labels), correct, count };
 }
 
+/** The corpus and the word segmenter of a pretraining run (loaded before the model). */
+interface MlmData {
+  corpus: { texts: string[]; paragraphs: number; questions: number };
+  segmenter: WordSegmenter;
+}
+
+/** The sequences: features of every text, masked per token or per word, packed or one per text,
+ *  then a seeded hold-out split (HF: the first/last validation_split_percentage %). */
+function mlmSequences(a: MlmRunArgs, data: MlmData, m: RecipeModel<"mlm">) {
+  let features = prepareMlmFeatures(data.corpus.texts, m.tokenizer, data.segmenter, {
+    maxSeqLength: a.max_seq_length,
+  });
+  if (a.masking === "char") features = features.map(perTokenWords);
+  if (!a.line_by_line) features = packMlmFeatures(features, a.max_seq_length);
+  const order = createRng(deriveSeed(a.seed, "mlm-split")).shuffle(features.map((_, i) => i));
+  const nVal = Math.floor(features.length * a.validation_split_percentage / 100);
+  const valFeatures = order.slice(0, nVal).sort((x, y) => x - y).map((i) => features[i]);
+  let trainFeatures = order.slice(nVal).sort((x, y) => x - y).map((i) => features[i]);
+  if (a.max_train_samples !== undefined) {
+    trainFeatures = trainFeatures.slice(0, a.max_train_samples);
+  }
+  const count = (fs: MlmFeature[]) => fs.reduce((s, f) => s + f.inputIds.length, 0);
+  const info: CorpusInfo = {
+    paragraphs: data.corpus.paragraphs,
+    questions: data.corpus.questions,
+    sequences: { train: trainFeatures.length, validation: valFeatures.length },
+    tokens: { train: count(trainFeatures), validation: count(valFeatures) },
+    segmenter: data.segmenter.kind === "jieba" ? "jieba" : `char (${data.segmenter.reason ?? ""})`,
+  };
+  m.log(
+    `pretrain-mlm: ${info.paragraphs} paragraphs + ${info.questions} questions -> ` +
+      `${info.sequences.train} training sequences (${info.tokens.train} tokens), ` +
+      `${info.sequences.validation} held out; masking ${a.masking}, words: ${info.segmenter}`,
+  );
+  return { trainFeatures, valFeatures, info };
+}
+
+/** Masked-LM evaluation on fixed masks: the same held-out batches every epoch. */
+function mlmEvaluation(
+  model: BertModel<"mlm">,
+  evalBatches: MlmBatch[],
+): () => Promise<Record<string, number>> {
+  return async () => {
+    let lossSum = 0, correct = 0, n = 0;
+    for (const b of evalBatches) {
+      const r = tf.tidy(() => {
+        const s = mlmStep(model, b, false, 0);
+        return [tf.mul(s.loss, s.count as tf.Scalar), s.correct as tf.Scalar, s.count];
+      });
+      const [l, c, k] = await Promise.all(r.map((t) => (t as tf.Tensor).data()));
+      tf.dispose(r);
+      lossSum += l[0];
+      correct += c[0];
+      n += k[0];
+    }
+    const loss = n ? lossSum / n : NaN;
+    return { eval_loss: loss, perplexity: Math.exp(loss), accuracy: n ? 100 * correct / n : NaN };
+  };
+}
+
+/** The masked-LM recipe on the shared path; `info` receives the corpus description. */
+function mlmRecipe(
+  a: MlmRunArgs,
+  data: MlmData,
+  m: RecipeModel<"mlm">,
+  info: { corpus?: CorpusInfo },
+): TaskRecipe<MlmBatch> {
+  const { trainFeatures, valFeatures, info: corpus } = mlmSequences(a, data, m);
+  info.corpus = corpus;
+  const collate = (fs: MlmFeature[], seed: number) =>
+    collateMlmBatch(fs, {
+      seed,
+      maskTokenId: m.tokenizer.maskTokenId,
+      padTokenId: m.tokenizer.padTokenId,
+      vocabSize: m.tokenizer.vocabSize,
+      mlmProbability: a.mlm_probability,
+      padToLength: m.pad,
+    });
+  const evalBatches: MlmBatch[] = [];
+  for (let i = 0; i < valFeatures.length; i += a.per_device_eval_batch_size) {
+    const fs = valFeatures.slice(i, i + a.per_device_eval_batch_size);
+    evalBatches.push(collate(fs, deriveSeed(a.seed, "mlm-eval", i)));
+  }
+  const updatesPerEpoch = Math.max(
+    1,
+    Math.ceil(trainFeatures.length / a.per_device_train_batch_size / a.gradient_accumulation_steps),
+  );
+  return {
+    numExamples: trainFeatures.length,
+    // The masks depend on the batch's rows and on a seed derived from them, so a resumed run
+    // sees exactly the masks of an uninterrupted one, and every epoch re-masks (the rows come
+    // in another order and combination).
+    makeBatch: (idx) =>
+      collate(idx.map((i) => trainFeatures[i]), deriveSeed(a.seed, "mlm-mask", ...idx)),
+    loss: (b, ctx) => mlmStep(m.model, b, ctx.training, ctx.seed),
+    metricName: "accuracy",
+    evaluate: evalBatches.length ? mlmEvaluation(m.model, evalBatches) : undefined,
+    bestMetric: "eval_loss",
+    greaterIsBetter: false,
+    resultKeys: ["eval_loss", "perplexity", "accuracy"],
+    seqLength: longestSequence(trainFeatures),
+    sequencesPerExample: 1,
+    extraResults: ({ trainSeconds, completedSteps }) => ({
+      train_seconds: trainSeconds,
+      train_tokens_per_second: corpus.tokens.train * (completedSteps / updatesPerEpoch) /
+        trainSeconds,
+    }),
+    writeExtra: (dir) => writeJsonAtomic(`${dir}/corpus.json`, corpus),
+  };
+}
+
+function longestSequence(fs: readonly MlmFeature[]): number {
+  let n = 1;
+  for (const f of fs) n = Math.max(n, f.inputIds.length);
+  return n;
+}
+
 /**
- * Pretrains a BERT masked-LM on the project's own text (see the module documentation) and, with
- * `output_dir`, saves it in Hugging Face layout with its tokenizer, `training_args.json`,
- * `corpus.json`, `all_results.json` and the loop's logs.
+ * Pretrains a BERT masked-LM on the project's own text (see the module documentation) on the
+ * path fine-tuning takes (memory plan and micro-batch split, logs, `best/` by the validation
+ * loss, checkpoints) and, with `output_dir`, saves it in Hugging Face layout with its tokenizer,
+ * `training_args.json`, `corpus.json`, `all_results.json`, `memory_plan.json` and the loop's
+ * logs. The arguments are checked first (`MLM_ARGS`), unless they are already resolved.
  */
 export async function pretrainMaskedLm(
-  args: PretrainArgs,
+  args: PretrainArgs | MlmRunArgs,
   opts: RunnerOptions & { segmenter?: WordSegmenter } = {},
 ): Promise<PretrainResult> {
-  const log = opts.log ?? ((m: string) => console.log(m));
-  const a = withDefaults(args, MLM_DEFAULTS);
-  checkPretrainArgs(a);
-  const corpus = await loadMlmCorpus(a.context_file, a.train_file);
-  const segmenter = opts.segmenter ??
-    await loadSegmenter({ kind: a.masking === "wwm" ? "jieba" : "char" });
-  if (a.masking === "wwm" && segmenter.kind !== "jieba") {
-    log(`pretrain-mlm: whole-word masking without jieba: ${segmenter.reason ?? "char words"}`);
-  }
-  const loaded = await loadModelAndTokenizer(a, "mlm", log);
-  const { model, tokenizer } = loaded;
-  try {
-    const limit = Math.min(model.config.max_position_embeddings, tokenizer.modelMaxLength);
-    if (a.max_seq_length > limit) {
-      throw new Error(
-        `max_seq_length ${a.max_seq_length} is larger than the model takes (${limit})`,
-      );
-    }
-    let features = prepareMlmFeatures(corpus.texts, tokenizer, segmenter, {
-      maxSeqLength: a.max_seq_length,
-    });
-    if (a.masking === "char") features = features.map(perTokenWords);
-    if (!a.line_by_line) features = packMlmFeatures(features, a.max_seq_length);
-    // Seeded hold-out split of sequences (HF: the first/last validation_split_percentage %).
-    const order = createRng(deriveSeed(a.seed, "mlm-split")).shuffle(
-      features.map((_, i) => i),
-    );
-    const nVal = Math.floor(features.length * a.validation_split_percentage / 100);
-    const valFeatures = order.slice(0, nVal).sort((x, y) => x - y).map((i) => features[i]);
-    let trainFeatures = order.slice(nVal).sort((x, y) => x - y).map((i) => features[i]);
-    if (a.max_train_samples !== undefined) {
-      trainFeatures = trainFeatures.slice(0, a.max_train_samples);
-    }
-    const count = (fs: MlmFeature[]) => fs.reduce((s, f) => s + f.inputIds.length, 0);
-    const info: CorpusInfo = {
-      paragraphs: corpus.paragraphs,
-      questions: corpus.questions,
-      sequences: { train: trainFeatures.length, validation: valFeatures.length },
-      tokens: { train: count(trainFeatures), validation: count(valFeatures) },
-      segmenter: segmenter.kind === "jieba" ? "jieba" : `char (${segmenter.reason ?? ""})`,
-    };
-    log(
-      `pretrain-mlm: ${info.paragraphs} paragraphs + ${info.questions} questions -> ` +
-        `${info.sequences.train} training sequences (${info.tokens.train} tokens), ` +
-        `${info.sequences.validation} held out; masking ${a.masking}, words: ${info.segmenter}`,
-    );
-    log(
-      `${loaded.fromScratch ? "new" : "pretrained"} ${model.architecture}: ` +
-        `${model.numParameters().toLocaleString("en-US")} parameters, ` +
-        `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
-    );
-    const collate = (fs: MlmFeature[], seed: number) =>
-      collateMlmBatch(fs, {
-        seed,
-        maskTokenId: tokenizer.maskTokenId,
-        padTokenId: tokenizer.padTokenId,
-        vocabSize: tokenizer.vocabSize,
-        mlmProbability: a.mlm_probability,
-        padToLength: a.pad_to_max_length ? a.max_seq_length : undefined,
-      });
-    // Fixed evaluation masks: the same held-out batches every epoch.
-    const evalBatches: MlmBatch[] = [];
-    for (let i = 0; i < valFeatures.length; i += a.per_device_eval_batch_size) {
-      const fs = valFeatures.slice(i, i + a.per_device_eval_batch_size);
-      evalBatches.push(collate(fs, deriveSeed(a.seed, "mlm-eval", i)));
-    }
-    const evaluate = async () => {
-      let lossSum = 0, correct = 0, n = 0;
-      for (const b of evalBatches) {
-        const r = tf.tidy(() => {
-          const s = mlmStep(model, b, false, 0);
-          return [tf.mul(s.loss, s.count as tf.Scalar), s.correct as tf.Scalar, s.count];
-        });
-        const [l, c, k] = await Promise.all(r.map((t) => (t as tf.Tensor).data()));
-        tf.dispose(r);
-        lossSum += l[0];
-        correct += c[0];
-        n += k[0];
+  const a = resolveArgs(MLM_ARGS, args);
+  const info: { corpus?: CorpusInfo } = {};
+  const task: Task<MlmRunArgs, MlmData, "mlm"> = {
+    label: "pretrain-mlm",
+    head: "mlm",
+    load: async (a, log) => {
+      const corpus = await loadMlmCorpus(a.context_file, a.train_file);
+      const segmenter = opts.segmenter ??
+        await loadSegmenter({ kind: a.masking === "wwm" ? "jieba" : "char" });
+      if (a.masking === "wwm" && segmenter.kind !== "jieba") {
+        log(`pretrain-mlm: whole-word masking without jieba: ${segmenter.reason ?? "char words"}`);
       }
-      const loss = n ? lossSum / n : NaN;
-      return { eval_loss: loss, perplexity: Math.exp(loss), accuracy: n ? 100 * correct / n : NaN };
-    };
-    const loopArgs = toLoopArgs(a);
-    const save = async (dir: string) => {
-      await saveModelAndTokenizer(model, tokenizer as BertTokenizer, dir);
-      await Deno.writeTextFile(`${dir}/training_args.json`, JSON.stringify(a, null, 2) + "\n");
-    };
-    const t0 = performance.now();
-    const result = await train<MlmBatch>({
-      variables: model.variables,
-      numExamples: trainFeatures.length,
-      // The masks depend on the batch's rows and on a seed derived from them, so a resumed run
-      // sees exactly the masks of an uninterrupted one, and every epoch re-masks (the rows come
-      // in another order and combination).
-      makeBatch: (idx) =>
-        collate(idx.map((i) => trainFeatures[i]), deriveSeed(a.seed, "mlm-mask", ...idx)),
-      disposeBatch: () => {},
-      lossFn: (b, ctx) => mlmStep(model, b, ctx.training, ctx.seed),
-      args: loopArgs,
-      metricName: "accuracy",
-      evaluate: evalBatches.length ? evaluate : undefined,
-      bestMetric: evalBatches.length && a.output_dir ? "eval_loss" : undefined,
-      greaterIsBetter: false,
-      saveModel: save,
-      loadModel: (dir) => loadWeightsInto(model, dir),
-      progress: opts.progress,
-      label: "pretrain-mlm",
-      onStep: opts.onStep,
-      log: opts.log,
-    });
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const last = result.evalLog.at(-1);
-    const evalMetrics: Record<string, number> = last
-      ? {
-        eval_loss: last.eval_loss as number,
-        perplexity: last.perplexity as number,
-        accuracy: last.accuracy as number,
-      }
-      : {};
-    if (a.output_dir) {
-      const results: Record<string, number> = {};
-      for (const [k, v] of Object.entries(evalMetrics)) {
-        results[k.startsWith("eval_") ? k : `eval_${k}`] = v;
-      }
-      results.train_seconds = trainSeconds;
-      results.train_tokens_per_second = info.tokens.train *
-        (result.completedSteps / Math.max(
-          1,
-          Math.ceil(
-            trainFeatures.length / a.per_device_train_batch_size / a.gradient_accumulation_steps,
-          ),
-        )) / trainSeconds;
-      await writeJsonAtomic(`${a.output_dir}/all_results.json`, results);
-      await writeJsonAtomic(`${a.output_dir}/corpus.json`, info);
-    }
-    return {
-      model,
-      tokenizer: tokenizer as BertTokenizer,
-      args: a as unknown as TaskTrainResult["args"],
-      train: result,
-      eval: evalMetrics,
-      trainSeconds,
-      corpus: info,
-    };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+      return { corpus, segmenter };
+    },
+    recipe: (a, data, m) => mlmRecipe(a, data, m, info),
+  };
+  const r = await runTask(task, a, opts);
+  return { ...r, corpus: info.corpus! };
 }

@@ -3,6 +3,7 @@
  * plus EM / F1 and the loss on gold positions.
  * @module
  */
+import { QA_ARGS } from "../args/mod.ts";
 import {
   computeQaMetrics,
   type FeatureTokenizer,
@@ -59,8 +60,8 @@ export async function predictAnswers(
   assertQaAlignment(inputs, feats);
   const logits = await qaLogits(model, feats, tokenizer.padTokenId, opts);
   const predictions = postprocessQaPredictions(inputs, feats, logits.start, logits.end, {
-    nBestSize: opts.nBestSize ?? 20,
-    maxAnswerLength: opts.maxAnswerLength ?? 30,
+    nBestSize: opts.nBestSize ?? QA_ARGS.args.n_best_size.default,
+    maxAnswerLength: opts.maxAnswerLength ?? QA_ARGS.args.max_answer_length.default,
   });
   if (predictions.length !== inputs.length) {
     throw new Error(`QA: ${predictions.length} predictions for ${inputs.length} inputs`);

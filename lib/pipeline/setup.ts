@@ -29,6 +29,7 @@ import {
   type Task,
 } from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
+import { SEED } from "../args/mod.ts";
 
 /** Where the model and tokenizer come from (Hugging Face flag names). */
 export interface ModelSourceArgs {
@@ -39,32 +40,9 @@ export interface ModelSourceArgs {
   seed?: number;
 }
 
-/**
- * Checks that the model source flags fit together (the one owner of these rules; the training
- * commands run it to refuse bad flags early): a tokenizer must come from somewhere, and
- * `config_overrides` only shapes a model trained from scratch.
- */
-export function checkModelSource(args: ModelSourceArgs): void {
-  if (!args.tokenizer_name && !args.model_name_or_path) {
-    throw new Error(
-      "training from scratch needs --tokenizer_name (a folder with vocab.txt / tokenizer.json); " +
-        "or pass --model_name_or_path (training a new tokenizer is not supported, as in the HF " +
-        "scripts)",
-    );
-  }
-  if (args.model_name_or_path && args.config_overrides) {
-    throw new Error(
-      "--config_overrides only applies when training from scratch (it shapes a new model), " +
-        "not with --model_name_or_path",
-    );
-  }
-  // Unknown keys are refused before any work (the keys of a --config_name file: in resolveConfig).
-  if (args.config_overrides && !args.config_name) parseConfigOverrides(args.config_overrides);
-}
-
 /** Loads the tokenizer per the HF rules; errors name the flag to set. */
 export async function loadTokenizer(args: ModelSourceArgs): Promise<BertTokenizer> {
-  checkModelSource(args);
+  // The arguments were checked (lib/args `modelSourceRule`): one of the two is set.
   const dir = (args.tokenizer_name ?? args.model_name_or_path)!;
   try {
     return await BertTokenizer.fromPretrained(dir);
@@ -79,7 +57,6 @@ export async function resolveConfig(
   tokenizer: BertTokenizer,
 ): Promise<{ config: BertConfig; fromScratch: boolean; notes: string[] }> {
   const notes: string[] = [];
-  checkModelSource(args);
   const fromScratch = !args.model_name_or_path;
   let values: Record<string, unknown>;
   if (args.config_name) {
@@ -133,9 +110,12 @@ export async function loadModelAndTokenizer<T extends Task>(
   notes.forEach((n) => log(n));
   let model: BertModel<T>;
   if (fromScratch) {
-    model = createFromConfig(config, task, args.seed ?? 42);
+    model = createFromConfig(config, task, args.seed ?? SEED.default);
   } else {
-    model = await loadPretrained(args.model_name_or_path!, task, { seed: args.seed ?? 42, log });
+    model = await loadPretrained(args.model_name_or_path!, task, {
+      seed: args.seed ?? SEED.default,
+      log,
+    });
     if (args.config_name) {
       // A separate config can only change what does not change shapes (dropout rates).
       for (const k of SHAPE_FIELDS) {

@@ -1,14 +1,27 @@
 /**
  * Task runners: `trainMultipleChoice` and `trainQuestionAnswering` wire data → features → model →
  * the generic training loop, with the arguments (names and defaults) of Hugging Face's
- * `run_swag_no_trainer.py` and `run_qa_no_trainer.py`. Differences: `seed` defaults to 42
- * (every run is reproducible) and evaluation runs after every epoch for both tasks.
+ * `run_swag_no_trainer.py` and `run_qa_no_trainer.py` (the schema of lib/args: `MC_ARGS`,
+ * `QA_ARGS`). Differences: `seed` has a default (every run is reproducible) and evaluation runs
+ * after every epoch for both tasks. Pretraining (pretrain.ts) takes the same path, `runTask`.
  *
  * `output_dir` receives the final model and tokenizer (Hugging Face layout), `training_args.json`,
  * `all_results.json` (`eval_*` metrics, as the scripts write), the logs and checkpoints of the
  * loop, and `best/` (best validation metric).
  * @module
  */
+import {
+  type ArgsInput,
+  type DefaultsOf,
+  defaultsOf,
+  loopArgs,
+  markResolved,
+  MC_ARGS,
+  type MLM_ARGS,
+  QA_ARGS,
+  resolveArgs,
+  type ResolvedArgs,
+} from "../args/mod.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
 import {
   collateMc,
@@ -22,124 +35,50 @@ import {
   type QaFeature,
   type QaInput,
 } from "../features/mod.ts";
-import type { BertModel, ModelOutput } from "../models/mod.ts";
+import type { BertModel, Task as ModelTask } from "../models/mod.ts";
 import type { BertTokenizer } from "../tokenization/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   backendMemoryLimit,
-  checkTrainingArgs,
   countCorrect,
   describePlan,
   doesNotFitError,
   formatBytes,
+  type LossContext,
   type LossResult,
   mcLoss,
-  memoryAdvice,
   type MemoryPlan,
   planMemory,
   type ProgressMode,
   qaExactPositions,
   qaLoss,
-  type SchedulerType,
   train,
-  type TrainingArgs,
   type TrainResult,
 } from "../training/mod.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
-import { type CollatedInputs, forwardCollated, toTensor } from "./inference.ts";
+import { forwardCollated, toTensor } from "./inference.ts";
 import { mcMetrics, predictParagraphs } from "./mc.ts";
 import { predictAnswers, qaMetrics } from "./qa.ts";
-import {
-  loadModelAndTokenizer,
-  loadWeightsInto,
-  type ModelSourceArgs,
-  saveModelAndTokenizer,
-} from "./setup.ts";
+import { loadModelAndTokenizer, loadWeightsInto, saveModelAndTokenizer } from "./setup.ts";
 import { plural } from "../util/text.ts";
 
-/** Optimisation, schedule and checkpoint arguments of every training run (HF flag names). */
-export interface OptimizationArgs {
-  per_device_train_batch_size?: number;
-  per_device_eval_batch_size?: number;
-  learning_rate?: number;
-  weight_decay?: number;
-  num_train_epochs?: number;
-  max_train_steps?: number;
-  gradient_accumulation_steps?: number;
-  lr_scheduler_type?: SchedulerType;
-  num_warmup_steps?: number;
-  max_grad_norm?: number;
-  output_dir?: string;
-  /** "epoch" or a number of updates (a numeric string is accepted, as on the command line). */
-  checkpointing_steps?: string | number;
-  /** Also evaluate every N updates inside an epoch (HF TrainingArguments `eval_steps`). */
-  eval_steps?: number;
-  resume_from_checkpoint?: string;
-  /** Recompute each encoder layer's activations in the backward pass (HF TrainingArguments). */
-  gradient_checkpointing?: boolean;
-}
+/** Arguments of `train-mc` (Hugging Face flag names; the schema is `MC_ARGS` of lib/args). */
+export type TaskTrainArgs = ArgsInput<typeof MC_ARGS.args>;
 
-/** Arguments shared by both tasks (Hugging Face flag names). */
-export interface TaskTrainArgs extends ModelSourceArgs, OptimizationArgs {
-  train_file: string;
-  validation_file?: string;
-  context_file: string;
-  max_seq_length?: number;
-  pad_to_max_length?: boolean;
-  /** Truncate the training / validation sets (HF debugging flags). */
-  max_train_samples?: number;
-  max_eval_samples?: number;
-}
+/** Arguments of `train-qa` (the schema is `QA_ARGS` of lib/args). */
+export type QaTrainArgs = ArgsInput<typeof QA_ARGS.args>;
 
-/** Extra arguments of question answering. */
-export interface QaTrainArgs extends TaskTrainArgs {
-  doc_stride?: number;
-  n_best_size?: number;
-  max_answer_length?: number;
-}
+/** Resolved arguments of `train-mc` (defaults filled, checked). */
+export type McRunArgs = ResolvedArgs<typeof MC_ARGS.args>;
 
-/** The defaults every training runner has (task, MLM): sequence length, batches, optimiser. */
-export type RunDefaults = {
-  max_seq_length: number;
-  pad_to_max_length: boolean;
-  per_device_train_batch_size: number;
-  per_device_eval_batch_size: number;
-  learning_rate: number;
-  weight_decay: number;
-  num_train_epochs: number;
-  gradient_accumulation_steps: number;
-  lr_scheduler_type: SchedulerType;
-  num_warmup_steps: number;
-  seed: number;
-};
+/** Resolved arguments of `train-qa`. */
+export type QaRunArgs = ResolvedArgs<typeof QA_ARGS.args>;
 
-/** Defaults of `run_swag_no_trainer.py` (seed: 42 here, None there). */
-export const MC_DEFAULTS: RunDefaults = {
-  max_seq_length: 128,
-  pad_to_max_length: false,
-  per_device_train_batch_size: 8,
-  per_device_eval_batch_size: 8,
-  learning_rate: 5e-5,
-  weight_decay: 0,
-  num_train_epochs: 3,
-  gradient_accumulation_steps: 1,
-  lr_scheduler_type: "linear",
-  num_warmup_steps: 0,
-  seed: 42,
-};
+/** The defaults of `train-mc` (`run_swag_no_trainer.py`'s, seed 42), from the schema. */
+export const MC_DEFAULTS: DefaultsOf<typeof MC_ARGS.args> = defaultsOf(MC_ARGS);
 
-/** Defaults of `run_qa_no_trainer.py` (seed: 42 here, None there). */
-export const QA_DEFAULTS: typeof MC_DEFAULTS & {
-  doc_stride: number;
-  n_best_size: number;
-  max_answer_length: number;
-} = {
-  ...MC_DEFAULTS,
-  max_seq_length: 384,
-  doc_stride: 128,
-  n_best_size: 20,
-  max_answer_length: 30,
-};
+/** The defaults of `train-qa` (`run_qa_no_trainer.py`'s, seed 42), from the schema. */
+export const QA_DEFAULTS: DefaultsOf<typeof QA_ARGS.args> = defaultsOf(QA_ARGS);
 
 /** Options that are not training arguments. */
 export interface RunnerOptions {
@@ -156,113 +95,13 @@ export interface TaskTrainResult {
   /** The trained model (the caller disposes it). */
   model: BertModel;
   tokenizer: BertTokenizer;
-  /** The arguments with defaults filled in. */
-  args: TaskTrainArgs;
+  /** The arguments with defaults filled in (as saved in training_args.json). */
+  args: Record<string, unknown>;
   train: TrainResult;
   /** Evaluation after the last epoch (empty without a validation file). */
   eval: Record<string, number>;
   /** Seconds spent in `train` (features excluded). */
   trainSeconds: number;
-}
-
-/**
- * The arguments a runner uses: `defaults` with every key of `args` that is not undefined laid
- * over them (the one defaults-filler of the runners and of the report's reuse rule).
- */
-export function withDefaults<T extends object, D extends object>(args: T, defaults: D): T & D {
-  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(args)) if (v !== undefined) out[k] = v;
-  return out as T & D;
-}
-
-/** The rule that checkpoints need a folder, as the runners' checks word it. */
-export const NEEDS_OUTPUT_DIR =
-  "checkpointing (--checkpointing_steps, --resume_from_checkpoint) needs --output_dir";
-
-/** Parses `--checkpointing_steps` ("epoch", a positive integer, or nothing). */
-export function checkpointing(v: string | number | undefined): "epoch" | number | undefined {
-  if (v === undefined || v === "") return undefined;
-  if (v === "epoch") return "epoch";
-  const n = typeof v === "number" ? v : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!(Number.isInteger(n) && n > 0)) {
-    throw new Error(
-      `checkpointing_steps must be 'epoch' or a positive integer, got ${JSON.stringify(v)}`,
-    );
-  }
-  return n;
-}
-
-/**
- * Checks a runner's arguments (defaults filled) before any work: the loop's hyper-parameters by
- * their owner (`checkTrainingArgs`), then the rules of the task runners, which they own; QA's
- * window arguments for `train-qa`. The training commands run it too, to refuse bad flags early.
- */
-export function checkTaskArgs(args: object, task: "train-mc" | "train-qa"): void {
-  const a = args as Record<string, unknown>;
-  checkTrainingArgs(toLoopArgs(args as OptimizationArgs));
-  checkRunnerArgs(a, task);
-  if (!a.train_file) throw new Error(`${task}: train_file is required`);
-  if (task !== "train-qa") return;
-  for (const k of ["doc_stride", "n_best_size", "max_answer_length"]) {
-    const v = a[k];
-    if (!(Number.isInteger(v) && (v as number) >= (k === "doc_stride" ? 0 : 1))) {
-      throw new Error(`train-qa: ${k} has an invalid value ${JSON.stringify(v)}`);
-    }
-  }
-  if ((a.doc_stride as number) >= (a.max_seq_length as number)) {
-    throw new Error(
-      `train-qa: doc_stride ${a.doc_stride} must be smaller than max_seq_length ${a.max_seq_length}`,
-    );
-  }
-}
-
-/**
- * The rules every runner (fine-tuning and pretraining) has beyond the loop's: sequence length,
- * evaluation batch, sample limits, the optimiser's other values, checkpoints need a folder.
- */
-export function checkRunnerArgs(a: Record<string, unknown>, task: string): void {
-  for (const k of ["max_seq_length", "per_device_eval_batch_size"]) {
-    const v = a[k];
-    if (!(Number.isInteger(v) && (v as number) > 0)) {
-      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
-  for (const k of ["max_train_samples", "max_eval_samples"]) {
-    const v = a[k];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) {
-      throw new Error(`${task}: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-  }
-  for (const k of ["weight_decay", "num_warmup_steps"]) {
-    const v = a[k] as number;
-    if (!(typeof v === "number" && v >= 0)) {
-      throw new Error(`${task}: ${k} must be >= 0, got ${JSON.stringify(v)}`);
-    }
-  }
-  if (!a.context_file) throw new Error(`${task}: context_file is required`);
-  if ((a.checkpointing_steps !== undefined || a.resume_from_checkpoint) && !a.output_dir) {
-    throw new Error(`${task}: ${NEEDS_OUTPUT_DIR}`);
-  }
-}
-
-/** Maps Hugging Face flag names to the training loop's arguments. */
-export function toLoopArgs(a: OptimizationArgs & { seed?: number }): TrainingArgs {
-  return {
-    numTrainEpochs: a.num_train_epochs,
-    maxTrainSteps: a.max_train_steps,
-    perDeviceTrainBatchSize: a.per_device_train_batch_size,
-    gradientAccumulationSteps: a.gradient_accumulation_steps,
-    learningRate: a.learning_rate,
-    weightDecay: a.weight_decay,
-    lrSchedulerType: a.lr_scheduler_type,
-    numWarmupSteps: a.num_warmup_steps,
-    maxGradNorm: a.max_grad_norm,
-    seed: a.seed,
-    checkpointingSteps: checkpointing(a.checkpointing_steps),
-    evalSteps: a.eval_steps,
-    resumeFromCheckpoint: a.resume_from_checkpoint,
-    outputDir: a.output_dir,
-  };
 }
 
 async function loadSplit(
@@ -279,193 +118,212 @@ function checkLength(model: BertModel, tokenizer: BertTokenizer, maxSeqLength: n
   const limit = Math.min(model.config.max_position_embeddings, tokenizer.modelMaxLength);
   if (maxSeqLength > limit) {
     throw new Error(
-      `max_seq_length ${maxSeqLength} is larger than the model can take (${limit}: ` +
+      `--max_seq_length ${maxSeqLength} is larger than the model can take (${limit}: ` +
         `max_position_embeddings ${model.config.max_position_embeddings}, tokenizer ` +
         `model_max_length ${tokenizer.modelMaxLength})`,
     );
   }
 }
 
-async function prepareModel<T extends FineTuneTask>(
-  a: TaskTrainArgs & { seed: number },
-  task: T,
-  log: (m: string) => void,
-) {
-  const loaded = await loadModelAndTokenizer(a, task, log);
-  log(
-    `${loaded.fromScratch ? "new" : "pretrained"} ${loaded.model.architecture}: ` +
-      `${loaded.model.numParameters().toLocaleString("en-US")} parameters, ` +
-      `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}`,
-  );
-  return loaded;
-}
+/** The arguments every recipe reads (those of all three tasks). */
+export type SharedRunArgs = McRunArgs | QaRunArgs | ResolvedArgs<typeof MLM_ARGS.args>;
 
-/** The head each fine-tuning command trains. */
-const FINE_TUNE_TASK = { "train-mc": "mc", "train-qa": "qa" } as const;
-type FineTuneTask = (typeof FINE_TUNE_TASK)[keyof typeof FINE_TUNE_TASK];
-
-/** What a task's training run is made of, once its data and model (head `T`) are loaded. */
-interface TaskRecipe<F, B, T extends FineTuneTask> {
-  /** Training features: row `i` of the loop is `features[i]`. */
-  features: readonly F[];
-  collate(features: F[], padId: number, opts: { padToLength?: number }): B;
-  /** The loss (with correct / count of the running metric) from the model's outputs. */
-  loss(out: ModelOutput<T>, batch: B): LossResult;
-  metricName: "accuracy" | "exact_match";
+/** What a task's training run is made of, once its data and model are loaded. */
+export interface TaskRecipe<B> {
+  /** Training rows (features). */
+  numExamples: number;
+  /** The micro-batch of some rows (in the loop's shuffled order). */
+  makeBatch(indices: number[]): B;
+  /** Forward pass and loss (with correct / count of the running metric) of a batch. */
+  loss(batch: B, ctx: LossContext): LossResult;
+  /** Name of the running metric (percent). */
+  metricName: string;
   evaluate?: () => Promise<Record<string, number>>;
+  /** The evaluation metric that selects `best/`, and whether higher is better. */
+  bestMetric: string;
+  greaterIsBetter: boolean;
   /** Keys of the last validation record that go to all_results.json and the result. */
   resultKeys: string[];
   /** For the memory plan: the longest training sequence and sequences per example. */
   seqLength: number;
   sequencesPerExample: number;
+  /** More numbers for all_results.json, after training. */
+  extraResults?(r: { trainSeconds: number; completedSteps: number }): Record<string, number>;
+  /** More files in output_dir, after training. */
+  writeExtra?(outputDir: string): Promise<void>;
 }
 
-/** The loaded data and model a task builds its {@link TaskRecipe} from. */
-interface TaskInputs<T extends FineTuneTask> {
-  model: BertModel<T>;
+/** The loaded model (head `H`) a recipe builds on. */
+export interface RecipeModel<H extends ModelTask = ModelTask> {
+  model: BertModel<H>;
   tokenizer: BertTokenizer;
-  contexts: string[];
-  trainEx: AdlExample[];
-  validEx: AdlExample[];
   /** The length every batch is padded to (`pad_to_max_length`), else undefined. */
   pad: number | undefined;
   log: (m: string) => void;
 }
 
+/** A task on the shared training path: its data (loaded before the model) and its recipe. */
+export interface Task<A extends SharedRunArgs, D, H extends ModelTask = ModelTask> {
+  label: "train-mc" | "train-qa" | "pretrain-mlm";
+  /** The model's head. */
+  head: H;
+  /** Loads and checks the task's data (before any model is loaded). */
+  load(a: A, log: (m: string) => void): Promise<D>;
+  /** Builds the features, batches, loss and evaluation. */
+  recipe(a: A, data: D, m: RecipeModel<H>): TaskRecipe<unknown>;
+}
+
 /**
- * The fine-tuning both tasks share: arguments checked, data and model loaded, the task's features
- * and loss built by `recipe`, then the training loop with validation after each epoch, `best/` by
- * the task's metric, checkpoints in Hugging Face layout, and all_results.json.
+ * The path all three tasks share (arguments already resolved by the caller): data loaded, the
+ * model + tokenizer loaded or created, the task's recipe built, then {@link trainModel}: memory
+ * plan, training loop (evaluation after each epoch, `best/`, checkpoints in Hugging Face layout),
+ * `all_results.json` and `memory_plan.json`.
  */
-async function fineTune<
-  A extends TaskTrainArgs & RunDefaults,
-  F,
-  B extends CollatedInputs,
-  L extends keyof typeof FINE_TUNE_TASK,
->(
-  label: L,
+export async function runTask<A extends SharedRunArgs, D, H extends ModelTask>(
+  task: Task<A, D, H>,
   a: A,
   opts: RunnerOptions,
-  recipe: (
-    a: A,
-    inputs: TaskInputs<(typeof FINE_TUNE_TASK)[L]>,
-  ) => TaskRecipe<F, B, (typeof FINE_TUNE_TASK)[L]>,
 ): Promise<TaskTrainResult> {
-  checkTaskArgs(a, label);
   const log = opts.log ?? ((m: string) => console.log(m));
-  const contexts = await loadContexts(a.context_file);
-  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
-  const validEx = a.validation_file
-    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
-    : [];
-  const { model, tokenizer } = await prepareModel(a, FINE_TUNE_TASK[label], log);
+  const data = await task.load(a, log);
+  // A resumed run's weights come from its checkpoint: how a new model would start is not said.
+  const resuming = a.resume_from_checkpoint !== undefined;
+  const loaded = await loadModelAndTokenizer(a, task.head, resuming ? () => {} : log);
+  const { model, tokenizer } = loaded;
+  log(
+    `${resuming ? "resumed" : loaded.fromScratch ? "new" : "pretrained"} ${model.architecture}: ` +
+      `${model.numParameters().toLocaleString("en-US")} parameters, ` +
+      `${loaded.config.num_hidden_layers} layers, hidden ${loaded.config.hidden_size}` +
+      (resuming ? " (weights from --resume_from_checkpoint)" : ""),
+  );
   try {
     checkLength(model, tokenizer, a.max_seq_length);
     const pad = a.pad_to_max_length ? a.max_seq_length : undefined;
-    const inputs = { model, tokenizer, contexts, trainEx, validEx, pad, log };
-    return await trainModel(label, a, opts, inputs, recipe(a, inputs));
+    const recipe = task.recipe(a, data, { model, tokenizer, pad, log });
+    return await trainModel(task.label, a, opts, { model, tokenizer, pad, log }, recipe);
   } catch (e) {
     disposeQuietly(model);
     throw e;
   }
 }
 
-/** Multiple choice: a feature per question (all its paragraphs), cross-entropy over choices. */
-function mcRecipe(
-  a: TaskTrainArgs & RunDefaults,
-  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs<"mc">,
-): TaskRecipe<McFeature, McBatch, "mc"> {
-  const featOpts = { maxSeqLength: a.max_seq_length };
-  const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
-  const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
-  log(
-    `train-mc: ${plural(trainEx.length, "training question")}, ${
-      plural(validEx.length, "validation question")
-    }`,
-  );
-  const evaluate = async () => {
-    const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
-      maxSeqLength: a.max_seq_length,
-      batchSize: a.per_device_eval_batch_size,
-      padToLength: pad,
-    }, validFeatures);
-    const { accuracy, loss } = mcMetrics(validEx, preds);
-    return { accuracy, eval_loss: loss }; // accuracy in percent, as every metric in the logs
-  };
-  return {
-    features: trainFeatures,
-    collate: collateMc,
-    loss: (out, b) => {
-      const labels = toTensor(b.labels!);
-      const { correct, count } = countCorrect(out.logits, labels);
-      return { loss: mcLoss(out.logits, labels), correct, count };
-    },
-    metricName: "accuracy",
-    evaluate: validEx.length ? evaluate : undefined,
-    resultKeys: ["accuracy", "eval_loss"],
-    seqLength: longest(trainFeatures.flatMap((f) => f.inputIds)),
-    sequencesPerExample: trainFeatures[0]?.inputIds.length ?? 1,
-  };
+/** The data of a fine-tuning task. */
+interface FineTuneData {
+  contexts: string[];
+  trainEx: AdlExample[];
+  validEx: AdlExample[];
 }
+
+async function loadFineTuneData(a: McRunArgs): Promise<FineTuneData> {
+  const contexts = await loadContexts(a.context_file);
+  const trainEx = await loadSplit(a.train_file, contexts, "train", a.max_train_samples);
+  const validEx = a.validation_file
+    ? await loadSplit(a.validation_file, contexts, "valid", a.max_eval_samples)
+    : [];
+  return { contexts, trainEx, validEx };
+}
+
+/** Multiple choice: a feature per question (all its paragraphs), cross-entropy over choices. */
+const MC_TASK: Task<McRunArgs, FineTuneData, "mc"> = {
+  label: "train-mc",
+  head: "mc",
+  load: loadFineTuneData,
+  recipe(a, { contexts, trainEx, validEx }, { model, tokenizer, pad, log }) {
+    const featOpts = { maxSeqLength: a.max_seq_length };
+    const trainFeatures: McFeature[] = prepareMcFeatures(trainEx, contexts, tokenizer, featOpts);
+    const validFeatures = prepareMcFeatures(validEx, contexts, tokenizer, featOpts);
+    log(
+      `train-mc: ${plural(trainEx.length, "training question")}, ${
+        plural(validEx.length, "validation question")
+      }`,
+    );
+    const evaluate = async () => {
+      const preds = await predictParagraphs(model, tokenizer, validEx, contexts, {
+        maxSeqLength: a.max_seq_length,
+        batchSize: a.per_device_eval_batch_size,
+        padToLength: pad,
+      }, validFeatures);
+      const { accuracy, loss } = mcMetrics(validEx, preds);
+      return { accuracy, eval_loss: loss }; // accuracy in percent, as every metric in the logs
+    };
+    return {
+      numExamples: trainFeatures.length,
+      makeBatch: (idx) =>
+        collateMc(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, { padToLength: pad }),
+      loss: (b: McBatch, ctx) => {
+        const out = forwardCollated(model, b, ctx);
+        const labels = toTensor(b.labels!);
+        const { correct, count } = countCorrect(out.logits, labels);
+        return { loss: mcLoss(out.logits, labels), correct, count };
+      },
+      metricName: "accuracy",
+      evaluate: validEx.length ? evaluate : undefined,
+      bestMetric: "accuracy",
+      greaterIsBetter: true,
+      resultKeys: ["accuracy", "eval_loss"],
+      seqLength: longest(trainFeatures.flatMap((f) => f.inputIds)),
+      sequencesPerExample: trainFeatures[0]?.inputIds.length ?? 1,
+    };
+  },
+};
 
 /** Extractive QA: a feature per window of the gold paragraph, start/end cross-entropy. */
-function qaRecipe(
-  a: QaTrainArgs & typeof QA_DEFAULTS,
-  { model, tokenizer, contexts, trainEx, validEx, pad, log }: TaskInputs<"qa">,
-): TaskRecipe<QaFeature, QaBatch, "qa"> {
-  const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
-  const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
-  const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
-  const validInputs = examplesToQaInputs(validEx, contexts);
-  const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
-  log(
-    `train-qa: ${plural(trainEx.length, "training question")} -> ${
-      plural(trainFeatures.length, "window")
-    }, ` +
-      `${plural(validEx.length, "validation question")} -> ${
+const QA_TASK: Task<QaRunArgs, FineTuneData, "qa"> = {
+  label: "train-qa",
+  head: "qa",
+  load: loadFineTuneData,
+  recipe(a, { contexts, trainEx, validEx }, { model, tokenizer, pad, log }) {
+    const featOpts = { maxSeqLength: a.max_seq_length, docStride: a.doc_stride, training: true };
+    const trainInputs: QaInput[] = examplesToQaInputs(trainEx, contexts);
+    const trainFeatures: QaFeature[] = prepareQaFeatures(trainInputs, tokenizer, featOpts);
+    const validInputs = examplesToQaInputs(validEx, contexts);
+    const validFeatures = prepareQaFeatures(validInputs, tokenizer, featOpts);
+    log(
+      `train-qa: ${plural(trainEx.length, "training question")} -> ${
+        plural(trainFeatures.length, "window")
+      }, ${plural(validEx.length, "validation question")} -> ${
         plural(validFeatures.length, "window")
       }`,
-  );
-  const evaluate = async () => {
-    const res = await predictAnswers(model, tokenizer, validInputs, {
-      maxSeqLength: a.max_seq_length,
-      docStride: a.doc_stride,
-      batchSize: a.per_device_eval_batch_size,
-      nBestSize: a.n_best_size,
-      maxAnswerLength: a.max_answer_length,
-      padToLength: pad,
-    }, validFeatures);
-    const { exact_match, f1, loss } = qaMetrics(validInputs, res);
-    return { exact_match, f1, eval_loss: loss };
-  };
-  return {
-    features: trainFeatures,
-    collate: collateQa,
-    loss: (out, b) => {
-      const sp = toTensor(b.startPositions!);
-      const ep = toTensor(b.endPositions!);
-      const { correct, count } = qaExactPositions(out.startLogits, out.endLogits, sp, ep);
-      return { loss: qaLoss(out.startLogits, out.endLogits, sp, ep), correct, count };
-    },
-    metricName: "exact_match",
-    evaluate: validEx.length ? evaluate : undefined,
-    resultKeys: ["exact_match", "f1", "eval_loss"],
-    seqLength: longest(trainFeatures.map((f) => f.inputIds)),
-    sequencesPerExample: 1,
-  };
-}
+    );
+    const evaluate = async () => {
+      const res = await predictAnswers(model, tokenizer, validInputs, {
+        maxSeqLength: a.max_seq_length,
+        docStride: a.doc_stride,
+        batchSize: a.per_device_eval_batch_size,
+        nBestSize: a.n_best_size,
+        maxAnswerLength: a.max_answer_length,
+        padToLength: pad,
+      }, validFeatures);
+      const { exact_match, f1, loss } = qaMetrics(validInputs, res);
+      return { exact_match, f1, eval_loss: loss };
+    };
+    return {
+      numExamples: trainFeatures.length,
+      makeBatch: (idx) =>
+        collateQa(idx.map((i) => trainFeatures[i]), tokenizer.padTokenId, { padToLength: pad }),
+      loss: (b: QaBatch, ctx) => {
+        const out = forwardCollated(model, b, ctx);
+        const sp = toTensor(b.startPositions!);
+        const ep = toTensor(b.endPositions!);
+        const { correct, count } = qaExactPositions(out.startLogits, out.endLogits, sp, ep);
+        return { loss: qaLoss(out.startLogits, out.endLogits, sp, ep), correct, count };
+      },
+      metricName: "exact_match",
+      evaluate: validEx.length ? evaluate : undefined,
+      bestMetric: "exact_match",
+      greaterIsBetter: true,
+      resultKeys: ["exact_match", "f1", "eval_loss"],
+      seqLength: longest(trainFeatures.map((f) => f.inputIds)),
+      sequencesPerExample: 1,
+    };
+  },
+};
 
-/** The memory plan, the training loop and the result files of {@link fineTune}. */
-async function trainModel<F, B extends CollatedInputs, T extends FineTuneTask>(
-  label: "train-mc" | "train-qa",
-  a: TaskTrainArgs & RunDefaults,
-  opts: RunnerOptions,
-  { model, tokenizer, pad, log }: TaskInputs<T>,
-  r: TaskRecipe<F, B, T>,
-): Promise<TaskTrainResult> {
-  model.gradientCheckpointing = a.gradient_checkpointing ?? false;
+/** The memory plan of a run (its summary is logged; `microBatch` 0 means it cannot run). */
+function memoryPlanOf(a: SharedRunArgs, model: BertModel, r: TaskRecipe<unknown>): MemoryPlan {
+  model.gradientCheckpointing = a.gradient_checkpointing;
   const limit = backendMemoryLimit(tf.getBackend());
-  const plan = planMemory({
+  return planMemory({
     config: model.config,
     task: model.task,
     numParameters: model.numParameters(),
@@ -480,24 +338,33 @@ async function trainModel<F, B extends CollatedInputs, T extends FineTuneTask>(
     // The training loop keeps AdamW's moments outside the wasm heap.
     optimizerOnHost: tf.getBackend() === "wasm",
   });
+}
+
+/** The memory plan, the training loop and the result files of {@link runTask}. */
+async function trainModel(
+  label: string,
+  a: SharedRunArgs,
+  opts: RunnerOptions,
+  { model, tokenizer, log }: RecipeModel,
+  r: TaskRecipe<unknown>,
+): Promise<TaskTrainResult> {
+  const plan = memoryPlanOf(a, model, r);
   log(describePlan(plan));
   if (plan.microBatch === 0) throw doesNotFitError(plan);
   const t0 = performance.now();
   const result = await train({
     variables: model.variables,
-    numExamples: r.features.length,
-    makeBatch: (idx) =>
-      r.collate(idx.map((i) => r.features[i]), tokenizer.padTokenId, { padToLength: pad }),
+    numExamples: r.numExamples,
+    makeBatch: r.makeBatch,
     disposeBatch: () => {},
-    lossFn: (b, ctx) =>
-      r.loss(forwardCollated(model, b, { training: ctx.training, seed: ctx.seed }), b),
-    args: { ...toLoopArgs(a), microBatchSize: plan.microBatch },
-    splitReason: limit.name,
-    memoryPlan: describePlan(plan),
-    memoryAdvice: `To fit: ${memoryAdvice(plan)}.`,
+    lossFn: r.loss,
+    // Resolved here: the loop takes them as they are (no second check).
+    args: markResolved({ ...loopArgs(a), microBatchSize: plan.microBatch }),
+    memoryPlan: plan,
     metricName: r.metricName,
     evaluate: r.evaluate,
-    bestMetric: r.evaluate && a.output_dir ? r.metricName : undefined,
+    bestMetric: r.evaluate && a.output_dir ? r.bestMetric : undefined,
+    greaterIsBetter: r.greaterIsBetter,
     saveModel: (dir) => saveRunModel(model, tokenizer, dir, a),
     loadModel: (dir) => loadWeightsInto(model, dir),
     progress: opts.progress,
@@ -519,7 +386,11 @@ async function trainModel<F, B extends CollatedInputs, T extends FineTuneTask>(
   const evalMetrics: Record<string, number> = last
     ? Object.fromEntries(r.resultKeys.map((k) => [k, last[k] as number]))
     : {};
-  await writeResults(a.output_dir, evalMetrics, { ...plan, wasmHeapBytes: heap });
+  if (a.output_dir) {
+    const extra = r.extraResults?.({ trainSeconds, completedSteps: result.completedSteps }) ?? {};
+    await writeResults(a.output_dir, evalMetrics, extra, { ...plan, wasmHeapBytes: heap });
+    await r.writeExtra?.(a.output_dir);
+  }
   return { model, tokenizer, args: a, train: result, eval: evalMetrics, trainSeconds };
 }
 
@@ -535,21 +406,22 @@ async function saveRunModel(
 }
 
 /**
- * `all_results.json` with `eval_*` metrics, as the HF scripts write it, plus the memory plan's
- * numbers (`memory_plan_peak_bytes`, `memory_plan_micro_batch`, and `wasm_heap_bytes` measured
- * after training on wasm; numbers only, as readers of the file expect); the whole plan with its
- * one-line summary goes to `memory_plan.json`.
+ * `all_results.json` with `eval_*` metrics, as the HF scripts write it, then the task's `extra`
+ * numbers and the memory plan's (`memory_plan_peak_bytes`, `memory_plan_micro_batch`, and
+ * `wasm_heap_bytes` measured after training on wasm; numbers only, as readers of the file
+ * expect); the whole plan with its one-line summary goes to `memory_plan.json`.
  */
 async function writeResults(
-  outputDir: string | undefined,
+  outputDir: string,
   evalMetrics: Record<string, number>,
+  extra: Record<string, number>,
   plan: MemoryPlan & { wasmHeapBytes: number | null },
 ) {
-  if (!outputDir) return;
   const results: Record<string, number> = {};
   for (const [k, v] of Object.entries(evalMetrics)) {
     results[k.startsWith("eval_") ? k : `eval_${k}`] = v;
   }
+  Object.assign(results, extra);
   results.memory_plan_peak_bytes = plan.peakBytes;
   results.memory_plan_micro_batch = plan.microBatch;
   if (plan.wasmHeapBytes !== null) results.wasm_heap_bytes = plan.wasmHeapBytes;
@@ -560,17 +432,19 @@ async function writeResults(
 /**
  * Trains a multiple-choice model (pick the relevant paragraph among the candidates) like
  * `run_swag_no_trainer.py`; evaluates accuracy and loss on `validation_file` after each epoch.
+ * The arguments are checked first (`MC_ARGS`), unless they are already resolved.
  */
-export function trainMultipleChoice(
-  args: TaskTrainArgs,
+export async function trainMultipleChoice(
+  args: TaskTrainArgs | McRunArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  return fineTune("train-mc", withDefaults(args, MC_DEFAULTS), opts, mcRecipe);
+  return await runTask(MC_TASK, resolveArgs(MC_ARGS, args), opts);
 }
 
 /**
  * Trains an extractive QA model on the gold paragraphs like `run_qa_no_trainer.py`; evaluates
- * EM, F1 and loss on `validation_file` (gold paragraphs) after each epoch.
+ * EM, F1 and loss on `validation_file` (gold paragraphs) after each epoch. The arguments are
+ * checked first (`QA_ARGS`), unless they are already resolved.
  *
  * @example A tiny model from scratch on four questions of the embedded sample, two updates
  * ```ts
@@ -601,11 +475,11 @@ export function trainMultipleChoice(
  * await Deno.remove(out, { recursive: true });
  * ```
  */
-export function trainQuestionAnswering(
-  args: QaTrainArgs,
+export async function trainQuestionAnswering(
+  args: QaTrainArgs | QaRunArgs,
   opts: RunnerOptions = {},
 ): Promise<TaskTrainResult> {
-  return fineTune("train-qa", withDefaults(args, QA_DEFAULTS), opts, qaRecipe);
+  return await runTask(QA_TASK, resolveArgs(QA_ARGS, args), opts);
 }
 
 /** Size of the wasm backend's heap (it only grows, so this is its peak), or null elsewhere. */

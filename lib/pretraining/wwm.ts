@@ -6,11 +6,15 @@
  * ids at chosen tokens and -100 elsewhere. Pure functions over token ids and offsets.
  * @module
  */
+import { MLM_ARGS } from "../args/mod.ts";
 import type { Tokenized } from "../tokenization/mod.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
 import type { WordSegmenter } from "./segment.ts";
 
 /** Label value ignored by the MLM loss (PyTorch's `ignore_index`). */
+/** HF `max_predictions`: at most this many masked tokens per sequence. */
+const MAX_PREDICTIONS = 512;
+
 export const IGNORE_INDEX = -100;
 
 /** Word id of tokens that are never masked (`[CLS]`, `[SEP]`, padding). */
@@ -104,7 +108,7 @@ export function wholeWordMask(
       `wholeWordMask: ${wordIds.length} word ids for ${inputIds.length} tokens`,
     );
   }
-  const p = opts.mlmProbability ?? 0.15;
+  const p = opts.mlmProbability ?? MLM_ARGS.args.mlm_probability.default;
   const rng = createRng(opts.seed);
   const groups = new Map<number, number[]>();
   wordIds.forEach((w, i) => {
@@ -115,7 +119,7 @@ export function wholeWordMask(
   });
   const words = rng.shuffle([...groups.values()]);
   const target = Math.min(
-    opts.maxPredictions ?? 512,
+    opts.maxPredictions ?? MAX_PREDICTIONS,
     Math.max(1, Math.round(inputIds.length * p)),
   );
   const chosen: number[] = [];

@@ -5,6 +5,7 @@
  * Also the notebooks' parameters, passed by the runner through the environment.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 
 /** The study's sections, one per notebook. */
 export const SECTIONS = ["q1", "q2", "q3", "q4"] as const;
@@ -201,7 +202,7 @@ export interface NotebookParams {
 /**
  * The notebook parameters from the environment the report runner sets (`REPORT_PROFILE`,
  * `REPORT_OUTPUT_DIR`, `REPORT_SEED`), with defaults for interactive use: profile `default`,
- * `<project>/outputs`, seed 42.
+ * `<project>/outputs`, the schema's default seed (lib/args `SEED`).
  */
 export function notebookParams(defaults: Partial<NotebookParams> = {}): NotebookParams {
   const profile = Deno.env.get("REPORT_PROFILE") ?? defaults.profile ?? "default";
@@ -209,7 +210,7 @@ export function notebookParams(defaults: Partial<NotebookParams> = {}): Notebook
     throw new Error(`REPORT_PROFILE must be one of ${PROFILES.join(", ")} (got ${profile})`);
   }
   const seedText = Deno.env.get("REPORT_SEED");
-  const seed = seedText !== undefined ? Number(seedText) : defaults.seed ?? 42;
+  const seed = seedText !== undefined ? Number(seedText) : defaults.seed ?? SEED.default;
   if (!Number.isInteger(seed)) throw new Error(`REPORT_SEED must be an integer (got ${seedText})`);
   const outputDir = Deno.env.get("REPORT_OUTPUT_DIR") ?? defaults.outputDir ??
     new URL("../../outputs", import.meta.url).pathname;

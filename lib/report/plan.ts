@@ -7,6 +7,7 @@
  * test questions. In-project pretraining (default / smoke profiles) is not estimated.
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import * as tf from "@tensorflow/tfjs";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import { examplesToQaInputs, prepareMcFeatures, prepareQaFeatures } from "../features/mod.ts";
@@ -69,7 +70,7 @@ async function planStage(
   const cap = args.max_train_samples as number | undefined;
   const train = cap ? all.slice(0, cap) : all;
   const { model, tokenizer } = await loadModelAndTokenizer(
-    { ...source(v), seed: 42 },
+    { ...source(v), seed: SEED.default },
     task,
     () => {},
   );
@@ -172,7 +173,7 @@ async function planInference(
   const few = valid.slice(0, sample);
   const questions = valid.length + test.length;
   const t0 = performance.now();
-  const src = { ...source(v), seed: 42 };
+  const src = { ...source(v), seed: SEED.default };
   const mc = await loadModelAndTokenizer(src, "mc", () => {});
   await predictParagraphs(mc.model, mc.tokenizer, few, contexts, {
     maxSeqLength: profile.mc.max_seq_length as number,

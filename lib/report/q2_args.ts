@@ -1,47 +1,19 @@
 /**
  * Q2 "Args": the arguments the runs were trained with, under their Hugging Face flag names
- * (`run_swag_no_trainer.py`, `run_qa_no_trainer.py`, `run_mlm_no_trainer.py` + `--masking`).
+ * (`run_swag_no_trainer.py`, `run_qa_no_trainer.py`, `run_mlm_no_trainer.py` + `--masking`); the
+ * rows are the schema's report keys (lib/args).
  * @module
  */
+import { MLM_ARGS, QA_ARGS } from "../args/mod.ts";
 import type { Cell, ReportBlock } from "./metrics.ts";
 import { effectiveBatchSize, type StudyRun } from "./run_record.ts";
 import type { VariantRuns } from "./study_runs.ts";
 
-/** The optimisation flags every task shares (batching, length of training, learning rate). */
-const OPTIMIZATION_KEYS = [
-  "per_device_train_batch_size",
-  "gradient_accumulation_steps",
-  "num_train_epochs",
-  "max_train_steps",
-  "learning_rate",
-  "weight_decay",
-  "lr_scheduler_type",
-  "num_warmup_steps",
-];
-
-/** Fine-tuning flags shown, in table order. */
-const FINE_TUNING_KEYS = [
-  "max_seq_length",
-  "doc_stride",
-  ...OPTIMIZATION_KEYS,
-  "max_grad_norm",
-  "per_device_eval_batch_size",
-  "n_best_size",
-  "max_answer_length",
-  "max_train_samples",
-  "max_eval_samples",
-  "seed",
-];
+/** Fine-tuning flags shown, in table order (QA's report keys hold MC's). */
+const FINE_TUNING_KEYS = QA_ARGS.reportKeys;
 
 /** Masked-LM pretraining flags shown, in table order. */
-const PRETRAINING_KEYS = [
-  "masking",
-  "max_seq_length",
-  "mlm_probability",
-  ...OPTIMIZATION_KEYS,
-  "config_overrides",
-  "seed",
-];
+const PRETRAINING_KEYS = MLM_ARGS.reportKeys;
 
 /** An argument's value as shown; "—" where a run does not have it. */
 const shownArg = (v: unknown) => (v === undefined ? "—" : String(v));

@@ -1,16 +1,18 @@
 /**
  * The reuse rule of the study's runs: a run folder holding `all_results.json` and a
- * `training_args.json` equal (as JSON, key order ignored) to the arguments the run would use,
- * defaults filled in, is read back instead of trained again. Anything else (no results: never
- * finished or killed; other arguments, other seed, other data path) trains afresh
- * (`trainOrReuse` in study_runs.ts).
+ * `training_args.json` whose run-identity arguments (those the schema marks `identity`: all but
+ * `output_dir`, `checkpointing_steps`, `resume_from_checkpoint`) equal (as JSON, key order
+ * ignored) those the run would use, defaults filled in, is read back instead of trained again.
+ * Anything else (no results: never finished or killed; other arguments, other seed, other data
+ * path) trains afresh (`trainOrReuse` in study_runs.ts).
  * @module
  */
-import { MC_DEFAULTS, MLM_DEFAULTS, QA_DEFAULTS, withDefaults } from "../pipeline/mod.ts";
+import { type ArgSchema, MC_ARGS, MLM_ARGS, QA_ARGS, resolveArgs } from "../args/mod.ts";
 import { readRunJson, type RunTask } from "./run_record.ts";
 
-function defaultsOf(task: RunTask): Record<string, unknown> {
-  return task === "pretrain" ? MLM_DEFAULTS : task === "mc" ? MC_DEFAULTS : QA_DEFAULTS;
+/** The argument schema of a study task. */
+export function schemaOf(task: RunTask): ArgSchema {
+  return task === "pretrain" ? MLM_ARGS : task === "mc" ? MC_ARGS : QA_ARGS;
 }
 
 /** JSON with object keys sorted and undefined values left out, for comparing arguments. */
@@ -30,9 +32,10 @@ function canonical(v: unknown): string {
   return JSON.stringify(sort(v));
 }
 
-/** The arguments a run saves: the requested ones over the task's defaults (as the runners do). */
+/** The arguments a run saves: the requested ones resolved by the task's schema (as the runners
+ *  do). */
 export function filledArgs(task: RunTask, args: Record<string, unknown>): Record<string, unknown> {
-  return withDefaults(args, defaultsOf(task));
+  return resolveArgs(schemaOf(task), args);
 }
 
 /**
@@ -46,12 +49,21 @@ export async function reuseMismatch(
 ): Promise<string | null> {
   const results = await readRunJson(`${dir}/all_results.json`);
   if (!results) return "no all_results.json (not trained, or not finished)";
-  const saved = await readRunJson(`${dir}/training_args.json`);
-  if (!saved) return "no training_args.json";
+  const written = await readRunJson(`${dir}/training_args.json`);
+  if (!written) return "no training_args.json";
   const want = filledArgs(task, args);
-  if (canonical(saved) === canonical(want)) return null;
-  const keys = [...new Set([...Object.keys(saved), ...Object.keys(want)])].sort();
+  // The saved arguments with today's defaults filled (a run saved before an argument had a
+  // default used what is its default now); unknown or invalid ones leave them as written.
+  let saved = written;
+  try {
+    saved = filledArgs(task, written);
+  } catch { /* compared as written: the differing keys are listed */ }
+  // Arguments the schema does not know (an older run's) count: such a run trains afresh.
+  const schema = schemaOf(task);
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(want)])].sort()
+    .filter((k) => schema.args[k]?.identity ?? true);
   const diff = keys.filter((k) => canonical(saved[k]) !== canonical(want[k]));
+  if (diff.length === 0) return null;
   return `arguments differ: ${
     diff.map((k) => `${k} ${JSON.stringify(saved[k])} -> ${JSON.stringify(want[k])}`).join(", ")
   }`;

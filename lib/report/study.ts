@@ -3,6 +3,7 @@
  * the report from what they wrote. Used by `deno task report` (scripts/report.ts).
  * @module
  */
+import { SEED } from "../args/mod.ts";
 import { loadAdlDataset } from "../data/mod.ts";
 import { type NotebookRunInfo, type RunInfo, writeReport } from "./assemble.ts";
 import { ensureDenoKernel } from "./jupyter_kernel.ts";
@@ -188,7 +189,7 @@ export async function runStudy(opts: StudyOptions): Promise<{ markdown: string; 
   const notebooks = opts.notebooks ?? STUDY_NOTEBOOKS;
   const nbDir = opts.notebooksDir ?? "notebooks";
   const outputDir = absolute(opts.outputDir ?? "outputs");
-  const seed = opts.seed ?? 42;
+  const seed = opts.seed ?? SEED.default;
   const nSeeds = opts.seeds ?? 1;
   if (!Number.isInteger(nSeeds) || nSeeds < 1) {
     throw new Error(`seeds must be a positive integer, got ${nSeeds}`);

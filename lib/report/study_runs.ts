@@ -6,17 +6,18 @@
  * (the rule is in reuse.ts).
  * @module
  */
+import { resolveArgs } from "../args/mod.ts";
 import {
-  type PretrainArgs,
+  type McRunArgs,
+  type MlmRunArgs,
   pretrainMaskedLm,
-  type QaTrainArgs,
-  type TaskTrainArgs,
+  type QaRunArgs,
   trainMultipleChoice,
   trainQuestionAnswering,
 } from "../pipeline/mod.ts";
 import type { ProgressMode } from "../training/mod.ts";
 import { getVariant, runDir, type StudyProfile } from "./profiles.ts";
-import { reuseMismatch } from "./reuse.ts";
+import { reuseMismatch, schemaOf } from "./reuse.ts";
 import { readStudyRun, type RunTask, type StudyRun } from "./run_record.ts";
 
 /** Options shared by the run helpers. */
@@ -64,7 +65,8 @@ export async function trainOrReuse(
   opts: ExperimentOptions,
 ): Promise<StudyRun> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const full = { ...args, output_dir: dir, seed: opts.seed };
+  // Resolved (defaults filled, checked) once: the reuse rule and the runner take it as it is.
+  const full = resolveArgs(schemaOf(task), { ...args, output_dir: dir, seed: opts.seed });
   const why = opts.force ? "forced" : await reuseMismatch(task, dir, full);
   if (why === null) {
     log(`[${variant}/${task}] reusing the finished run in ${dir} (same training_args.json)`);
@@ -75,10 +77,10 @@ export async function trainOrReuse(
   await Deno.remove(`${dir}/all_results.json`).catch(() => {});
   const runnerOpts = { log, progress: opts.progress };
   const r = task === "pretrain"
-    ? await pretrainMaskedLm(full as unknown as PretrainArgs, runnerOpts)
+    ? await pretrainMaskedLm(full as unknown as MlmRunArgs, runnerOpts)
     : task === "mc"
-    ? await trainMultipleChoice(full as unknown as TaskTrainArgs, runnerOpts)
-    : await trainQuestionAnswering(full as unknown as QaTrainArgs, runnerOpts);
+    ? await trainMultipleChoice(full as unknown as McRunArgs, runnerOpts)
+    : await trainQuestionAnswering(full as unknown as QaRunArgs, runnerOpts);
   r.model.dispose();
   const mismatch = await reuseMismatch(task, dir, full);
   if (mismatch !== null) {

@@ -46,7 +46,8 @@ import { createRng, deriveSeed } from "../util/random.ts";
 import { writeDirAtomic } from "../util/atomic.ts";
 import { formatMetric } from "../util/metric_format.ts";
 import { AdamW } from "./adamw.ts";
-import { createScheduler, type SchedulerType } from "./schedules.ts";
+import { createScheduler, type Scheduler } from "./schedules.ts";
+import { type LoopArgs, markResolved, resolveLoopArgs } from "../args/mod.ts";
 import {
   latestCheckpoint,
   loadOptimizerState,
@@ -58,39 +59,17 @@ import {
 } from "./checkpoint.ts";
 import { EVAL_LOG, JsonlCsvLog, type LogRecord, STEP_LOG } from "./logging.ts";
 import { ProgressBar, type ProgressMode } from "./progress.ts";
-import { isOutOfMemory, OutOfMemoryError } from "./memory.ts";
+import {
+  isOutOfMemory,
+  type MemoryPlan,
+  OutOfMemoryError,
+  splitMessage,
+  trainingOutOfMemoryError,
+} from "./memory.ts";
 
-/** Training hyper-parameters, named after the Hugging Face script flags (camelCase). */
-export interface TrainingArgs {
-  /** Default 3, as the scripts. */
-  numTrainEpochs?: number;
-  /** Total optimizer updates; overrides `numTrainEpochs` when set. */
-  maxTrainSteps?: number;
-  /** Micro-batch size (default 8). */
-  perDeviceTrainBatchSize?: number;
-  /** Default 1. */
-  gradientAccumulationSteps?: number;
-  /** Default 5e-5. */
-  learningRate?: number;
-  /** Default 0. */
-  weightDecay?: number;
-  /** Default "linear". */
-  lrSchedulerType?: SchedulerType;
-  /** Default 0. */
-  numWarmupSteps?: number;
-  /** Global-norm clipping threshold; undefined or 0 disables (the no_trainer scripts don't clip). */
-  maxGradNorm?: number;
-  /** Default 42. */
-  seed?: number;
-  /** "epoch", a number of updates, or undefined (no intermediate checkpoints). */
-  checkpointingSteps?: "epoch" | number;
-  /** Also evaluate every N updates inside an epoch (HF `--eval_steps`); the evaluation at
-   *  the end of each epoch stays. Undefined: at epoch ends only. */
-  evalSteps?: number;
-  /** A checkpoint directory, or "latest" for the newest under `outputDir`. */
-  resumeFromCheckpoint?: string;
-  /** Where logs, checkpoints, `best/` and the final model go; undefined keeps logs in memory. */
-  outputDir?: string;
+/** The loop's arguments as callers pass them: any of the schema's loop arguments (the rest from
+ *  its defaults), plus what the runner decides (the micro-batch split, where moments live). */
+export type TrainingArgs = Partial<LoopArgs> & {
   /** Rows per forward/backward pass (default: the whole micro-batch). Smaller values split each
    *  micro-batch into parts whose loss-weighted gradients sum to the unsplit one; logs,
    *  checkpoints and resume still count `perDeviceTrainBatchSize`. */
@@ -98,6 +77,12 @@ export interface TrainingArgs {
   /** Keep AdamW's moments in JavaScript arrays, outside the backend's memory (default: on
    *  wasm, where they would take 8 bytes per parameter of the 4 GiB heap). */
   optimizerMomentsOnHost?: boolean;
+};
+
+/** The loop's arguments, every one resolved. */
+export interface ResolvedTrainingArgs extends LoopArgs {
+  microBatchSize: number;
+  optimizerMomentsOnHost: boolean;
 }
 
 /** What a loss function returns: the loss, optionally with a count of correct predictions. */
@@ -154,12 +139,9 @@ export interface TrainOptions<B> {
   /** Receives human-readable messages (default: through the progress bar; console.log when the
    *  bar is off). */
   log?(message: string): void;
-  /** What a split micro-batch fits in (e.g. "the wasm heap"), for the message. */
-  splitReason?: string;
-  /** The memory plan's summary, repeated when the backend runs out of memory. */
-  memoryPlan?: string;
-  /** What to do when the backend runs out of memory. */
-  memoryAdvice?: string;
+  /** The run's memory plan: its micro-batch split is announced and a backend running out of
+   *  memory is explained with it (wording in memory.ts). */
+  memoryPlan?: MemoryPlan;
 }
 
 /** What `train` returns. */
@@ -181,6 +163,17 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** The loop's arguments resolved: the schema's (checked there, once; resolved ones pass as they
+ *  are), then the runner's two. */
+export function resolveTrainingArgs(args: TrainingArgs): ResolvedTrainingArgs {
+  const loop = resolveLoopArgs(args);
+  return markResolved({
+    ...loop,
+    microBatchSize: args.microBatchSize ?? loop.perDeviceTrainBatchSize,
+    optimizerMomentsOnHost: args.optimizerMomentsOnHost ?? tf.getBackend() === "wasm",
+  });
+}
+
 /** Counts derived from the arguments, as the Hugging Face scripts compute them. */
 export function planSteps(
   numExamples: number,
@@ -196,20 +189,15 @@ export function planSteps(
   if (!(Number.isInteger(numExamples) && numExamples > 0)) {
     throw new Error(`training needs at least one example, got ${numExamples}`);
   }
-  checkTrainingArgs(args);
-  const batchSize = args.perDeviceTrainBatchSize ?? 8;
-  const gas = args.gradientAccumulationSteps ?? 1;
+  const a = resolveLoopArgs(args);
+  const batchSize = a.perDeviceTrainBatchSize;
+  const gas = a.gradientAccumulationSteps;
   const numBatches = Math.ceil(numExamples / batchSize);
   const updatesPerEpoch = Math.ceil(numBatches / gas);
-  let maxTrainSteps: number;
-  let numTrainEpochs: number;
-  if (args.maxTrainSteps !== undefined && args.maxTrainSteps !== null) {
-    maxTrainSteps = args.maxTrainSteps;
-    numTrainEpochs = Math.ceil(maxTrainSteps / updatesPerEpoch);
-  } else {
-    numTrainEpochs = args.numTrainEpochs ?? 3;
-    maxTrainSteps = numTrainEpochs * updatesPerEpoch;
-  }
+  const maxTrainSteps = a.maxTrainSteps ?? a.numTrainEpochs * updatesPerEpoch;
+  const numTrainEpochs = a.maxTrainSteps !== undefined
+    ? Math.ceil(a.maxTrainSteps / updatesPerEpoch)
+    : a.numTrainEpochs;
   return {
     batchSize,
     numBatches,
@@ -261,54 +249,6 @@ function toNumber(x: tf.Scalar | number | undefined): Promise<number> | number {
   return x.data().then((d) => d[0]);
 }
 
-/** Everything about the run that a checkpoint must match to resume at the same data position. */
-function runInfoOf(seed: number, numExamples: number, batchSize: number, gas: number) {
-  return { seed, numExamples, batchSize, gradientAccumulationSteps: gas };
-}
-
-/**
- * Checks the loop's hyper-parameters (the one owner of these rules; the runners call it before
- * loading anything, {@link planSteps} and so `train` before starting). Errors name the Hugging
- * Face flags.
- */
-export function checkTrainingArgs(args: TrainingArgs): void {
-  const positive: [string, number | undefined][] = [
-    ["per_device_train_batch_size", args.perDeviceTrainBatchSize ?? 8],
-    ["gradient_accumulation_steps", args.gradientAccumulationSteps ?? 1],
-    ["max_train_steps", args.maxTrainSteps ?? undefined],
-    ["num_train_epochs", args.numTrainEpochs ?? undefined],
-    ["eval_steps", args.evalSteps],
-  ];
-  for (const [name, v] of positive) {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-      throw new Error(`${name} must be a positive integer, got ${v}`);
-    }
-  }
-  const ckptEvery = args.checkpointingSteps;
-  if (ckptEvery !== undefined && ckptEvery !== "epoch") {
-    if (!(Number.isInteger(ckptEvery) && ckptEvery > 0)) {
-      throw new Error(
-        `checkpointing_steps must be "epoch" or a positive integer, got ${ckptEvery}`,
-      );
-    }
-  }
-  const maxGradNorm = args.maxGradNorm ?? 0;
-  if (!(maxGradNorm >= 0)) throw new Error(`max_grad_norm must be >= 0, got ${maxGradNorm}`);
-  const lr = args.learningRate ?? 5e-5;
-  if (!(lr >= 0)) throw new Error(`learning_rate must be >= 0, got ${lr}`);
-}
-
-/** Checks what depends on the run itself (best-model tracking, the split), before any write. */
-function validateRun(args: TrainingArgs, batchSize: number, hasBest: boolean): void {
-  if ((args.checkpointingSteps !== undefined || hasBest) && !args.outputDir) {
-    throw new Error("checkpointing and best-model tracking need output_dir");
-  }
-  const micro = args.microBatchSize ?? batchSize;
-  if (!(Number.isInteger(micro) && micro >= 1 && micro <= batchSize)) {
-    throw new Error(`micro-batch size must be an integer in 1..${batchSize}, got ${micro}`);
-  }
-}
-
 /** Splits `rows` into consecutive parts of at most `size`. */
 function parts(rows: number[], size: number): number[][] {
   const out = [];
@@ -321,133 +261,218 @@ function asResult(out: tf.Scalar | LossResult): LossResult {
   return out instanceof tf.Tensor ? { loss: out } : out;
 }
 
+/** Checks what depends on the run itself (best-model tracking, the split), before any write. */
+function validateRun(a: ResolvedTrainingArgs, batchSize: number, hasBest: boolean): void {
+  if (hasBest && !a.outputDir) throw new Error("best-model tracking needs --output_dir");
+  const micro = a.microBatchSize;
+  if (!(Number.isInteger(micro) && micro >= 1 && micro <= batchSize)) {
+    throw new Error(`micro-batch size must be an integer in 1..${batchSize}, got ${micro}`);
+  }
+}
+
+/** What one micro-batch (or one part of it) adds to the running sums. */
+interface MicroResult {
+  loss: number;
+  correct: number;
+  count: number;
+}
+
 /**
- * Trains `variables` with AdamW and the chosen schedule. See the module documentation for the
- * exact semantics. Returns the logs and the final position.
+ * One training run: explicit state (the resumable {@link TrainerState}, the gradients summed for
+ * the current update, the last checkpoint) and one method per part of the step. The step, in
+ * {@link Trainer.epoch}: `microBatch` (forward + backward, gradients added) for each micro-batch
+ * → every `gradient_accumulation_steps` `update` (clip, AdamW, schedule) → `afterUpdate` (log
+ * record, progress, `--eval_steps` evaluation, step checkpoint) → at the epoch's end
+ * `endOfEpoch` (evaluation, `best/`, epoch checkpoint).
  */
-export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
-  const args = opts.args;
-  const plan = planSteps(opts.numExamples, args);
-  const { batchSize, numBatches, maxTrainSteps, numTrainEpochs } = plan;
-  const gas = plan.gradientAccumulationSteps;
-  validateRun(args, batchSize, opts.bestMetric !== undefined);
-  const seed = args.seed ?? 42;
-  const outputDir = args.outputDir;
-  const ckptEvery = args.checkpointingSteps;
-  const evalSteps = args.evalSteps;
-  const maxGradNorm = args.maxGradNorm ?? 0;
-  const microBatch = args.microBatchSize ?? batchSize;
-  const metricName = opts.metricName;
-  const greater = opts.greaterIsBetter ?? true;
-  const saveModel = opts.saveModel ?? ((dir: string) => saveVariables(dir, opts.variables));
-  const loadModel = opts.loadModel ?? ((dir: string) => loadVariables(dir, opts.variables));
-  const disposeBatch = opts.disposeBatch ??
-    ((b: B) => tf.dispose(b as unknown as tf.TensorContainer));
+export class Trainer<B> {
+  readonly args: ResolvedTrainingArgs;
+  readonly steps: ReturnType<typeof planSteps>;
+  readonly state: TrainerState;
+  private readonly optimizer: AdamW;
+  private readonly scheduler: Scheduler;
+  private readonly stepLog: JsonlCsvLog;
+  private readonly evalLog: JsonlCsvLog;
+  /** Gradients summed over the micro-batches of the current update (by parameter name). */
+  private readonly acc = new Map<string, tf.Tensor>();
+  private readonly nameOf = new Map<string, string>();
+  private readonly varList: tf.Variable[];
+  private readonly saveModel: (dir: string) => Promise<void>;
+  private readonly loadModel: (dir: string) => Promise<void>;
+  private lastCheckpoint: string | null = null;
+  private bar: ProgressBar | null = null;
+  private log: (m: string) => void;
+  private startTime = 0;
+  private examplesAtStart = 0;
 
-  const runInfo = runInfoOf(seed, opts.numExamples, batchSize, gas);
-  const state: TrainerState = {
-    version: 1,
-    completedSteps: 0,
-    epoch: 0,
-    batchInEpoch: 0,
-    maxTrainSteps,
-    numTrainEpochs,
-    run: runInfo,
-    sums: { loss: 0, lossCount: 0, correct: 0, count: 0, examples: 0 },
-    stepLogLines: 0,
-    evalLogLines: 0,
-    best: null,
-  };
-  if (outputDir) await Deno.mkdir(outputDir, { recursive: true });
-  const stepLog = new JsonlCsvLog(outputDir ? `${outputDir}/${STEP_LOG}` : null);
-  const evalLog = new JsonlCsvLog(outputDir ? `${outputDir}/${EVAL_LOG}` : null);
-  const optimizer = new AdamW(opts.variables, {
-    weightDecay: args.weightDecay ?? 0,
-    momentsOnHost: args.optimizerMomentsOnHost ?? tf.getBackend() === "wasm",
-  });
-  const scheduler = createScheduler(args.lrSchedulerType ?? "linear", {
-    learningRate: args.learningRate ?? 5e-5,
-    numWarmupSteps: args.numWarmupSteps ?? 0,
-    numTrainingSteps: maxTrainSteps,
-  });
-  let progress: ProgressBar | null = null;
-  let lastCheckpoint: string | null = null;
-  // Gradients summed over the micro-batches of the current update (by parameter name).
-  const acc = new Map<string, tf.Tensor>();
-  const nameOf = new Map<string, string>();
-  for (const [name, v] of opts.variables) nameOf.set(v.name, name);
-  const varList = [...opts.variables.values()].filter((v) => v.trainable);
-  const where = (epoch: number, b: number) =>
-    `update ${state.completedSteps + 1}/${maxTrainSteps} (epoch ${epoch + 1}, micro-batch ` +
-    `${b + 1}/${numBatches})`;
-
-  /** Forward + backward of some rows; their gradients, times `weight`, are added into `acc`. */
-  const backward = async (
-    rows: number[],
-    dropoutSeed: number,
-    scale: (l: tf.Scalar) => tf.Scalar,
-  ) => {
-    const batch = opts.makeBatch(rows);
-    const kept: tf.Tensor[] = [];
-    const keep = <T>(x: T): T => {
-      if (x instanceof tf.Tensor) kept.push(tf.keep(x));
-      return x;
+  constructor(readonly opts: TrainOptions<B>) {
+    this.args = resolveTrainingArgs(opts.args);
+    const a = this.args;
+    this.steps = planSteps(opts.numExamples, a);
+    const { batchSize, gradientAccumulationSteps, maxTrainSteps, numTrainEpochs } = this.steps;
+    validateRun(a, batchSize, opts.bestMetric !== undefined);
+    this.state = {
+      version: 1,
+      completedSteps: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      maxTrainSteps,
+      numTrainEpochs,
+      run: runInfoOf(a.seed, opts.numExamples, batchSize, gradientAccumulationSteps),
+      sums: { loss: 0, lossCount: 0, correct: 0, count: 0, examples: 0 },
+      stepLogLines: 0,
+      evalLogLines: 0,
+      best: null,
     };
-    let loss: tf.Scalar, correct: tf.Scalar | number | undefined, count: typeof correct;
-    try {
-      const { value, grads } = tf.variableGrads(() => {
-        const r = asResult(opts.lossFn(batch, { training: true, seed: dropoutSeed }));
-        ({ loss, correct, count } = {
-          loss: keep(r.loss),
-          correct: keep(r.correct),
-          count: keep(r.count),
-        });
-        return scale(r.loss);
-      }, varList);
-      kept.push(value);
-      const lossVal = (await loss!.data())[0];
-      if (!Number.isFinite(lossVal)) {
-        tf.dispose(Object.values(grads));
-        return { loss: lossVal, correct: 0, count: 0 };
-      }
-      for (const [tfName, g] of Object.entries(grads)) {
-        const name = nameOf.get(tfName)!;
-        const prev = acc.get(name);
-        acc.set(name, prev ? tf.add(prev, g) : g);
-        if (prev) tf.dispose([prev, g]);
-      }
-      return {
-        loss: lossVal,
-        correct: await toNumber(correct),
-        count: count === undefined ? rows.length : await toNumber(count),
-      };
-    } finally {
-      disposeBatch(batch);
-      tf.dispose(kept);
-    }
-  };
+    const dir = a.outputDir;
+    this.stepLog = new JsonlCsvLog(dir ? `${dir}/${STEP_LOG}` : null);
+    this.evalLog = new JsonlCsvLog(dir ? `${dir}/${EVAL_LOG}` : null);
+    this.optimizer = new AdamW(opts.variables, {
+      weightDecay: a.weightDecay,
+      momentsOnHost: a.optimizerMomentsOnHost,
+    });
+    this.scheduler = createScheduler(a.lrSchedulerType, {
+      learningRate: a.learningRate,
+      numWarmupSteps: a.numWarmupSteps,
+      numTrainingSteps: maxTrainSteps,
+    });
+    for (const [name, v] of opts.variables) this.nameOf.set(v.name, name);
+    this.varList = [...opts.variables.values()].filter((v) => v.trainable);
+    this.saveModel = opts.saveModel ?? ((d: string) => saveVariables(d, opts.variables));
+    this.loadModel = opts.loadModel ?? ((d: string) => loadVariables(d, opts.variables));
+    this.log = opts.log ?? ((m: string) => console.log(m));
+  }
 
-  /** Gradients of one requested micro-batch, in parts of `microBatch` rows when it was split:
-   *  each part's loss is weighted by its share of the rows, so the summed gradient is the
-   *  unsplit one (only the dropout masks differ). */
-  const accumulate = async (indices: number[], epoch: number, b: number) => {
-    const seedOf = deriveSeed(seed, "dropout", epoch, b);
-    const split = parts(indices, microBatch);
+  /** Trains to the end (or to `max_train_steps`); returns the logs and the final position. */
+  async run(): Promise<TrainResult> {
+    try {
+      await this.start();
+      for (let epoch = this.state.epoch; epoch < this.steps.numTrainEpochs; epoch++) {
+        if (this.done()) break;
+        await this.epoch(epoch);
+      }
+      await this.stepLog.flush();
+      await this.evalLog.flush();
+      const dir = this.args.outputDir;
+      if (dir && (this.opts.saveFinalModel ?? true)) await saveFinal(dir, this.saveModel);
+    } catch (e) {
+      throw isOutOfMemory(e) && !(e instanceof OutOfMemoryError)
+        ? trainingOutOfMemoryError(e, this.opts.memoryPlan, {
+          update: this.state.completedSteps + 1,
+          maxTrainSteps: this.steps.maxTrainSteps,
+          lastCheckpoint: this.lastCheckpoint,
+        })
+        : e;
+    } finally {
+      await this.cleanup();
+    }
+    return {
+      completedSteps: this.state.completedSteps,
+      maxTrainSteps: this.steps.maxTrainSteps,
+      numTrainEpochs: this.steps.numTrainEpochs,
+      stepLog: this.stepLog.records,
+      evalLog: this.evalLog.records,
+      best: this.state.best,
+      lastCheckpoint: this.lastCheckpoint,
+    };
+  }
+
+  private done(): boolean {
+    return this.state.completedSteps >= this.steps.maxTrainSteps;
+  }
+
+  /** Resumes when asked, opens the logs and the progress bar, says how the batch runs. */
+  private async start(): Promise<void> {
+    const a = this.args;
+    const { maxTrainSteps, numTrainEpochs, numBatches, batchSize } = this.steps;
+    if (a.outputDir) await Deno.mkdir(a.outputDir, { recursive: true });
+    const resumed = await resumeInto(a.resumeFromCheckpoint, a.outputDir, {
+      runInfo: this.state.run,
+      maxTrainSteps,
+      state: this.state,
+      scheduler: this.scheduler,
+      optimizer: this.optimizer,
+      loadModel: this.loadModel,
+    });
+    await this.stepLog.open(resumed ? this.state.stepLogLines : 0);
+    await this.evalLog.open(resumed ? this.state.evalLogLines : 0);
+    this.lastCheckpoint = resumed?.dir ?? null;
+    const bar = new ProgressBar({
+      total: maxTrainSteps,
+      numEpochs: numTrainEpochs,
+      initialStep: this.state.completedSteps,
+      mode: this.opts.progress ?? "auto",
+      label: this.opts.label,
+    });
+    this.bar = bar;
+    this.log = this.opts.log ?? ((m: string) => bar.mode === "none" ? console.log(m) : bar.log(m));
+    if (resumed) {
+      const extended = resumed.extendedFrom === null ? "" : ` (extended from ` +
+        `${resumed.extendedFrom} planned updates: the schedule now spans ${maxTrainSteps})`;
+      this.log(
+        `resumed from ${resumed.dir}: update ${this.state.completedSteps}/${maxTrainSteps}` +
+          `${extended}, epoch ${this.state.epoch + 1}, batch ${this.state.batchInEpoch}/` +
+          `${numBatches}`,
+      );
+    }
+    if (a.microBatchSize < batchSize) {
+      this.log(splitMessage(batchSize, a.microBatchSize, this.opts.memoryPlan));
+    }
+    this.startTime = performance.now();
+    this.examplesAtStart = this.state.sums.examples;
+  }
+
+  /** One epoch from the saved position: micro-batches, an update every accumulation group. */
+  private async epoch(epoch: number): Promise<void> {
+    const { batchSize, numBatches, gradientAccumulationSteps: gas } = this.steps;
+    const order = epochOrder(this.args.seed, epoch, this.opts.numExamples);
+    const firstBatch = epoch === this.state.epoch ? this.state.batchInEpoch : 0;
+    let groupLoss = 0, groupBatches = 0;
+    for (let b = firstBatch; b < numBatches && !this.done(); b++) {
+      const indices = order.slice(b * batchSize, (b + 1) * batchSize);
+      const r = await this.microBatch(indices, epoch, b);
+      groupLoss += r.loss;
+      groupBatches++;
+      this.state.sums.correct += r.correct;
+      this.state.sums.count += r.count;
+      this.state.sums.examples += indices.length;
+      if ((b + 1) % gas !== 0 && b !== numBatches - 1) continue;
+      const { gradNorm, learningRate } = await this.update(epoch, b);
+      await this.afterUpdate(epoch, b, groupLoss / groupBatches, gradNorm, learningRate);
+      groupLoss = groupBatches = 0;
+    }
+    // End of epoch (also when max_train_steps stops it early, as the HF scripts do).
+    await this.endOfEpoch(epoch);
+  }
+
+  /** Where the next update is, for messages. */
+  private where(epoch: number, b: number): string {
+    return `update ${this.state.completedSteps + 1}/${this.steps.maxTrainSteps} (epoch ` +
+      `${epoch + 1}, micro-batch ${b + 1}/${this.steps.numBatches})`;
+  }
+
+  /** Gradients of one requested micro-batch, in parts of `microBatchSize` rows when it was
+   *  split: each part's loss is weighted by its share of the rows, so the summed gradient is
+   *  the unsplit one (only the dropout masks differ). */
+  private async microBatch(indices: number[], epoch: number, b: number): Promise<MicroResult> {
+    const gas = this.steps.gradientAccumulationSteps;
+    const seedOf = deriveSeed(this.args.seed, "dropout", epoch, b);
+    const split = parts(indices, this.args.microBatchSize);
     let loss = 0, correct = 0, count = 0;
     for (let p = 0; p < split.length; p++) {
       const rows = split[p];
       const r = split.length === 1
-        ? await backward(rows, seedOf, (l) => tf.div(l, gas))
-        : await backward(
+        ? await this.backward(rows, seedOf, (l) => tf.div(l, gas))
+        : await this.backward(
           rows,
           deriveSeed(seedOf, "part", p),
           (l) => tf.div(tf.mul(l, rows.length), indices.length * gas),
         );
       if (!Number.isFinite(r.loss)) {
         throw new NonFiniteLossError(
-          `training stopped: the loss is ${r.loss} at ${where(epoch, b)}, rows ` +
+          `training stopped: the loss is ${r.loss} at ${this.where(epoch, b)}, rows ` +
             `${indices.slice(0, 8).join(",")}${indices.length > 8 ? ",…" : ""}; the update ` +
-            `was not applied. Last good checkpoint: ${lastCheckpoint ?? "none saved yet"} ` +
+            `was not applied. Last good checkpoint: ${this.lastCheckpoint ?? "none saved yet"} ` +
             `(left untouched). Try a lower --learning_rate, --max_grad_norm 1.0, or check ` +
             `the data.`,
         );
@@ -457,255 +482,251 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
       count += r.count;
     }
     return { loss, correct, count };
-  };
+  }
+
+  /** Forward + backward of some rows; their gradients (of `scale(loss)`) are added into `acc`. */
+  private async backward(
+    rows: number[],
+    dropoutSeed: number,
+    scale: (l: tf.Scalar) => tf.Scalar,
+  ): Promise<MicroResult> {
+    const batch = this.opts.makeBatch(rows);
+    const kept: tf.Tensor[] = [];
+    const keep = <T>(x: T): T => {
+      if (x instanceof tf.Tensor) kept.push(tf.keep(x));
+      return x;
+    };
+    let r!: LossResult;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = asResult(this.opts.lossFn(batch, { training: true, seed: dropoutSeed }));
+        r = { loss: keep(out.loss), correct: keep(out.correct), count: keep(out.count) };
+        return scale(out.loss);
+      }, this.varList);
+      kept.push(value);
+      const lossVal = (await r.loss.data())[0];
+      if (!Number.isFinite(lossVal)) {
+        tf.dispose(Object.values(grads));
+        return { loss: lossVal, correct: 0, count: 0 };
+      }
+      for (const [tfName, g] of Object.entries(grads)) {
+        const name = this.nameOf.get(tfName)!;
+        const prev = this.acc.get(name);
+        this.acc.set(name, prev ? tf.add(prev, g) : g);
+        if (prev) tf.dispose([prev, g]);
+      }
+      return {
+        loss: lossVal,
+        correct: await toNumber(r.correct),
+        count: r.count === undefined ? rows.length : await toNumber(r.count),
+      };
+    } finally {
+      (this.opts.disposeBatch ?? ((x: B) => tf.dispose(x as unknown as tf.TensorContainer)))(
+        batch,
+      );
+      tf.dispose(kept);
+    }
+  }
 
   /** Clips and applies the accumulated gradients; returns the norm and learning rate used. */
-  const applyUpdate = async (epoch: number, b: number) => {
-    const gradNorm = await globalNorm(acc);
+  private async update(epoch: number, b: number) {
+    const gradNorm = await globalNorm(this.acc);
     if (!Number.isFinite(gradNorm)) {
       throw new NonFiniteLossError(
-        `training stopped: the gradient norm is ${gradNorm} at ${where(epoch, b)}; the update ` +
-          `was not applied. Last good checkpoint: ${lastCheckpoint ?? "none saved yet"} ` +
-          `(left untouched).`,
+        `training stopped: the gradient norm is ${gradNorm} at ${this.where(epoch, b)}; the ` +
+          `update was not applied. Last good checkpoint: ` +
+          `${this.lastCheckpoint ?? "none saved yet"} (left untouched).`,
       );
     }
-    const coef = maxGradNorm > 0 ? maxGradNorm / (gradNorm + 1e-6) : 1;
+    // No --max_grad_norm (or 0): no clipping, as the no_trainer scripts.
+    const maxGradNorm = this.args.maxGradNorm;
+    const coef = maxGradNorm ? maxGradNorm / (gradNorm + 1e-6) : 1;
     if (coef < 1) {
-      for (const [name, g] of acc) {
-        acc.set(name, tf.mul(g, coef));
+      for (const [name, g] of this.acc) {
+        this.acc.set(name, tf.mul(g, coef));
         g.dispose();
       }
     }
-    const learningRate = scheduler.current();
-    optimizer.step(acc, learningRate);
-    scheduler.step();
-    tf.dispose([...acc.values()]);
-    acc.clear();
+    const learningRate = this.scheduler.current();
+    this.optimizer.step(this.acc, learningRate);
+    this.scheduler.step();
+    tf.dispose([...this.acc.values()]);
+    this.acc.clear();
     return { gradNorm, learningRate };
-  };
+  }
 
-  const checkpoint = async (dir: string) => {
-    state.stepLogLines = stepLog.records.length;
-    state.evalLogLines = evalLog.records.length;
-    await stepLog.flush();
-    await evalLog.flush();
-    await saveCheckpoint(dir, { saveModel, optimizer, scheduler, state });
-    lastCheckpoint = dir;
-  };
+  /** After update `completedSteps + 1` (batch `b` of `epoch`, mean loss `loss`): counts it,
+   *  writes its log record, moves the progress bar, and evaluates or checkpoints when due. */
+  private async afterUpdate(
+    epoch: number,
+    b: number,
+    loss: number,
+    gradNorm: number,
+    learningRate: number,
+  ): Promise<void> {
+    const { state, steps, opts } = this;
+    state.completedSteps++;
+    state.sums.loss += loss;
+    state.sums.lossCount++;
+    state.epoch = epoch;
+    state.batchInEpoch = b + 1;
+    const rec: LogRecord = {
+      step: state.completedSteps,
+      epoch: epoch + 1,
+      epoch_float: epoch + (b + 1) / steps.numBatches,
+      loss,
+      running_loss: state.sums.loss / state.sums.lossCount,
+      learning_rate: learningRate,
+      grad_norm: gradNorm,
+    };
+    const metric = state.sums.count > 0 ? 100 * state.sums.correct / state.sums.count : null;
+    if (opts.metricName) rec[opts.metricName] = metric;
+    rec.examples = state.sums.examples;
+    rec.elapsed_s = (performance.now() - this.startTime) / 1000;
+    await this.stepLog.append(rec);
+    this.bar!.update({
+      step: state.completedSteps,
+      epoch,
+      loss: rec.running_loss as number,
+      lr: learningRate,
+      examples: state.sums.examples - this.examplesAtStart,
+      extra: opts.metricName && metric !== null ? { [opts.metricName]: metric } : {},
+    });
+    const evalSteps = this.args.evalSteps;
+    const endsEpoch = b === steps.numBatches - 1 || this.done();
+    if (opts.evaluate && evalSteps && state.completedSteps % evalSteps === 0 && !endsEpoch) {
+      await this.evaluate(epoch, rec.epoch_float as number, false);
+    }
+    const every = this.args.checkpointingSteps;
+    if (typeof every === "number" && state.completedSteps % every === 0) {
+      await this.checkpoint(`${this.args.outputDir}/step_${state.completedSteps}`);
+    }
+    if (opts.onStep) await opts.onStep(rec);
+  }
 
   /** One evaluation: the eval log (1-based `epoch`, `epoch_float` = epochs done), `best/`. */
-  const evaluate = async (epoch: number, epochFloat: number, atEpochEnd: boolean) => {
-    const metrics = await opts.evaluate!({ epoch, step: state.completedSteps });
-    await evalLog.append({
-      epoch: epoch + 1,
-      epoch_float: epochFloat,
-      step: state.completedSteps,
-      ...metrics,
-    });
-    await evalLog.flush();
+  private async evaluate(epoch: number, epochFloat: number, atEpochEnd: boolean): Promise<void> {
+    const step = this.state.completedSteps;
+    const metrics = await this.opts.evaluate!({ epoch, step });
+    await this.evalLog.append({ epoch: epoch + 1, epoch_float: epochFloat, step, ...metrics });
+    await this.evalLog.flush();
     const at = atEpochEnd
-      ? `epoch ${epoch + 1}/${numTrainEpochs}`
-      : `update ${state.completedSteps} (epoch ${epochFloat.toFixed(2)})`;
-    log(
+      ? `epoch ${epoch + 1}/${this.steps.numTrainEpochs}`
+      : `update ${step} (epoch ${epochFloat.toFixed(2)})`;
+    this.log(
       `${at} eval: ` +
         Object.entries(metrics).map(([k, v]) => `${k}=${formatMetric(k, v)}`).join(" "),
     );
-    if (opts.bestMetric) await keepBest(metrics, epoch);
-  };
+    if (this.opts.bestMetric) await this.keepBest(metrics, epoch);
+  }
 
-  /** Evaluation, `best/`, and the epoch checkpoint. */
-  const endOfEpoch = async (epoch: number) => {
-    // Epochs done: below epoch + 1 only when max_train_steps ended this epoch early.
-    if (opts.evaluate) await evaluate(epoch, epoch + state.batchInEpoch / numBatches, true);
-    state.epoch = epoch + 1;
-    state.batchInEpoch = 0;
-    if (ckptEvery === "epoch") await checkpoint(`${outputDir}/epoch_${epoch + 1}`);
-  };
-
-  const keepBest = async (metrics: Record<string, number>, epoch: number) => {
-    const v = metrics[opts.bestMetric!];
-    if (v === undefined) {
-      throw new Error(`evaluate() returned no '${opts.bestMetric}' (best metric)`);
-    }
-    const better = state.best === null || (greater ? v > state.best.value : v < state.best.value);
-    if (!better) return;
-    const best = {
-      metric: opts.bestMetric!,
-      value: v,
-      step: state.completedSteps,
-      epoch: epoch + 1,
-    };
-    state.best = best;
-    await writeDirAtomic(`${outputDir}/best`, async (tmp) => {
-      await saveModel(tmp);
+  /** `output_dir/best` when this evaluation beats the best so far. */
+  private async keepBest(metrics: Record<string, number>, epoch: number): Promise<void> {
+    const metric = this.opts.bestMetric!;
+    const v = metrics[metric];
+    if (v === undefined) throw new Error(`evaluate() returned no '${metric}' (best metric)`);
+    const prev = this.state.best;
+    const greater = this.opts.greaterIsBetter ?? true;
+    if (prev !== null && (greater ? v <= prev.value : v >= prev.value)) return;
+    const best = { metric, value: v, step: this.state.completedSteps, epoch: epoch + 1 };
+    this.state.best = best;
+    await writeDirAtomic(`${this.args.outputDir}/best`, async (tmp) => {
+      await this.saveModel(tmp);
       await Deno.writeTextFile(
         `${tmp}/best_metric.json`,
         JSON.stringify({ ...best, metrics }, null, 2) + "\n",
       );
     });
-  };
+  }
 
-  let log = opts.log ?? ((m: string) => console.log(m));
-  try {
-    const resumeDir = await resumeInto(args.resumeFromCheckpoint, outputDir, {
-      runInfo,
-      maxTrainSteps,
-      state,
-      scheduler,
-      optimizer,
-      loadModel,
-    });
-    await stepLog.open(resumeDir ? state.stepLogLines : 0);
-    await evalLog.open(resumeDir ? state.evalLogLines : 0);
-    lastCheckpoint = resumeDir;
-    const bar = new ProgressBar({
-      total: maxTrainSteps,
-      numEpochs: numTrainEpochs,
-      initialStep: state.completedSteps,
-      mode: opts.progress ?? "auto",
-      label: opts.label,
-    });
-    progress = bar;
-    log = opts.log ?? ((m: string) => bar.mode === "none" ? console.log(m) : bar.log(m));
-    if (resumeDir) {
-      log(
-        `resumed from ${resumeDir}: update ${state.completedSteps}/${maxTrainSteps}, epoch ` +
-          `${state.epoch + 1}, batch ${state.batchInEpoch}/${numBatches}`,
-      );
-    }
-    if (microBatch < batchSize) {
-      log(
-        `batch ${batchSize} runs as ${Math.ceil(batchSize / microBatch)} × ${microBatch}` +
-          `${opts.splitReason ? ` to fit ${opts.splitReason}` : ""}`,
-      );
-    }
-    const startTime = performance.now();
-    const examplesAtStart = state.sums.examples;
-    let groupLoss = 0, groupBatches = 0;
+  /** A resumable checkpoint in `dir` (model, optimizer, scheduler, data position, logs). */
+  private async checkpoint(dir: string): Promise<void> {
+    this.state.stepLogLines = this.stepLog.records.length;
+    this.state.evalLogLines = this.evalLog.records.length;
+    await this.stepLog.flush();
+    await this.evalLog.flush();
+    const { saveModel, optimizer, scheduler, state } = this;
+    await saveCheckpoint(dir, { saveModel, optimizer, scheduler, state });
+    this.lastCheckpoint = dir;
+  }
 
-    /** After update `state.completedSteps + 1` (batch `b` of `epoch`, mean loss `loss`): counts
-     *  it, writes its log record, moves the progress bar, and evaluates or checkpoints when due. */
-    const afterUpdate = async (
-      epoch: number,
-      b: number,
-      loss: number,
-      gradNorm: number,
-      learningRate: number,
-    ) => {
-      state.completedSteps++;
-      state.sums.loss += loss;
-      state.sums.lossCount++;
-      state.epoch = epoch;
-      state.batchInEpoch = b + 1;
-      const rec: LogRecord = {
-        step: state.completedSteps,
-        epoch: epoch + 1,
-        epoch_float: epoch + (b + 1) / numBatches,
-        loss,
-        running_loss: state.sums.loss / state.sums.lossCount,
-        learning_rate: learningRate,
-        grad_norm: gradNorm,
-      };
-      const metric = state.sums.count > 0 ? 100 * state.sums.correct / state.sums.count : null;
-      if (metricName) rec[metricName] = metric;
-      rec.examples = state.sums.examples;
-      rec.elapsed_s = (performance.now() - startTime) / 1000;
-      await stepLog.append(rec);
-      bar.update({
-        step: state.completedSteps,
-        epoch,
-        loss: rec.running_loss as number,
-        lr: learningRate,
-        examples: state.sums.examples - examplesAtStart,
-        extra: metricName && metric !== null ? { [metricName]: metric } : {},
-      });
-      const endsEpoch = b === numBatches - 1 || state.completedSteps >= maxTrainSteps;
-      if (opts.evaluate && evalSteps && state.completedSteps % evalSteps === 0 && !endsEpoch) {
-        await evaluate(epoch, rec.epoch_float as number, false);
-      }
-      if (typeof ckptEvery === "number" && state.completedSteps % ckptEvery === 0) {
-        await checkpoint(`${outputDir}/step_${state.completedSteps}`);
-      }
-      if (opts.onStep) await opts.onStep(rec);
-    };
-
-    for (let epoch = state.epoch; epoch < numTrainEpochs; epoch++) {
-      if (state.completedSteps >= maxTrainSteps) break;
-      const order = epochOrder(seed, epoch, opts.numExamples);
-      const firstBatch = epoch === state.epoch ? state.batchInEpoch : 0;
-      for (let b = firstBatch; b < numBatches && state.completedSteps < maxTrainSteps; b++) {
-        // Accumulate.
-        const indices = order.slice(b * batchSize, (b + 1) * batchSize);
-        const r = await accumulate(indices, epoch, b);
-        groupLoss += r.loss;
-        groupBatches++;
-        state.sums.correct += r.correct;
-        state.sums.count += r.count;
-        state.sums.examples += indices.length;
-        if ((b + 1) % gas !== 0 && b !== numBatches - 1) continue;
-
-        // Apply the update, then log it (and evaluate / checkpoint when due).
-        const { gradNorm, learningRate } = await applyUpdate(epoch, b);
-        await afterUpdate(epoch, b, groupLoss / groupBatches, gradNorm, learningRate);
-        groupLoss = groupBatches = 0;
-      }
-      // End of epoch (also when max_train_steps stops it early, as the HF scripts do).
-      await endOfEpoch(epoch);
+  /** Evaluation, `best/`, and the epoch checkpoint. */
+  private async endOfEpoch(epoch: number): Promise<void> {
+    // Epochs done: below epoch + 1 only when max_train_steps ended this epoch early.
+    const epochsDone = epoch + this.state.batchInEpoch / this.steps.numBatches;
+    if (this.opts.evaluate) await this.evaluate(epoch, epochsDone, true);
+    this.state.epoch = epoch + 1;
+    this.state.batchInEpoch = 0;
+    if (this.args.checkpointingSteps === "epoch") {
+      await this.checkpoint(`${this.args.outputDir}/epoch_${epoch + 1}`);
     }
-    await stepLog.flush();
-    await evalLog.flush();
-    if (outputDir && (opts.saveFinalModel ?? true)) await saveFinal(outputDir, saveModel);
-  } catch (e) {
-    if (isOutOfMemory(e) && !(e instanceof OutOfMemoryError)) {
-      throw new OutOfMemoryError(
-        `training stopped: the backend ran out of memory (${(e as Error).message ?? e}) at ` +
-          `update ${state.completedSteps + 1}/${maxTrainSteps}. ` +
-          `${opts.memoryPlan ? opts.memoryPlan + ". " : ""}Last good checkpoint: ` +
-          `${lastCheckpoint ?? "none saved yet"} (left untouched); continue with ` +
-          `--resume_from_checkpoint after freeing memory. ${opts.memoryAdvice ?? ""}`.trim(),
-      );
-    }
-    throw e;
-  } finally {
+  }
+
+  /** Releases the gradients and the optimizer, flushes the logs, closes the bar. */
+  private async cleanup(): Promise<void> {
     // After a wasm abort the heap is gone: cleanup must not throw over the real error.
     try {
-      tf.dispose([...acc.values()]);
-      optimizer.dispose();
+      tf.dispose([...this.acc.values()]);
+      this.optimizer.dispose();
     } catch { /* the backend is unusable */ }
-    await stepLog.flush().catch(() => {});
-    await evalLog.flush().catch(() => {});
-    await progress?.close();
+    await this.stepLog.flush().catch(() => {});
+    await this.evalLog.flush().catch(() => {});
+    await this.bar?.close();
   }
-  return {
-    completedSteps: state.completedSteps,
-    maxTrainSteps,
-    numTrainEpochs,
-    stepLog: stepLog.records,
-    evalLog: evalLog.records,
-    best: state.best,
-    lastCheckpoint,
-  };
 }
 
-/** Restores a checkpoint into the run (`"latest"`: the newest under `outputDir`); returns its
- *  directory, or null when there is nothing to resume. */
+/**
+ * Trains `variables` with AdamW and the chosen schedule (a {@link Trainer} run). See the module
+ * documentation for the exact semantics. Returns the logs and the final position.
+ */
+export async function train<B>(opts: TrainOptions<B>): Promise<TrainResult> {
+  return await new Trainer(opts).run();
+}
+
+/** Everything about the run that a checkpoint must match to resume at the same data position. */
+function runInfoOf(seed: number, numExamples: number, batchSize: number, gas: number) {
+  return { seed, numExamples, batchSize, gradientAccumulationSteps: gas };
+}
+
+/** What a resumed run's data position depends on, in the words of its flags. */
+const RUN_INFO_NAMES: Record<keyof TrainerState["run"], string> = {
+  seed: "--seed",
+  numExamples: "training rows (features)",
+  batchSize: "--per_device_train_batch_size",
+  gradientAccumulationSteps: "--gradient_accumulation_steps",
+};
+
+/** Where a resumed run continues: the checkpoint, and the plan it was made with when this run
+ *  extends it (a larger `max_train_steps` / `num_train_epochs`). */
+interface Resumed {
+  dir: string;
+  extendedFrom: number | null;
+}
+
+/**
+ * Restores a checkpoint into the run (`"latest"`: the newest under `outputDir`); null when there
+ * is nothing to resume. As Hugging Face's resume: model, optimizer, the scheduler's step count
+ * and the data position come back; a run asking for more updates than the checkpoint planned
+ * continues with the new schedule length (the data order of the updates done is the same: it
+ * depends on the seed and the epoch only).
+ */
 async function resumeInto(
   requested: string | undefined,
   outputDir: string | undefined,
   run: {
-    runInfo: ReturnType<typeof runInfoOf>;
+    runInfo: TrainerState["run"];
     maxTrainSteps: number;
     state: TrainerState;
-    scheduler: ReturnType<typeof createScheduler>;
+    scheduler: Scheduler;
     optimizer: AdamW;
     loadModel: (dir: string) => Promise<void>;
   },
-): Promise<string | null> {
+): Promise<Resumed | null> {
   let dir = requested;
   if (dir === "latest") {
-    if (!outputDir) throw new Error("resume_from_checkpoint=latest needs output_dir");
+    if (!outputDir) throw new Error("--resume_from_checkpoint latest needs --output_dir");
     dir = (await latestCheckpoint(outputDir)) ?? undefined;
-    if (!dir) throw new Error(`resume_from_checkpoint: no checkpoint under ${outputDir}`);
+    if (!dir) throw new Error(`--resume_from_checkpoint: no checkpoint under ${outputDir}`);
   }
   if (!dir) return null;
   const meta = await readCheckpointMeta(dir);
@@ -713,22 +734,23 @@ async function resumeInto(
   for (const k of Object.keys(run.runInfo) as (keyof typeof run.runInfo)[]) {
     if (s.run[k] !== run.runInfo[k]) {
       throw new Error(
-        `resume_from_checkpoint: ${dir} was trained with ${k}=${s.run[k]}, ` +
+        `--resume_from_checkpoint: ${dir} was trained with ${RUN_INFO_NAMES[k]} ${s.run[k]}, ` +
           `this run has ${run.runInfo[k]}; they must match to continue at the same data position`,
       );
     }
   }
-  if (s.maxTrainSteps !== run.maxTrainSteps) {
+  if (run.maxTrainSteps < s.completedSteps) {
     throw new Error(
-      `resume_from_checkpoint: ${dir} planned max_train_steps=${s.maxTrainSteps}, ` +
-        `this run plans ${run.maxTrainSteps} (same epochs / max_train_steps needed)`,
+      `--resume_from_checkpoint: ${dir} has done ${s.completedSteps} updates, this run plans ` +
+        `only ${run.maxTrainSteps} (--max_train_steps / --num_train_epochs)`,
     );
   }
   run.scheduler.loadState(meta.scheduler);
   await loadOptimizerState(dir, run.optimizer);
   await run.loadModel(dir);
-  Object.assign(run.state, structuredClone(s));
-  return dir;
+  const { maxTrainSteps, numTrainEpochs } = run.state;
+  Object.assign(run.state, structuredClone(s), { maxTrainSteps, numTrainEpochs });
+  return { dir, extendedFrom: s.maxTrainSteps !== maxTrainSteps ? s.maxTrainSteps : null };
 }
 
 /** Global L2 norm of a set of gradients (as `torch.nn.utils.clip_grad_norm_`). */

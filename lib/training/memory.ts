@@ -266,6 +266,31 @@ export function doesNotFitError(p: MemoryPlan): OutOfMemoryError {
   );
 }
 
+/** How a split micro-batch runs, said once at the start of training. */
+export function splitMessage(batchSize: number, microBatch: number, plan?: MemoryPlan): string {
+  return `batch ${batchSize} runs as ${Math.ceil(batchSize / microBatch)} × ${microBatch}` +
+    `${plan ? ` to fit ${plan.limitName}` : ""}`;
+}
+
+/**
+ * The error a backend running out of memory during training becomes: where it stopped, the
+ * memory plan, the last good checkpoint and what to do.
+ */
+export function trainingOutOfMemoryError(
+  e: unknown,
+  plan: MemoryPlan | undefined,
+  at: { update: number; maxTrainSteps: number; lastCheckpoint: string | null },
+): OutOfMemoryError {
+  return new OutOfMemoryError(
+    `training stopped: the backend ran out of memory (${(e as Error).message ?? e}) at ` +
+      `update ${at.update}/${at.maxTrainSteps}. ` +
+      `${plan ? describePlan(plan) + ". " : ""}Last good checkpoint: ` +
+      `${at.lastCheckpoint ?? "none saved yet"} (left untouched); continue with ` +
+      `--resume_from_checkpoint after freeing memory. ` +
+      `${plan ? `To fit: ${memoryAdvice(plan)}.` : ""}`.trim(),
+  );
+}
+
 /** True for the errors a backend throws when it runs out of memory (wasm abort, bad access,
  *  failed allocation). */
 export function isOutOfMemory(e: unknown): boolean {

@@ -59,7 +59,6 @@ export {
   type ProgressUpdate,
 } from "./progress.ts";
 export {
-  checkTrainingArgs,
   epochOrder,
   globalNorm,
   loadVariables,
@@ -67,8 +66,11 @@ export {
   type LossResult,
   NonFiniteLossError,
   planSteps,
+  type ResolvedTrainingArgs,
+  resolveTrainingArgs,
   saveVariables,
   train,
+  Trainer,
   type TrainingArgs,
   type TrainOptions,
   type TrainResult,
@@ -87,6 +89,8 @@ export {
   OutOfMemoryError,
   parseBytes,
   planMemory,
+  splitMessage,
+  trainingOutOfMemoryError,
   USABLE_FRACTION,
   WASM_HEAP_LIMIT,
 } from "./memory.ts";

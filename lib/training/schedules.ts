@@ -6,16 +6,10 @@
  * @module
  */
 
-/** Schedule names accepted by `createScheduler` (Hugging Face `SchedulerType` values). */
-export const SCHEDULER_TYPES = [
-  "linear",
-  "cosine",
-  "constant",
-  "constant_with_warmup",
-] as const;
+import { MC_ARGS, SCHEDULER_TYPES, type SchedulerType } from "../args/mod.ts";
 
-/** A schedule name. */
-export type SchedulerType = typeof SCHEDULER_TYPES[number];
+// Schedule names (Hugging Face `SchedulerType` values) belong to the argument schema.
+export { SCHEDULER_TYPES, type SchedulerType };
 
 /** Options for `createScheduler`. */
 export interface SchedulerOptions {
@@ -84,10 +78,8 @@ export class Scheduler {
         `unknown lr_scheduler_type '${type}' (expected one of ${SCHEDULER_TYPES.join(", ")})`,
       );
     }
-    const warm = opts.numWarmupSteps ?? 0;
-    if (!(Number.isInteger(warm) && warm >= 0)) {
-      throw new Error(`num_warmup_steps must be an integer >= 0, got ${warm}`);
-    }
+    // Its bounds are checked with the run's arguments (lib/args).
+    const warm = opts.numWarmupSteps ?? MC_ARGS.args.num_warmup_steps.default;
     if ((type === "linear" || type === "cosine") && opts.numTrainingSteps === undefined) {
       throw new Error(`lr_scheduler_type '${type}' needs num_training_steps`);
     }
@@ -126,13 +118,22 @@ export class Scheduler {
     };
   }
 
-  /** Restores the step count; the schedule parameters must match. */
+  /**
+   * Restores the step count; the schedule's type, rate and warm-up must match. Its length may
+   * differ: as PyTorch's `LambdaLR.load_state_dict` (the lambda is the new run's), a resumed run
+   * with a larger `max_train_steps` continues on the new schedule.
+   */
   loadState(s: SchedulerState): void {
     const mine = this.state();
-    for (const k of ["type", "learningRate", "numWarmupSteps", "numTrainingSteps"] as const) {
+    const flags = {
+      type: "--lr_scheduler_type",
+      learningRate: "--learning_rate",
+      numWarmupSteps: "--num_warmup_steps",
+    } as const;
+    for (const k of Object.keys(flags) as (keyof typeof flags)[]) {
       if (s[k] !== mine[k]) {
         throw new Error(
-          `scheduler state in checkpoint has ${k}=${s[k]}, this run has ${mine[k]}`,
+          `the checkpoint's schedule has ${flags[k]} ${s[k]}, this run has ${mine[k]}`,
         );
       }
     }

@@ -97,17 +97,17 @@ export async function withPipeline(
   const questions = QUESTIONS[command];
   await checkPaths(flags, [questions.flag, "context_file"]);
   const log = (m: string) => console.error(m);
+  const contexts = await loadContexts(String(flags.context_file));
+  const examples = await loadExamples(String(flags[questions.flag]), contexts, {
+    split: questions.split,
+  });
   // The folders must hold the right heads before anything reads their training arguments.
   await checkAnswerModels([
     { dir: String(flags.mc_model), task: "mc", flag: "mc_model" },
     { dir: String(flags.qa_model), task: "qa", flag: "qa_model" },
   ]);
-  // The settings (flags over the models' training_args.json) are checked before any loading.
+  // The settings (flags over the models' training_args.json) are checked before any model loads.
   const options = await pipelineSettings(flags, log);
-  const contexts = await loadContexts(String(flags.context_file));
-  const examples = await loadExamples(String(flags[questions.flag]), contexts, {
-    split: questions.split,
-  });
   await announceBackend();
   const p = await loadPipeline(flags, options, log);
   try {

@@ -127,7 +127,11 @@ export async function resolveFlags<A extends Record<string, ArgSpec>>(
   // Unknown config keys are refused before any work (the owner of the keys is lib/models; with
   // --config_name, that file's own keys count too, checked when the config is read).
   if (typeof args.config_overrides === "string" && !args.config_name) {
-    asUsage(() => parseConfigOverrides(args.config_overrides as string));
+    try {
+      parseConfigOverrides(args.config_overrides as string);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   if (defaultDir) {
     log(`${schema.command}: no --output_dir given; the run goes to ${args.output_dir}`);

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { initBackend } from "../lib/backend/mod.ts";
 import { createFromConfig, makeBertConfig, saveModel } from "../lib/models/mod.ts";
-import { Answerer, type AnswerQuery, QA_DEFAULTS } from "../lib/pipeline/mod.ts";
+import { Answerer, type AnswerQuery, type AnswerResult, QA_DEFAULTS } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { CONFIGS } from "./qa_step.ts";
 
@@ -43,7 +43,10 @@ export interface AnswerModelResult {
   layers: number;
   hidden: number;
   backend: string;
+  /** The best round (lowest p50; the highest questions/s of any round). */
   ours: { latency_ms: Latency; batch_questions_per_s: number; batch: number };
+  oursRuns?: AnswerModelResult["ours"][];
+  hfRuns?: NonNullable<AnswerModelResult["hf"]>[];
   hf?: {
     ok: boolean;
     error?: string;
@@ -244,9 +247,8 @@ export async function runAnswerBench(opts: AnswerBenchOptions): Promise<AnswerBe
       log(`${name}: writing a random-weight QA model (${c.layers} layers, hidden ${c.hidden})`);
       await makeModel(name, tokenizer, dir);
       const answerer = await Answerer.load({ qaModel: dir, log: () => {} });
-      let ours: AnswerModelResult["ours"];
-      let mine;
-      try {
+      let mine: AnswerResult | undefined;
+      const measure = async (): Promise<AnswerModelResult["ours"]> => {
         for (let i = 0; i < 2; i++) mine = await answerer.answer(query);
         const ms: number[] = [];
         for (let i = 0; i < reps; i++) {
@@ -260,25 +262,14 @@ export async function runAnswerBench(opts: AnswerBenchOptions): Promise<AnswerBe
           await answerer.answerBatch(queries);
           bt.push((performance.now() - t0) / 1000);
         }
-        ours = {
+        return {
           latency_ms: latency(ms),
           batch_questions_per_s: batchSize / percentile(bt, 0.5),
           batch: batchSize,
         };
-      } finally {
-        answerer.dispose();
-      }
-      log(`${name}: ours p50 ${ours.latency_ms.p50.toFixed(1)} ms`);
-      const row: AnswerModelResult = {
-        config: name,
-        layers: c.layers,
-        hidden: c.hidden,
-        backend: backend.name,
-        ours,
       };
-      if (opts.torch !== false) {
-        log(`${name}: Hugging Face pipeline on ${opts.python}`);
-        const hf = await runPeer(opts.python, {
+      const peer = () =>
+        runPeer(opts.python, {
           model: dir,
           question: query.question,
           context: (query as { context: string }).context,
@@ -291,19 +282,49 @@ export async function runAnswerBench(opts: AnswerBenchOptions): Promise<AnswerBe
           doc_stride: QA_DEFAULTS.doc_stride,
           max_answer_len: QA_DEFAULTS.max_answer_length,
         });
-        row.hf = hf;
-        if (hf.ok) {
-          row.speedup = {
-            latency_p50: hf.latency_ms.p50 / ours.latency_ms.p50,
-            batch_questions_per_s: ours.batch_questions_per_s / hf.batch_questions_per_s,
-          };
-          row.agreement = {
-            same_span: hf.answer.start === mine!.start && hf.answer.end === mine!.end,
-            score_ours: mine!.score,
-            score_hf: hf.answer.score,
-          };
-        } else log(`${name}: peer failed: ${hf.error}`);
+      // Ours and the peer take turns (two rounds each unless --quick); each side's best round
+      // counts, so that a burst of load on the shared machine hits both alike.
+      const oursRuns: AnswerModelResult["ours"][] = [];
+      const hfRuns: NonNullable<AnswerModelResult["hf"]>[] = [];
+      try {
+        for (let round = 0; round < (opts.quick ? 1 : 2); round++) {
+          oursRuns.push(await measure());
+          log(`${name}: ours p50 ${oursRuns.at(-1)!.latency_ms.p50.toFixed(1)} ms`);
+          if (opts.torch !== false) {
+            log(`${name}: Hugging Face pipeline on ${opts.python}`);
+            hfRuns.push(await peer());
+          }
+        }
+      } finally {
+        answerer.dispose();
       }
+      const ours = oursRuns.reduce((a, b) => (b.latency_ms.p50 < a.latency_ms.p50 ? b : a));
+      ours.batch_questions_per_s = Math.max(...oursRuns.map((r) => r.batch_questions_per_s));
+      const row: AnswerModelResult = {
+        config: name,
+        layers: c.layers,
+        hidden: c.hidden,
+        backend: backend.name,
+        ours,
+        oursRuns,
+      };
+      const okRuns = hfRuns.filter((r) => r.ok);
+      if (hfRuns.length && !okRuns.length) log(`${name}: peer failed: ${hfRuns[0].error}`);
+      if (okRuns.length) {
+        const hf = okRuns.reduce((a, b) => (b.latency_ms!.p50 < a.latency_ms!.p50 ? b : a));
+        hf.batch_questions_per_s = Math.max(...okRuns.map((r) => r.batch_questions_per_s!));
+        row.hf = hf;
+        row.hfRuns = hfRuns;
+        row.speedup = {
+          latency_p50: hf.latency_ms!.p50 / ours.latency_ms.p50,
+          batch_questions_per_s: ours.batch_questions_per_s / hf.batch_questions_per_s,
+        };
+        row.agreement = {
+          same_span: hf.answer!.start === mine!.start && hf.answer!.end === mine!.end,
+          score_ours: mine!.score,
+          score_hf: hf.answer!.score,
+        };
+      } else if (hfRuns.length) row.hf = hfRuns[0];
       models.push(row);
       if (!big && !server) {
         log(`${name}: server at concurrency 1, 8, 32`);

@@ -3,7 +3,8 @@
  * p95) and questions/s in batches, with a small QA model (configuration S's shape) and a
  * bert-base-shaped one (B), random weights, the real bert-base-chinese vocabulary, beside Hugging
  * Face's question-answering pipeline on the same model folder (`bench/answer_peer.py`, PyTorch
- * of `--python`, 2 threads), measured in the same run; then the server (`cli serve`, the small
+ * of `--python`, 2 threads), measured in the same run (the two take turns, two rounds each, and each
+ * side's best round counts); then the server (`cli serve`, the small
  * model, its own process) at concurrency 1, 8 and 32: requests/s and p95 latency.
  *
  * Part of `deno task bench` (results under `answer` in `outputs/bench.json`); alone:
@@ -298,8 +299,10 @@ export async function runAnswerBench(opts: AnswerBenchOptions): Promise<AnswerBe
       } finally {
         answerer.dispose();
       }
-      const ours = oursRuns.reduce((a, b) => (b.latency_ms.p50 < a.latency_ms.p50 ? b : a));
-      ours.batch_questions_per_s = Math.max(...oursRuns.map((r) => r.batch_questions_per_s));
+      const ours = {
+        ...oursRuns.reduce((a, b) => (b.latency_ms.p50 < a.latency_ms.p50 ? b : a)),
+        batch_questions_per_s: Math.max(...oursRuns.map((r) => r.batch_questions_per_s)),
+      };
       const row: AnswerModelResult = {
         config: name,
         layers: c.layers,
@@ -311,8 +314,10 @@ export async function runAnswerBench(opts: AnswerBenchOptions): Promise<AnswerBe
       const okRuns = hfRuns.filter((r) => r.ok);
       if (hfRuns.length && !okRuns.length) log(`${name}: peer failed: ${hfRuns[0].error}`);
       if (okRuns.length) {
-        const hf = okRuns.reduce((a, b) => (b.latency_ms!.p50 < a.latency_ms!.p50 ? b : a));
-        hf.batch_questions_per_s = Math.max(...okRuns.map((r) => r.batch_questions_per_s!));
+        const hf = {
+          ...okRuns.reduce((a, b) => (b.latency_ms!.p50 < a.latency_ms!.p50 ? b : a)),
+          batch_questions_per_s: Math.max(...okRuns.map((r) => r.batch_questions_per_s!)),
+        };
         row.hf = hf;
         row.hfRuns = hfRuns;
         row.speedup = {

@@ -43,7 +43,7 @@ export const SERVE_DEFAULTS: Readonly<ServeOptions> = Object.freeze({
   max_question_length: 1000,
   max_context_length: 20000,
   max_queue: 256,
-  max_batch_size: 16,
+  max_batch_size: 8,
   max_wait_ms: 5,
 });
 

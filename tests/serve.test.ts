@@ -228,29 +228,48 @@ Deno.test({
   name: "serve: shutdown during load answers every request in flight, then stops listening",
   ...opts,
   fn: async () => {
-    const server = startServer(answerer, {
+    // The real answerer behind a gate: the first batch waits until the shutdown has begun, so
+    // that every request is in flight (one batch answering, the rest queued) when it starts.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const delayed: BatchAnswerer = {
+      check: (q, where) => answerer.check(q, where),
+      answerBatch: async (qs) => {
+        await gate;
+        return await answerer.answerBatch(qs);
+      },
+    };
+    const server = startServer(delayed, {
       port: 0,
       max_batch_size: 4,
       max_wait_ms: 5,
       log: () => {},
     });
     const queries = mixedQueries(contexts, valid);
+    const direct: AnswerResult[] = [];
+    for (const q of queries) direct.push(await answerer.answer(q));
     const pending = queries.map((q) => post(server.url, q));
     for (
       let i = 0;
-      i < 200 && server.stats().answered === 0 && server.stats().inFlight === 0;
+      i < 400 && server.stats().waiting + server.stats().inFlight < queries.length;
       i++
     ) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    const atStop = server.stats().answered;
+    const at = server.stats();
+    assert.equal(at.waiting + at.inFlight, queries.length, JSON.stringify(at));
+    assert.equal(at.answered, 0);
     const stopped = server.shutdown();
+    await new Promise((r) => setTimeout(r, 20));
+    open();
     const got = await Promise.all(pending);
     await stopped;
     await server.finished;
-    got.forEach((r, i) => assert.equal(r.status, 200, `request ${i}: ${JSON.stringify(r.json)}`));
+    got.forEach((r, i) => {
+      assert.equal(r.status, 200, `request ${i}: ${JSON.stringify(r.json)}`);
+      assert.ok(sameOrTied(r.json, direct[i]), `request ${i}`);
+    });
     assert.equal(server.stats().answered, queries.length);
-    assert.ok(atStop < queries.length, `all ${atStop} were answered before the shutdown`);
     await assert.rejects(fetch(`${server.url}/health`));
   },
 });

@@ -103,7 +103,8 @@ export async function run(flags: ParsedFlags): Promise<void> {
       Deno.removeSignalListener("SIGINT", onInt);
       Deno.removeSignalListener("SIGTERM", onTerm);
     }
-    log(`stopped after ${server.stats().answered} questions`);
+    const n = server.stats().answered;
+    log(`stopped after ${n} question${n === 1 ? "" : "s"}`);
   } finally {
     answerer.dispose();
   }

@@ -58,6 +58,14 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<CommandModul
     about: "MC accuracy, QA EM/F1 (gold paragraph) and end-to-end EM/F1",
     load: () => import("./lib/cli/evaluate.ts"),
   },
+  ask: {
+    about: "answer questions about paragraphs with a QA model (+ MC model): JSON lines",
+    load: () => import("./lib/cli/ask.ts"),
+  },
+  serve: {
+    about: "serve a QA model over HTTP: POST /answer, GET /health, a page at /",
+    load: () => import("./lib/cli/serve.ts"),
+  },
   logits: {
     about: "raw model outputs for given input_ids (parity checks)",
     load: () => import("./lib/cli/logits.ts"),

@@ -23,6 +23,7 @@ import {
   runFeaturesBench,
 } from "./features_bench.ts";
 import type { WorkerResult, WorkerTask } from "./worker.ts";
+import { type AnswerBenchResult, formatAnswerBench, runAnswerBench } from "./answer.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -50,6 +51,7 @@ Options:
   --no-torch           skip the PyTorch peers (which run before and after ours; ratios use
                        their faster run)
   --no-data            skip the tokenization / feature-building benchmark
+  --no-answer          skip the answer() / serve benchmark (bench/answer.ts)
   --python PATH        python with torch, and transformers for the HF peer (default
                        /usr/bin/python3), e.g. a venv's bin/python
   --out PATH           JSON output (default outputs/bench.json)
@@ -218,6 +220,7 @@ interface Options {
   explicitBackends: boolean;
   torch: boolean;
   data: boolean;
+  answer: boolean;
   python: string;
   out: string;
 }
@@ -234,6 +237,7 @@ function parseOptions(argv: string[]): Options | null {
       quick: { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
       "no-data": { type: "boolean", default: false },
+      "no-answer": { type: "boolean", default: false },
       python: { type: "string", default: "/usr/bin/python3" },
       out: { type: "string", default: "outputs/bench.json" },
       help: { type: "boolean", default: false },
@@ -272,6 +276,7 @@ function parseOptions(argv: string[]): Options | null {
     explicitBackends: argv.some((a) => a === "--backends" || a.startsWith("--backends=")),
     torch: !values["no-torch"],
     data: !values["no-data"],
+    answer: !values["no-answer"],
     python: values.python!,
     out: values.out!,
   };
@@ -501,6 +506,14 @@ export async function main(argv: string[]): Promise<void> {
     for (const [why, configs] of skipped) console.log(`  ${configs.join(",")} ${why}`);
   }
   if (data !== undefined) console.log(formatData(data));
+  let answer: AnswerBenchResult | { error: string } | undefined;
+  if (opts.answer) {
+    answer = await runAnswerBench({ python: opts.python, quick: opts.quick, torch: opts.torch })
+      .catch((e) => ({ error: e instanceof Error ? e.message : String(e) }));
+    console.log(
+      "error" in answer ? `answer bench: failed: ${answer.error}` : formatAnswerBench(answer),
+    );
+  }
   const loadEnd = loadAverage();
   const cores = navigator.hardwareConcurrency;
   console.log(
@@ -528,6 +541,7 @@ export async function main(argv: string[]): Promise<void> {
     results,
     ratios,
     data,
+    answer,
   };
   await Deno.mkdir(new URL(".", `file://${Deno.cwd()}/${opts.out}`).pathname, { recursive: true });
   await Deno.writeTextFile(opts.out, JSON.stringify(report, null, 2) + "\n");

@@ -5,6 +5,23 @@
  * @module
  */
 export {
+  ANSWER_DEFAULTS,
+  ANSWER_SETTING_MIN,
+  Answerer,
+  AnswerInputError,
+  type AnswerLoadOptions,
+  type AnswerOptions,
+  type AnswerQuery,
+  type AnswerResult,
+  type AnswerSettings,
+  type AnswerSpan,
+  type AnswerStage,
+  parseAnswerQuery,
+  type QueryLimits,
+  resolveAnswerSettings,
+  type SettingSource,
+} from "./answer.ts";
+export {
   assertMcAlignment,
   assertQaAlignment,
   batchIndices,

@@ -12,6 +12,7 @@
  * - format.ts, display.ts — how values are shown, showing blocks in a notebook;
  * - q2_model.ts, q2_performance.ts, q2_facts.ts (Q2's typed hand-over to the summary),
  *   q2_args.ts, q2_optimizer.ts, log_summary.ts, q4_comparison.ts — the blocks of each question;
+ *   q2_ask.ts — Q2's last cell (ask both variants);
  * - metrics.ts, jupyter_kernel.ts, runner.ts, assemble.ts, study.ts — the metrics-file
  *   convention, the Deno Jupyter kernelspec, notebook execution, report assembly and the whole
  *   study run.
@@ -39,6 +40,7 @@ export * from "./q2_args.ts";
 export * from "./q2_optimizer.ts";
 export * from "./log_summary.ts";
 export * from "./q4_comparison.ts";
+export * from "./q2_ask.ts";
 export * from "./metrics.ts";
 export * from "./jupyter_kernel.ts";
 export * from "./runner.ts";

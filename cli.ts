@@ -54,6 +54,10 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<CommandModul
     about: "MC accuracy, QA EM/F1 (gold paragraph) and end-to-end EM/F1",
     load: () => import("./lib/cli/evaluate.ts"),
   },
+  "export-onnx": {
+    about: "trained model → ONNX folder for transformers.js / onnxruntime (--quantize int8)",
+    load: () => import("./lib/cli/export_onnx.ts"),
+  },
   logits: {
     about: "raw model outputs for given input_ids (parity checks)",
     load: () => import("./lib/cli/logits.ts"),

@@ -1,0 +1,13 @@
+import { env, pipeline, AutoTokenizer } from "@huggingface/transformers";
+import { trainSmokeRuns } from "./tests/export_util.ts";
+import { exportOnnx } from "./lib/export/mod.ts";
+import * as tf from "@tensorflow/tfjs";
+await tf.setBackend("cpu");
+const runs = await trainSmokeRuns();
+await exportOnnx({ modelDir: runs.qa, outputDir: `${runs.root}/qa_onnx` });
+env.allowRemoteModels = false;
+env.localModelPath = runs.root + "/";
+const tok = await AutoTokenizer.from_pretrained("qa_onnx");
+console.log(tok("誰寫的？", { text_pair: "書是魯迅寫的" }));
+const qa = await pipeline("question-answering", "qa_onnx", { dtype: "fp32" });
+console.log(await qa("誰寫的？", "書是魯迅寫的，他是作家。"));

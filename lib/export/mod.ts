@@ -32,3 +32,4 @@ export {
   taskFromArchitectures,
 } from "./folder.ts";
 export { type CollatedBatch, ONNX_INPUT_NAMES, onnxFeeds } from "./feeds.ts";
+export { type Int64Tensor, onnxMcLogits, onnxQaLogits, type OnnxSession } from "./runtime.ts";

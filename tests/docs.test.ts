@@ -29,6 +29,7 @@ const COMMAND_FILES: Record<string, string> = {
   predict: "predict",
   evaluate: "evaluate",
   tokenize: "tokenize",
+  "export-onnx": "export_onnx",
 };
 
 Deno.test("README: every deno task cli command parses with that command's flags", async () => {

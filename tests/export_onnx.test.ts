@@ -6,12 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { bertToOnnx, encodeModel, onnxFeeds } from "../lib/export/mod.ts";
 import { type BertModel, loadPretrained, type Task } from "../lib/models/mod.ts";
-import {
-  collateMc,
-  collateQa,
-  prepareMcFeatures,
-  prepareQaFeatures,
-} from "../lib/features/mod.ts";
+import { collateMc, collateQa, prepareMcFeatures, prepareQaFeatures } from "../lib/features/mod.ts";
 import { forwardCollated } from "../lib/pipeline/inference.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { loadContexts, loadExamples } from "../lib/data/mod.ts";
@@ -104,9 +99,11 @@ Deno.test("export: parity fixture, every head: onnxruntime-node within 1e-4 of t
       const q = await ort.InferenceSession.create(
         encodeModel(bertToOnnx(model, { quantize: "int8" })),
       );
-      for (const [name, { ours, onnx }] of Object.entries(
-        await compare(model, q, nodeTensor, fixtureBatch(task)),
-      )) {
+      for (
+        const [name, { ours, onnx }] of Object.entries(
+          await compare(model, q, nodeTensor, fixtureBatch(task)),
+        )
+      ) {
         const scale = ours.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         const d = maxAbsDiff(onnx, ours);
         assert.ok(d > 0 && d <= 0.25 * scale, `${task}/${name}: int8 diff ${d}, scale ${scale}`);
@@ -184,9 +181,11 @@ Deno.test({
         const feats = prepareMcFeatures(examples, contexts, tokenizer, { maxSeqLength: 64 });
         batch = collateMc(feats.slice(0, 6), tokenizer.padTokenId);
       }
-      for (const [name, { ours, onnx }] of Object.entries(
-        await compare(model, session, nodeTensor, batch),
-      )) {
+      for (
+        const [name, { ours, onnx }] of Object.entries(
+          await compare(model, session, nodeTensor, batch),
+        )
+      ) {
         const d = maxAbsDiff(onnx, ours);
         assert.ok(d <= 1e-4, `smoke ${task}/${name}: max abs diff ${d}`);
       }

@@ -189,7 +189,8 @@ async function comparePipeline(name: string, runDir: string, questions: number) 
 }
 
 Deno.test({
-  name: "transformers.js pipeline('question-answering') picks the project's spans (smoke run, sample questions)",
+  name:
+    "transformers.js pipeline('question-answering') picks the project's spans (smoke run, sample questions)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -199,12 +200,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "transformers.js pipeline('question-answering') picks the project's spans (bert-base-chinese vocabulary, DRCD)",
+  name:
+    "transformers.js pipeline('question-answering') picks the project's spans (bert-base-chinese vocabulary, DRCD)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const r = await comparePipeline("real_vocab_qa", realDir, 40);
-    console.log(`real_vocab_qa: ${r.same}/${r.compared} same span (${r.unk} on [UNK] not compared)`);
+    console.log(
+      `real_vocab_qa: ${r.same}/${r.compared} same span (${r.unk} on [UNK] not compared)`,
+    );
   },
 });
 

@@ -262,6 +262,22 @@ Deno.test("export-onnx CLI: clear errors for a missing folder, no config and an 
     assert.match(r.stderr, /no trained BertForMultipleChoice weights \(missing .*classifier/);
     r = await cli("--model_name_or_path", runs.qa, "--output_dir", `${tmp}/o`, "--task", "x");
     assert.equal(r.code, 2);
+    // Exporting again without --quantize removes the earlier quantized file (browsers would
+    // load it by default).
+    r = await cli(
+      "--model_name_or_path",
+      runs.qa,
+      "--output_dir",
+      `${tmp}/o`,
+      "--quantize",
+      "int8",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    await Deno.stat(`${tmp}/o/${ONNX_FILES.int8}`);
+    r = await cli("--model_name_or_path", runs.qa, "--output_dir", `${tmp}/o`);
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(Deno.stat(`${tmp}/o/${ONNX_FILES.int8}`), Deno.errors.NotFound);
+    assert.match(r.stderr, /removing .*model_quantized\.onnx from an earlier export/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

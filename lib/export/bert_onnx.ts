@@ -97,7 +97,7 @@ function gelu(g: GraphBuilder, x: string): string {
  * Builds the ONNX model of `model` (every head but `base`). Weights are read from the model's
  * variables; the model is not changed.
  *
- * @example A two-layer QA model; onnxruntime runs the bytes of `encodeModel(bertToOnnx(model))`
+ * @example A two-layer QA model's graph, its inputs and outputs named as Hugging Face's exports
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { createFromConfig, makeBertConfig } from "../models/mod.ts";

@@ -21,6 +21,7 @@ import {
 } from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { exists } from "../util/fs.ts";
 import { bertToOnnx, EXPORT_TASKS } from "./bert_onnx.ts";
 import { encodeModel } from "./onnx_proto.ts";
 
@@ -102,6 +103,14 @@ export async function exportOnnx(opts: ExportOnnxOptions): Promise<ExportOnnxRes
     throw new Error(`cannot load the tokenizer from ${opts.modelDir}: ${(e as Error).message}`);
   }
   const model = await loadTrained(opts.modelDir, task);
+  if (tokenizer.vocabSize > model.config.vocab_size) {
+    model.dispose();
+    // Ids past the embeddings would make onnxruntime's Gather fail at run time.
+    throw new Error(
+      `${opts.modelDir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's ` +
+        `vocab_size is ${model.config.vocab_size}; export the model with its own tokenizer`,
+    );
+  }
   const files: { path: string; bytes: number }[] = [];
   const write = async (path: string, data: string | Uint8Array) => {
     await writeFileAtomic(`${opts.outputDir}/${path}`, data);
@@ -132,6 +141,13 @@ export async function exportOnnx(opts: ExportOnnxOptions): Promise<ExportOnnxRes
     if (opts.quantize === "int8") {
       log(`${model.architecture}: writing ${ONNX_FILES.int8} (int8 dynamic quantization)`);
       await write(ONNX_FILES.int8, encodeModel(bertToOnnx(model, { quantize: "int8" })));
+    } else {
+      // A quantized file left from an earlier export would be what browsers load by default.
+      const stale = `${opts.outputDir}/${ONNX_FILES.int8}`;
+      if (await exists(stale)) {
+        log(`removing ${stale} from an earlier export (not quantizing this time)`);
+        await Deno.remove(stale);
+      }
     }
     return { task, files, modelMaxLength };
   } finally {

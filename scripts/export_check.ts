@@ -13,6 +13,10 @@
  * 2. The smoke profile's QA and MC runs, trained here on the sample data: exact match / F1 and
  *    accuracy on the sample validation set, the project against onnxruntime fp32 and int8.
  *
+ * 3. With `--qa_run DIR` (a QA run trained on DRCD), exact match / F1 on the DRCD validation
+ *    questions it was evaluated on (its training_args.json: windows, max_eval_samples), the
+ *    project against onnxruntime fp32 and int8.
+ *
  * Takes a few minutes on two cores (most of it the project's own bert-base forwards).
  * @module
  */
@@ -30,7 +34,7 @@ import {
   type QaInput,
 } from "../lib/features/mod.ts";
 import { createFromConfig, loadPretrained, makeBertConfig, saveModel } from "../lib/models/mod.ts";
-import { argmax, mcLogits, QA_DEFAULTS, qaLogits } from "../lib/pipeline/mod.ts";
+import { argmax, mcLogits, QA_DEFAULTS, qaLogits, readTrainingArgs } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { trainSmokeRuns } from "../tests/export_util.ts";
 
@@ -53,6 +57,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     questions: { type: "string", default: "24" },
+    qa_run: { type: "string" },
     out: { type: "string", default: "outputs/export_check.json" },
   },
 });
@@ -232,6 +237,7 @@ try {
       } | ${r.mcAccuracy.toFixed(2)} | ${diffs} |`,
     );
   }
+  if (values.qa_run) lines.push("", ...(await trainedRun(values.qa_run, report, batchSize)));
   console.log(lines.join("\n"));
   console.log(
     `\n${report.command}; ${report.date}; ${report.cpu}, ${threads} cores, load average ${report.loadAverage}`,
@@ -247,4 +253,62 @@ try {
 } finally {
   await Deno.remove(tmp, { recursive: true });
   tf.disposeVariables();
+}
+
+/** Section 3: a QA run trained on DRCD, project vs onnxruntime fp32 and int8. */
+async function trainedRun(
+  dir: string,
+  report: Record<string, unknown>,
+  batchSize: number,
+): Promise<string[]> {
+  const args = await readTrainingArgs(dir);
+  if (!args) throw new Error(`${dir}: no training_args.json (not a train-qa run?)`);
+  const contexts = await loadContexts(`${ROOT}data/drcd/context.json`);
+  const examples = (await loadExamples(`${ROOT}data/drcd/valid.json`, contexts, { split: "valid" }))
+    .slice(0, (args.max_eval_samples as number | undefined) ?? Infinity);
+  const inputs: QaInput[] = examples.map((e) => ({
+    id: e.id,
+    question: e.question,
+    context: contexts[e.relevant!],
+    answer: e.answer,
+  }));
+  const tokenizer = await BertTokenizer.fromPretrained(dir);
+  const feats = prepareQaFeatures(inputs, tokenizer, {
+    maxSeqLength: args.max_seq_length as number,
+    docStride: args.doc_stride as number,
+  });
+  const golds = inputs.map((q) => ({ id: q.id, text: q.answer!.text }));
+  const score = (l: { start: Float32Array[]; end: Float32Array[] }) =>
+    computeQaMetrics(postprocessQaPredictions(inputs, feats, l.start, l.end), golds);
+  const model = await loadPretrained(dir, "qa", { log: () => {} });
+  const ours = await qaLogits(model, feats, tokenizer.padTokenId, { batchSize });
+  const shape = `hidden ${model.config.hidden_size}, ${model.config.num_hidden_layers} layers`;
+  model.dispose();
+  const out = `${dir}_onnx`;
+  await exportOnnx({ modelDir: dir, outputDir: out, quantize: "int8" });
+  const rows: Record<string, { exact_match: number; f1: number; maxAbsDiff: number }> = {
+    project: { ...score(ours), maxAbsDiff: 0 },
+  };
+  for (const kind of ["fp32", "int8"] as const) {
+    const s = await session(`${out}/${ONNX_FILES[kind]}`);
+    const l = await onnxQaLogits(s, feats, tokenizer.padTokenId, int64, batchSize);
+    await s.release();
+    rows[kind] = {
+      ...score(l),
+      maxAbsDiff: Math.max(maxAbsDiff(l.start, ours.start), maxAbsDiff(l.end, ours.end)),
+    };
+  }
+  report.trainedRun = { dir, shape, questions: inputs.length, windows: feats.length, rows };
+  return [
+    `a QA run trained on DRCD (${shape}, from scratch), ${inputs.length} DRCD validation ` +
+    `questions, ${feats.length} windows of ${args.max_seq_length} tokens`,
+    "",
+    "| run | exact match | F1 | max abs logit diff vs project |",
+    "| --- | --- | --- | --- |",
+    ...Object.entries(rows).map(([k, r]) =>
+      `| ${k === "project" ? "project" : `onnxruntime ${k}`} | ${r.exact_match.toFixed(2)} | ${
+        r.f1.toFixed(2)
+      } | ${r.maxAbsDiff.toExponential(2)} |`
+    ),
+  ];
 }

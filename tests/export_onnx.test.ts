@@ -196,7 +196,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "export: onnxruntime-web (wasm, under Deno) gives the same QA logits within 1e-4",
+  name:
+    "export: onnxruntime-web (wasm, under Deno) gives the same QA logits within 1e-4, fp32 and int8",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -228,6 +229,19 @@ Deno.test({
         assert.ok(d <= 1e-4, `onnxruntime-web ${name}: max abs diff ${d}`);
       }
       await session.release();
+      // The int8 file (what transformers.js loads in browsers by default) runs in wasm too, with
+      // the integer products of onnxruntime-node's CPU provider.
+      const int8 = encodeModel(bertToOnnx(model, { quantize: "int8" }));
+      const webQ = await web.InferenceSession.create(int8, { executionProviders: ["wasm"] });
+      const nodeQ = await ort.InferenceSession.create(int8);
+      const a = await compare(model, webQ, (d, dims) => new web.Tensor("int64", d, dims), batch);
+      const b = await compare(model, nodeQ, nodeTensor, batch);
+      for (const name of Object.keys(a)) {
+        const d = maxAbsDiff(a[name].onnx, b[name].onnx);
+        assert.ok(d <= 1e-4, `int8 ${name}: onnxruntime-web vs onnxruntime-node ${d}`);
+      }
+      await webQ.release();
+      await nodeQ.release();
     } finally {
       model.dispose();
     }

@@ -296,3 +296,5 @@ Deno.test("export-onnx CLI: clear errors for a missing folder, no config and an 
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+globalThis.addEventListener("unload", () => Deno.removeSync(runs.root, { recursive: true }));

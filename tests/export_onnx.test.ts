@@ -44,13 +44,14 @@ async function compare(
   makeTensor: (data: BigInt64Array, dims: number[]) => unknown,
   batch: Batch,
 ): Promise<Record<string, { ours: Float32Array; onnx: Float32Array }>> {
+  // Outputs by name, whatever the head's output type.
   const out = tf.tidy(() =>
     forwardCollated(model, batch) as unknown as tf.TensorContainer
-  ) as unknown as ReturnType<typeof forwardCollated>;
+  ) as unknown as Record<string, tf.Tensor>;
   const got = await session.run(onnxFeeds(batch, makeTensor));
   const result: Record<string, { ours: Float32Array; onnx: Float32Array }> = {};
   for (const [key, name] of OUTPUTS[model.task as Exclude<Task, "base">]) {
-    const t = out[key as keyof typeof out]!;
+    const t = out[key];
     result[name] = { ours: t.dataSync() as Float32Array, onnx: got[name].data as Float32Array };
   }
   tf.dispose(Object.values(out) as tf.Tensor[]);

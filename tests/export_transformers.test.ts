@@ -25,7 +25,6 @@ import * as tf from "@tensorflow/tfjs";
 import { AutoTokenizer, env, pipeline } from "@huggingface/transformers";
 import { exportOnnx } from "../lib/export/mod.ts";
 import {
-  type BertModel,
   createFromConfig,
   loadPretrained,
   makeBertConfig,
@@ -93,7 +92,7 @@ Deno.test("transformers.js's tokenizer on the exported tokenizer.json encodes al
 
 /** The project's answer to one question: text and character start in the context. */
 async function projectAnswer(
-  model: BertModel,
+  model: Parameters<typeof predictAnswers>[0],
   tokenizer: BertTokenizer,
   question: string,
   context: string,

@@ -24,12 +24,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { AutoTokenizer, env, pipeline } from "@huggingface/transformers";
 import { exportOnnx } from "../lib/export/mod.ts";
-import {
-  createFromConfig,
-  loadPretrained,
-  makeBertConfig,
-  saveModel,
-} from "../lib/models/mod.ts";
+import { createFromConfig, loadPretrained, makeBertConfig, saveModel } from "../lib/models/mod.ts";
 import { predictAnswers, QA_DEFAULTS } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { loadContexts, loadExamples } from "../lib/data/mod.ts";

@@ -249,6 +249,40 @@ Deno.test({
   },
 });
 
+Deno.test("export-onnx CLI on the parity fixture (BertForMaskedLM): the mlm head through the command", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "export_mlm_" });
+  try {
+    const run = `${tmp}/mlm`;
+    await Deno.mkdir(run);
+    await Deno.copyFile(`${FIX}config.json`, `${run}/config.json`);
+    await Deno.copyFile(`${FIX}model.safetensors`, `${run}/model.safetensors`);
+    // The fixture's 100-token vocabulary: the sample vocabulary's first 100 lines.
+    const vocab = (await Deno.readTextFile(`${S}vocab.txt`)).split("\n").slice(0, 100);
+    await BertTokenizer.fromVocab(vocab).save(run);
+    const r = await runDeno([
+      "run",
+      "-A",
+      "cli.ts",
+      "export-onnx",
+      "--model_name_or_path",
+      run,
+      "--output_dir",
+      `${tmp}/out`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exported the mlm head \(model_max_length 64\)/);
+    const model = await loadPretrained(run, "mlm", { log: () => {} });
+    const session = await ort.InferenceSession.create(`${tmp}/out/${ONNX_FILES.fp32}`);
+    const { logits } = await compare(model, session, nodeTensor, fixtureBatch("mlm"));
+    const d = maxAbsDiff(logits.onnx, logits.ours);
+    assert.ok(d <= 1e-4, `mlm logits: max abs diff ${d}`);
+    await session.release();
+    model.dispose();
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
 Deno.test("export-onnx CLI: clear errors for a missing folder, no config and an unknown head", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "export_err_" });
   try {

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  type AttributeValue,
   DataType,
   type DataTypeValue,
   type GraphProto,
@@ -11,7 +12,6 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from "./onnx_proto.ts";
-import type { AttributeValue } from "./onnx_proto.ts";
 
 /** Typed arrays an initializer can be made from. */
 export type TensorValues = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;

@@ -66,6 +66,10 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<CommandModul
     about: "serve a QA model over HTTP: POST /answer, GET /health, a page at /",
     load: () => import("./lib/cli/serve.ts"),
   },
+  "export-onnx": {
+    about: "trained model → ONNX folder for transformers.js / onnxruntime (--quantize int8)",
+    load: () => import("./lib/cli/export_onnx.ts"),
+  },
   logits: {
     about: "raw model outputs for given input_ids (parity checks)",
     load: () => import("./lib/cli/logits.ts"),

@@ -24,6 +24,7 @@ import {
 } from "./features_bench.ts";
 import type { WorkerResult, WorkerTask } from "./worker.ts";
 import { type AnswerBenchResult, formatAnswerBench, runAnswerBench } from "./answer.ts";
+import { ONNX_BACKEND, runOnnxWorker } from "./onnx.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -37,9 +38,12 @@ Options:
                          M: 4 layers, hidden 256, 4 heads, inter 1024, seq 256, batch 8 (train)
                          B: 12 layers, hidden 768, 12 heads, inter 3072, seq 384, batch 1 and 4
                          (each batch size: training steps and evaluation)
-  --backends LIST      backends to try (default tensorflow,webgpu,wasm,cpu; unavailable ones
-                       are reported as skipped; a software WebGPU adapter is timed only when
-                       --backends is given and names webgpu)
+  --backends LIST      backends to try (default tensorflow,webgpu,wasm,cpu,onnxruntime;
+                       unavailable ones are reported as skipped; a software WebGPU adapter is
+                       timed only when --backends is given and names webgpu). onnxruntime:
+                       evaluation only, the same model exported to ONNX (lib/export) and run by
+                       onnxruntime-node with our evaluation's thread count, fp32 and int8 rows
+                       (bench/onnx.ts)
   --batches LIST       only these batch sizes of the chosen configurations (e.g. 1 for B)
   --steps N            timed training steps per batch size (default: 200 for S, 20 for M, 3
                        for B);
@@ -230,7 +234,7 @@ function parseOptions(argv: string[]): Options | null {
     args: argv,
     options: {
       configs: { type: "string", default: "S,M,B" },
-      backends: { type: "string", default: "tensorflow,webgpu,wasm,cpu" },
+      backends: { type: "string", default: "tensorflow,webgpu,wasm,cpu,onnxruntime" },
       steps: { type: "string" },
       batches: { type: "string" },
       "budget-s": { type: "string" },
@@ -351,11 +355,14 @@ export async function main(argv: string[]): Promise<void> {
         seed: 7,
         allowSoftwareGpu: opts.explicitBackends,
       };
-      const r = await runWorker(task);
-      results.push(r);
-      if (!r.ok) log(`${name}: ${backend} skipped: ${r.error}`);
-      for (const t of r.train ?? []) {
-        if (t.error) log(`${name}: ${backend} training at batch ${t.batch} failed: ${t.error}`);
+      // The onnxruntime entry (bench/onnx.ts) gives two rows: fp32 and int8 exports.
+      const rs = backend === ONNX_BACKEND ? await runOnnxWorker(task) : [await runWorker(task)];
+      results.push(...rs);
+      for (const r of rs) {
+        if (!r.ok) log(`${name}: ${r.backend} skipped: ${r.error}`);
+        for (const t of r.train ?? []) {
+          if (t.error) log(`${name}: ${backend} training at batch ${t.batch} failed: ${t.error}`);
+        }
       }
     }
     if (c.train && opts.torch) {

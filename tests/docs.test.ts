@@ -30,6 +30,7 @@ const COMMAND_FILES: Record<string, string> = {
   evaluate: "evaluate",
   tokenize: "tokenize",
   "export-hf-data": "export_hf_data",
+  "export-onnx": "export_onnx",
 };
 
 Deno.test("README: every deno task cli command parses with that command's flags", async () => {

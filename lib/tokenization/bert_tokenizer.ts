@@ -177,6 +177,17 @@ export class BertTokenizer {
     return new BertTokenizer(await readTokenizerFiles(dir));
   }
 
+  /**
+   * The same tokenizer with `model_max_length` set to `n` (e.g. clamped to a model's
+   * `max_position_embeddings` before it is saved beside that model).
+   */
+  withModelMaxLength(n: number): BertTokenizer {
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new RangeError(`model_max_length must be a positive integer, got ${n}`);
+    }
+    return new BertTokenizer({ ...this.#settings, modelMaxLength: n });
+  }
+
   /** Number of tokens in the vocabulary. */
   get vocabSize(): number {
     return this.vocab.length;

@@ -31,6 +31,7 @@ const COMMAND_FILES: Record<string, string> = {
   tokenize: "tokenize",
   "export-hf-data": "export_hf_data",
   "export-onnx": "export_onnx",
+  ask: "ask",
 };
 
 Deno.test("README: every deno task cli command parses with that command's flags", async () => {

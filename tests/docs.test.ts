@@ -60,10 +60,9 @@ Deno.test("README: the full-scale route (checkpoints, data, variables, report) a
     const s of [
       "huggingface-cli download bert-base-chinese --local-dir models/bert-base-chinese",
       "huggingface-cli download hfl/chinese-roberta-wwm-ext",
-      "git lfs install",
-      "export ADL_DATA_DIR=",
-      "export BERT_BASE_CHINESE_DIR=",
-      "export ROBERTA_WWM_EXT_DIR=",
+      "ADL_DATA_DIR",
+      "BERT_BASE_CHINESE_DIR",
+      "ROBERTA_WWM_EXT_DIR",
       "deno task report --profile full",
       "fonts-noto-cjk",
       "deno jupyter --install",

@@ -39,13 +39,14 @@ export {
 
 export {
   type AdamWCoefficients,
-  NATIVE_SOURCE,
   type NativeInfo,
   nativeInfo,
   type NativeKernels,
   nativeKernels,
   openNative,
 } from "./native.ts";
+export { buildNative, NATIVE_SOURCE_FILES, readNativeSources } from "./native_build.ts";
+export { NATIVE_SYMBOLS } from "./native_symbols.ts";
 export {
   dropout,
   DROPOUT_KERNEL,

@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, LibraryInfo, WasmBackendLike } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
+import { matmulPrecision } from "./bf16.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -189,6 +190,24 @@ function gemm(
   if (m === 0 || n === 0) return;
   if (k === 0) {
     c.fill(0);
+    return;
+  }
+  if (!g.items && matmulPrecision() === "bf16") {
+    // bf16 operands, float32 accumulation (bf16.ts); the conversion is fused in C.
+    const status = nativeKernels()!.gemmBf16F32(
+      transposeA,
+      transposeB,
+      g.batch,
+      g,
+      a,
+      g.batchA === 1 ? 0 : sizeA,
+      lda,
+      b,
+      g.batchB === 1 ? 0 : sizeB,
+      ldb,
+      c,
+    );
+    if (status !== 0) throw new Error(`bf16 matMul: oneDNN returned status ${status}`);
     return;
   }
   if (g.batch > 1 && batchedLinked && !g.items) {

@@ -15,6 +15,16 @@ export {
   useWebGpuIfAvailable,
 } from "./choose.ts";
 
+export {
+  Bf16Error,
+  type Bf16Info,
+  bf16Info,
+  bf16Units,
+  type MatmulPrecision,
+  matmulPrecision,
+  openBf16,
+  setMatmulPrecision,
+} from "./bf16.ts";
 export { type BlasInfo, linkBatchedGemm, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {

@@ -81,6 +81,43 @@ export interface NativeKernels {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): boolean;
+  /** Finds oneDNN's `dnnl_gemm_bf16bf16f32` in the library at `path` (see `bf16.ts`). */
+  openDnnl(path: string): boolean;
+  /** oneDNN's `dnnl_cpu_isa_t` in effect (-1 before `openDnnl`). */
+  dnnlIsa(): number;
+  /** float32 → bf16 bits, round to nearest even (`native_bf16.c`). */
+  toBf16(x: Float32Array, y: Uint16Array): void;
+  /** bf16 bits → float32 (exact). */
+  bf16ToF32(x: Uint16Array, y: Float32Array): void;
+  /**
+   * A batched row-major matMul from float32 operands in bf16 with float32 accumulation: both are
+   * rounded to bf16 (fused, in C), then oneDNN multiplies (strides as `sgemmBatch`). Returns 0 or
+   * oneDNN's status.
+   */
+  gemmBf16F32(
+    transA: boolean,
+    transB: boolean,
+    batch: number,
+    dims: { m: number; n: number; k: number },
+    a: Float32Array,
+    strideA: number,
+    lda: number,
+    b: Float32Array,
+    strideB: number,
+    ldb: number,
+    c: Float32Array,
+  ): number;
+  /** One row-major matMul of bf16 operands into float32 `c` (ldc = n). Returns 0 or oneDNN's status. */
+  gemmBf16(
+    transA: boolean,
+    transB: boolean,
+    dims: { m: number; n: number; k: number },
+    a: Uint16Array,
+    lda: number,
+    b: Uint16Array,
+    ldb: number,
+    c: Float32Array,
+  ): number;
 }
 
 /** The scalars of one AdamW update (`fused_adamw.ts` derives them from the step). */
@@ -186,6 +223,42 @@ export async function openNative(): Promise<NativeInfo> {
           BigInt(mean.length),
           BigInt(gamma.length),
         ) === 0,
+      openDnnl: (path) => s.nk_open_dnnl(new TextEncoder().encode(path + "\0")) === 0,
+      dnnlIsa: () => s.nk_dnnl_effective_isa(),
+      toBf16: (x, y) => s.nk_to_bf16(x, y, BigInt(x.length)),
+      bf16ToF32: (x, y) => s.nk_bf16_to_f32(x, y, BigInt(x.length)),
+      gemmBf16F32: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c) =>
+        s.nk_gemm_bf16_f32(
+          ta ? 1 : 0,
+          tb ? 1 : 0,
+          BigInt(batch),
+          BigInt(m),
+          BigInt(n),
+          BigInt(k),
+          a,
+          BigInt(sa === 0 ? m * k : sa * batch),
+          BigInt(sa),
+          BigInt(lda),
+          b,
+          BigInt(sb === 0 ? k * n : sb * batch),
+          BigInt(sb),
+          BigInt(ldb),
+          c,
+        ),
+      gemmBf16: (ta, tb, { m, n, k }, a, lda, b, ldb, c) =>
+        s.nk_gemm_bf16(
+          ta ? 1 : 0,
+          tb ? 1 : 0,
+          BigInt(m),
+          BigInt(n),
+          BigInt(k),
+          a,
+          BigInt(lda),
+          b,
+          BigInt(ldb),
+          c,
+          BigInt(n),
+        ),
     };
     return info = {
       enabled: true,

@@ -1,5 +1,5 @@
 /**
- * Builds the native kernels' C sources (`native_kernels.c` beside this file) into a shared
+ * Builds the native kernels' C sources (`native_kernels.c` and `native_bf16.c` beside this file) into a shared
  * library, once per machine: `cc -O3 -march=native -fopenmp ...` (Debian: `gcc`) writes
  * `$XDG_CACHE_HOME/bert-mrc-native/<hash of sources, flags and CPU flags>.so` (default
  * `~/.cache/...`). The sources are read next to this module (`import.meta.url`), so the build works
@@ -9,7 +9,7 @@
 import { existsSync } from "../util/fs.ts";
 
 /** The C files compiled into the native library, relative to this module. */
-export const NATIVE_SOURCE_FILES: readonly string[] = ["native_kernels.c"];
+export const NATIVE_SOURCE_FILES: readonly string[] = ["native_kernels.c", "native_bf16.c"];
 
 // -fno-trapping-math lets GCC turn the branch-free selects of the element-wise loops into vector
 // code (results are unchanged; no exception flags are read). -z nodelete keeps the library (and

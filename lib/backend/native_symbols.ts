@@ -1,5 +1,5 @@
 /**
- * The FFI symbol table of the native kernels (`native_kernels.c`): one entry per exported C
+ * The FFI symbol table of the native kernels (`native_kernels.c`, `native_bf16.c`): one entry per exported C
  * function, its parameter and result types as `Deno.dlopen` takes them.
  * @module
  */
@@ -25,4 +25,14 @@ export const NATIVE_SYMBOLS = {
     result: "void",
   },
   nk_layernorm_grad: { parameters: [B, B, B, B, B, B, B, B, I, I], result: "i32" },
+  // native_bf16.c
+  nk_open_dnnl: { parameters: [B], result: "i32" },
+  nk_dnnl_effective_isa: { parameters: [], result: "i32" },
+  nk_to_bf16: { parameters: [B, B, I], result: "void" },
+  nk_bf16_to_f32: { parameters: [B, B, I], result: "void" },
+  nk_gemm_bf16: { parameters: ["i32", "i32", I, I, I, B, I, B, I, B, I], result: "i32" },
+  nk_gemm_bf16_f32: {
+    parameters: ["i32", "i32", I, I, I, I, B, I, I, I, B, I, I, I, B],
+    result: "i32",
+  },
 } as const;

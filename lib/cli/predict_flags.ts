@@ -75,6 +75,11 @@ const pipelineFlags: Record<string, FlagSpec> = {
     min: 1,
     help: "Longest answer in tokens (default: from the qa_model, else 30)",
   },
+  bf16: {
+    type: "boolean",
+    help: "bf16 mixed precision: matMuls in bf16 with fp32 accumulation on CPUs with bf16 " +
+      "matrix units (AMX, AVX512-BF16; through oneDNN)",
+  },
 };
 
 function mustExist(path: string, flag: string, dir: boolean) {

@@ -168,6 +168,11 @@ export function trainingFlags(
       },
       max_train_samples: { type: "int", min: 1, help: "Use only the first N training questions" },
       max_eval_samples: { type: "int", min: 1, help: "Use only the first N validation questions" },
+      bf16: {
+        type: "boolean",
+        help: "bf16 mixed precision: matMuls in bf16 with fp32 accumulation on CPUs with bf16 " +
+          "matrix units (AMX, AVX512-BF16; through oneDNN); fp32 weights, optimizer and loss",
+      },
     } satisfies Record<string, FlagSpec>,
   );
   if (task === "qa") {

@@ -81,6 +81,21 @@ export interface NativeKernels {
     dgamma: Float32Array,
     dbeta: Float32Array,
   ): boolean;
+  /**
+   * `out = a op b` (`op` 0: add, 1: multiply) over `shape` (the output's), each input read with
+   * its strides per output dimension (0 where it broadcasts).
+   */
+  binaryStrided(
+    op: 0 | 1,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    shape: number[],
+    stridesA: number[],
+    stridesB: number[],
+  ): void;
+  /** `y` = `x` read with strides `stridesX` per dimension of `y`'s `shape` (a transpose). */
+  transpose(x: Float32Array, y: Float32Array, shape: number[], stridesX: number[]): void;
   /** Finds oneDNN's `dnnl_gemm_bf16bf16f32` in the library at `path` (see `bf16.ts`). */
   openDnnl(path: string): boolean;
   /** oneDNN's `dnnl_cpu_isa_t` in effect (-1 before `openDnnl`). */
@@ -134,6 +149,11 @@ export interface AdamWCoefficients {
 export type NativeInfo = LibraryInfo;
 
 let info: NativeInfo | undefined;
+
+/** An int64 array for the C side. */
+function i64(xs: number[]): BigInt64Array {
+  return BigInt64Array.from(xs, (x) => BigInt(x));
+}
 let kernels: NativeKernels | undefined;
 
 /** Builds (if needed) and opens the native kernels once; returns what happened. */
@@ -223,6 +243,9 @@ export async function openNative(): Promise<NativeInfo> {
           BigInt(mean.length),
           BigInt(gamma.length),
         ) === 0,
+      binaryStrided: (op, a, b, out, shape, sa, sb) =>
+        s.nk_binary_strided(op, a, b, out, shape.length, i64(shape), i64(sa), i64(sb)),
+      transpose: (x, y, shape, sx) => s.nk_transpose(x, y, shape.length, i64(shape), i64(sx)),
       openDnnl: (path) => s.nk_open_dnnl(new TextEncoder().encode(path + "\0")) === 0,
       dnnlIsa: () => s.nk_dnnl_effective_isa(),
       toBf16: (x, y) => s.nk_to_bf16(x, y, BigInt(x.length)),

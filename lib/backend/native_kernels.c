@@ -296,3 +296,79 @@ void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, i
     for (int64_t j = 0; j < h; j++) o[j] = b[j] * (a[j] - s);
   }
 }
+
+/* Row offsets for the strided kernels below: the input offset of output row r (all output
+   dimensions but the last) for each of up to two inputs with strides sa, sb (0 on broadcast
+   dimensions). */
+static inline void nk_row_offsets(int64_t r, int rank, const int64_t *shape, const int64_t *sa,
+                                  const int64_t *sb, int64_t *oa, int64_t *ob) {
+  int64_t a = 0, b = 0;
+  for (int d = rank - 2; d >= 0; d--) {
+    int64_t c = r % shape[d];
+    r /= shape[d];
+    a += c * sa[d];
+    if (sb) b += c * sb[d];
+  }
+  *oa = a;
+  *ob = b;
+}
+
+/* out = a op b (op 0: add, 1: multiply) over the output shape, each input read through its strides
+   (0 where it broadcasts): one pass, rows over the threads. The float operations are tfjs's, so
+   the bits are too. */
+void nk_binary_strided(int op, const float *a, const float *b, float *out, int rank,
+                       const int64_t *shape, const int64_t *sa, const int64_t *sb) {
+  int64_t inner = shape[rank - 1], rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  int64_t ia = sa[rank - 1], ib = sb[rank - 1];
+  #pragma omp parallel for schedule(static) if (rows * inner > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t oa, ob;
+    nk_row_offsets(r, rank, shape, sa, sb, &oa, &ob);
+    const float *ar = a + oa, *br = b + ob;
+    float *o = out + r * inner;
+    if (op == 0) {
+      if (ia == 1 && ib == 1) {
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] + br[j];
+      } else if (ia == 1 && ib == 0) {
+        float c = br[0];
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] + c;
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j * ia] + br[j * ib];
+      }
+    } else {
+      if (ia == 1 && ib == 1) {
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] * br[j];
+      } else if (ia == 1 && ib == 0) {
+        float c = br[0];
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] * c;
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j * ia] * br[j * ib];
+      }
+    }
+  }
+}
+
+/* y = x transposed: `shape` is the output's, `sx` the input strides of each output dimension. A
+   copy, so exact; contiguous output rows whose input is contiguous too are copied whole. */
+void nk_transpose(const float *x, float *y, int rank, const int64_t *shape, const int64_t *sx) {
+  int64_t inner = shape[rank - 1], rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  int64_t ix = sx[rank - 1];
+  #pragma omp parallel for schedule(static) if (rows * inner > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t ox, unused;
+    nk_row_offsets(r, rank, shape, sx, 0, &ox, &unused);
+    float *o = y + r * inner;
+    if (ix == 1) {
+      memcpy(o, x + ox, (size_t)inner * sizeof(float));
+    } else {
+      const float *xr = x + ox;
+      for (int64_t j = 0; j < inner; j++) o[j] = xr[j * ix];
+    }
+  }
+}

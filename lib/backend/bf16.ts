@@ -9,6 +9,11 @@
  * units read their inputs, which the conversion fused into the product (`native_bf16.c`) makes
  * cheap, and there is no separate cast op to pay for.
  *
+ * A variable's bf16 copy is kept while its data lives (tensors are immutable: an optimizer update
+ * gives the variable a new data id), so inference converts each weight once and a training step
+ * converts it once for the forward and backward products together; other operands are converted
+ * in C into reused scratch buffers at every product.
+ *
  * Needs the native kernels (`native.ts`, a C compiler) and oneDNN (`libdnnl.so.2`, Debian:
  * `libdnnl2`). Where the CPU lacks bf16 matrix units (no `amx_bf16` or `avx512_bf16` in
  * /proc/cpuinfo), or oneDNN or the native kernels are missing, a request falls back to float32
@@ -18,6 +23,7 @@
  * library; `TFJS_BF16_UNITS=none` treats the CPU as one without the units (tests the fallback).
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import { cpuFlags } from "./native_build.ts";
 import { nativeKernels } from "./native.ts";
 
@@ -169,6 +175,7 @@ export function setMatmulPrecision(
   requested = precision;
   forced = Boolean(opts.force);
   explicit = true;
+  clearBf16Copies();
   if (precision === "fp32") {
     info = undefined;
     return openBf16();
@@ -186,4 +193,32 @@ export function matmulPrecision(): MatmulPrecision {
 /** What the last {@link openBf16} found (undefined before it ran). */
 export function bf16Info(): Bf16Info | undefined {
   return info;
+}
+
+/** bf16 copies of variables' data, by data id (freed with it). */
+let copies = new WeakMap<object, Uint16Array>();
+/** Whether `dataId` is a registered variable's current data (a pass over the variables). */
+function isVariableData(dataId: object): boolean {
+  const vars = tf.engine().state.registeredVariables;
+  for (const name in vars) if (vars[name].dataId === dataId) return true;
+  return false;
+}
+
+/**
+ * The bf16 copy of a matMul operand when it is a variable's data (converted on first use, then
+ * kept while that data lives); null for other tensors (converted by the product itself).
+ */
+export function bf16VariableCopy(dataId: object, values: Float32Array): Uint16Array | null {
+  let c = copies.get(dataId);
+  if (c) return c;
+  if (!isVariableData(dataId)) return null;
+  c = new Uint16Array(values.length);
+  nativeKernels()!.toBf16(values, c);
+  copies.set(dataId, c);
+  return c;
+}
+
+/** Drops every cached bf16 copy (tests; switching precision). */
+export function clearBf16Copies(): void {
+  copies = new WeakMap();
 }

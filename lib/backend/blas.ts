@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CpuBackendLike, LibraryInfo, WasmBackendLike } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
-import { matmulPrecision } from "./bf16.ts";
+import { bf16VariableCopy, matmulPrecision } from "./bf16.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -180,6 +180,7 @@ function gemm(
   c: Float32Array,
   transposeA: boolean,
   transposeB: boolean,
+  ids?: { a: object; b: object },
 ): void {
   const { m, n, k } = g;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
@@ -206,6 +207,8 @@ function gemm(
       g.batchB === 1 ? 0 : sizeB,
       ldb,
       c,
+      ids && bf16VariableCopy(ids.a, a),
+      ids && bf16VariableCopy(ids.b, b),
     );
     if (status !== 0) throw new Error(`bf16 matMul: oneDNN returned status ${status}`);
     return;
@@ -280,6 +283,7 @@ function makeKernel(
         out,
         transposeA,
         transposeB,
+        { a: a.dataId, b: b.dataId },
       );
       if (bias && !addBias(out, g.n, be.data.get(bias.dataId).values)) return fallback(args);
       return be.makeTensorInfo(g.outShape, "float32", out);
@@ -293,7 +297,10 @@ function makeKernel(
     const out = be.makeOutput(g.outShape, "float32");
     // Heap views are taken after the allocation: growing the heap detaches older views.
     const outView = be.typedArrayFromHeap(out);
-    gemm(g, be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), outView, transposeA, transposeB);
+    gemm(g, be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), outView, transposeA, transposeB, {
+      a: a.dataId,
+      b: b.dataId,
+    });
     if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
     return out;
   };

@@ -106,8 +106,8 @@ export interface NativeKernels {
   bf16ToF32(x: Uint16Array, y: Float32Array): void;
   /**
    * A batched row-major matMul from float32 operands in bf16 with float32 accumulation: both are
-   * rounded to bf16 (fused, in C), then oneDNN multiplies (strides as `sgemmBatch`). Returns 0 or
-   * oneDNN's status.
+   * rounded to bf16 (fused, in C), then oneDNN multiplies (strides as `sgemmBatch`); an operand
+   * whose bf16 copy is given in `a16` / `b16` is not converted again. Returns 0 or oneDNN's status.
    */
   gemmBf16F32(
     transA: boolean,
@@ -121,6 +121,8 @@ export interface NativeKernels {
     strideB: number,
     ldb: number,
     c: Float32Array,
+    a16?: Uint16Array | null,
+    b16?: Uint16Array | null,
   ): number;
   /** One row-major matMul of bf16 operands into float32 `c` (ldc = n). Returns 0 or oneDNN's status. */
   gemmBf16(
@@ -250,7 +252,7 @@ export async function openNative(): Promise<NativeInfo> {
       dnnlIsa: () => s.nk_dnnl_effective_isa(),
       toBf16: (x, y) => s.nk_to_bf16(x, y, BigInt(x.length)),
       bf16ToF32: (x, y) => s.nk_bf16_to_f32(x, y, BigInt(x.length)),
-      gemmBf16F32: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c) =>
+      gemmBf16F32: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c, a16, b16) =>
         s.nk_gemm_bf16_f32(
           ta ? 1 : 0,
           tb ? 1 : 0,
@@ -259,10 +261,12 @@ export async function openNative(): Promise<NativeInfo> {
           BigInt(n),
           BigInt(k),
           a,
+          a16 ?? null,
           BigInt(sa === 0 ? m * k : sa * batch),
           BigInt(sa),
           BigInt(lda),
           b,
+          b16 ?? null,
           BigInt(sb === 0 ? k * n : sb * batch),
           BigInt(sb),
           BigInt(ldb),

@@ -65,23 +65,45 @@ int nk_gemm_bf16(int ta, int tb, int64_t m, int64_t n, int64_t k, const uint16_t
                            c, ldc);
 }
 
-/* A batched product from float32 operands: A (na floats) and B (nb floats) are converted once,
+/* A batched product from float32 operands: A (na floats) and B (nb floats) are converted once
+   (an operand whose bf16 copy a16 / b16 is given, e.g. a cached weight, is not converted),
    then C_i = op(A_i) op(B_i) with item strides sa, sb (0 broadcasts one matrix). batch == 1: one
    multi-threaded oneDNN call; more: one single-threaded call per item, the items over the
    threads (per-head attention products are too small to split). Returns 0, a oneDNN status, or
    -2 when it cannot allocate. */
-int nk_gemm_bf16_f32(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k,
-                     const float *a, int64_t na, int64_t sa, int64_t lda, const float *b,
-                     int64_t nb, int64_t sb, int64_t ldb, float *c) {
-  if (!nk_dnnl_gemm_bf16) return -1;
-  uint16_t *abf = malloc((size_t)na * 2), *bbf = malloc((size_t)nb * 2);
-  if (!abf || !bbf) {
-    free(abf);
-    free(bbf);
-    return -2;
+/* Scratch for the converted operands, kept between calls (grow-only): fresh buffers of this size
+   would come from mmap and page-fault on every product. Callers are serialized (JavaScript's one
+   thread). */
+static uint16_t *nk_scratch[2];
+static int64_t nk_scratch_len[2];
+
+static uint16_t *nk_scratch_get(int i, int64_t n) {
+  if (nk_scratch_len[i] < n) {
+    free(nk_scratch[i]);
+    nk_scratch[i] = malloc((size_t)n * 2);
+    nk_scratch_len[i] = nk_scratch[i] ? n : 0;
   }
-  nk_to_bf16(a, abf, na);
-  nk_to_bf16(b, bbf, nb);
+  return nk_scratch[i];
+}
+
+int nk_gemm_bf16_f32(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k,
+                     const float *a, const uint16_t *a16, int64_t na, int64_t sa, int64_t lda,
+                     const float *b, const uint16_t *b16, int64_t nb, int64_t sb, int64_t ldb,
+                     float *c) {
+  if (!nk_dnnl_gemm_bf16) return -1;
+  const uint16_t *abf = a16, *bbf = b16;
+  if (!abf) {
+    uint16_t *t = nk_scratch_get(0, na);
+    if (!t) return -2;
+    nk_to_bf16(a, t, na);
+    abf = t;
+  }
+  if (!bbf) {
+    uint16_t *t = nk_scratch_get(1, nb);
+    if (!t) return -2;
+    nk_to_bf16(b, t, nb);
+    bbf = t;
+  }
   int status = 0;
   if (batch == 1) {
     status = nk_dnnl_gemm_bf16(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, abf, lda, bbf, ldb,
@@ -97,7 +119,5 @@ int nk_gemm_bf16_f32(int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_
       }
     }
   }
-  free(abf);
-  free(bbf);
   return status;
 }

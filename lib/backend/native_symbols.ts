@@ -34,7 +34,7 @@ export const NATIVE_SYMBOLS = {
   nk_bf16_to_f32: { parameters: [B, B, I], result: "void" },
   nk_gemm_bf16: { parameters: ["i32", "i32", I, I, I, B, I, B, I, B, I], result: "i32" },
   nk_gemm_bf16_f32: {
-    parameters: ["i32", "i32", I, I, I, I, B, I, I, I, B, I, I, I, B],
+    parameters: ["i32", "i32", I, I, I, I, B, B, I, I, I, B, B, I, I, I, B],
     result: "i32",
   },
 } as const;

@@ -312,3 +312,16 @@ Deno.test("native Softmax leaves rank 0 to tfjs; BLAS matMul computes every item
     assert.ok(maxRelErr(got, want) < 1e-5, `${backend}: max rel err ${maxRelErr(got, want)}`);
   }
 });
+
+Deno.test("native kernels on cpu read float32 tensors cast from int32 or bool (shared integer data)", async () => {
+  if (!(await nativeOn("cpu"))) return;
+  tf.tidy(() => {
+    const ints = tf.cast(tf.tensor2d([[1, 0, 3], [4, 5, 0]], undefined, "int32"), "float32");
+    const bools = tf.cast(tf.tensor2d([[true, false, true], [false, true, true]]), "float32");
+    const x = tf.tensor2d([[1.5, 2, 3], [4, 5, 6]]);
+    assert.deepEqual([...tf.mul(x, ints).dataSync()], [1.5, 0, 9, 16, 25, 0]);
+    assert.deepEqual([...tf.add(x, bools).dataSync()], [2.5, 2, 4, 4, 6, 7]);
+    assert.deepEqual([...tf.transpose(ints).dataSync()], [1, 4, 0, 5, 3, 0]);
+    assert.deepEqual([...tf.matMul(x, ints, false, true).dataSync()], [10.5, 16, 22, 41]);
+  });
+});

@@ -62,9 +62,13 @@ const DNNL_CANDIDATES = [
  *
  * @example
  * ```ts
- * import { assertEquals } from "jsr:@std/assert@1";
- * assertEquals(bf16Units("fpu avx512f avx512_bf16 amx_bf16 amx_tile"), ["AMX-BF16", "AVX512-BF16"]);
- * assertEquals(bf16Units("fpu sse2 avx2"), []);
+ * import { bf16Units } from "./bf16.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(bf16Units("fpu avx512f avx512_bf16 amx_bf16 amx_tile"), [
+ *   "AMX-BF16",
+ *   "AVX512-BF16",
+ * ]);
+ * assert.deepEqual(bf16Units("fpu sse2 avx2"), []);
  * ```
  */
 export function bf16Units(flags: string): string[] {

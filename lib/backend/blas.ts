@@ -10,7 +10,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, LibraryInfo, WasmBackendLike } from "./internals.ts";
+import {
+  type CpuBackendLike,
+  cpuFloat32,
+  type LibraryInfo,
+  type WasmBackendLike,
+} from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 import { bf16VariableCopy, matmulPrecision } from "./bf16.ts";
 
@@ -278,14 +283,14 @@ function makeKernel(
       const out = new Float32Array(size);
       gemm(
         g,
-        be.data.get(a.dataId).values,
-        be.data.get(b.dataId).values,
+        cpuFloat32(be, a),
+        cpuFloat32(be, b),
         out,
         transposeA,
         transposeB,
         { a: a.dataId, b: b.dataId },
       );
-      if (bias && !addBias(out, g.n, be.data.get(bias.dataId).values)) return fallback(args);
+      if (bias && !addBias(out, g.n, cpuFloat32(be, bias))) return fallback(args);
       return be.makeTensorInfo(g.outShape, "float32", out);
     }
     const be = backend as unknown as WasmBackendLike;

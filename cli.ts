@@ -114,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const flags = parseFlags(mod.spec, rest);
     if (flags === null) return 0;
+    // --bf16 (train-mc, train-qa, predict, evaluate): a backend setting, before the backend starts.
+    if (flags.bf16) (await import("./lib/backend/bf16.ts")).setMatmulPrecision("bf16");
     await mod.run(flags);
     return 0;
   } catch (e) {

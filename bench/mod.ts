@@ -22,7 +22,8 @@ import {
   formatFeaturesBench,
   runFeaturesBench,
 } from "./features_bench.ts";
-import type { WorkerResult, WorkerTask } from "./worker.ts";
+import type { EntryRate, Precision, WorkerResult, WorkerTask } from "./worker.ts";
+import { forwardFlops, type Peaks, runPeaks, trainFlops } from "./peak.ts";
 import { type AnswerBenchResult, formatAnswerBench, runAnswerBench } from "./answer.ts";
 import { ONNX_BACKEND, runOnnxWorker } from "./onnx.ts";
 
@@ -56,10 +57,18 @@ Options:
                        their faster run)
   --no-data            skip the tokenization / feature-building benchmark
   --no-answer          skip the answer() / serve benchmark (bench/answer.ts)
+  --bf16               also time bf16 mixed precision: ours with --bf16 (lib/backend/bf16.ts, on
+                       wasm) and the HF peer under torch.autocast("cpu", dtype=torch.bfloat16)
   --python PATH        python with torch, and transformers for the HF peer (default
                        /usr/bin/python3), e.g. a venv's bin/python
   --out PATH           JSON output (default outputs/bench.json)
-  --help               this text`;
+  --help               this text
+
+bench.json also holds the machine's matrix-product peaks measured at the start of the run
+(sgemmPeakGflops: the project's BLAS at its thread count; bf16PeakGflops: oneDNN's bf16 gemm, null
+without it), and every training and evaluation entry its backend, precision, gflops (FLOPs of the
+matrix products from the shapes, formula in bench/peak.ts) and fractionOfPeak (over the peak of
+its precision).`;
 
 /** PyTorch peer result (see bench/torch_reference.py) for one model and batch size. */
 interface TorchResult {
@@ -80,6 +89,10 @@ interface TorchResult {
   peak_rss_mb?: number;
   /** Every run (before and after ours); the fields above are the best of them. */
   runs?: TorchResult[];
+  precision?: Precision;
+  /** GFLOP/s and fraction of the peak of the training step and of evaluation (bench/peak.ts). */
+  trainRate?: EntryRate;
+  evalRate?: EntryRate;
 }
 
 type PeerModel = "hf" | "minimal";
@@ -124,6 +137,7 @@ async function runTorch(
   batch: number,
   steps: number,
   budgetS: number,
+  bf16 = false,
 ): Promise<TorchResult> {
   const c = CONFIGS[name];
   const script = new URL("./torch_reference.py", import.meta.url).pathname;
@@ -144,6 +158,7 @@ async function runTorch(
     `--warmup=${big ? 1 : 3}`,
     `--eval-steps=${big ? 3 : 5}`,
     "--threads=2",
+    ...(bf16 ? ["--bf16"] : []),
   ];
   try {
     const out = await new Deno.Command(python, { args, stdout: "piped", stderr: "piped" }).output();
@@ -225,6 +240,7 @@ interface Options {
   torch: boolean;
   data: boolean;
   answer: boolean;
+  bf16: boolean;
   python: string;
   out: string;
 }
@@ -242,6 +258,7 @@ function parseOptions(argv: string[]): Options | null {
       "no-torch": { type: "boolean", default: false },
       "no-data": { type: "boolean", default: false },
       "no-answer": { type: "boolean", default: false },
+      bf16: { type: "boolean", default: false },
       python: { type: "string", default: "/usr/bin/python3" },
       out: { type: "string", default: "outputs/bench.json" },
       help: { type: "boolean", default: false },
@@ -281,6 +298,7 @@ function parseOptions(argv: string[]): Options | null {
     torch: !values["no-torch"],
     data: !values["no-data"],
     answer: !values["no-answer"],
+    bf16: values.bf16!,
     python: values.python!,
     out: values.out!,
   };
@@ -291,6 +309,8 @@ interface Ratio {
   batch: number;
   /** The primary peer: `hf` when transformers imports, else `minimal`. */
   peer: PeerModel;
+  /** Ours in this precision, against the peer in the same (bf16: HF under bf16 autocast). */
+  precision: Precision;
   train?: number;
   eval?: number;
   /** Against the minimal torch model (the stricter second peer). */
@@ -308,10 +328,14 @@ export async function main(argv: string[]): Promise<void> {
   /** Peer results by `${config}/b${batch}/${model}`. */
   const torch: Record<string, TorchResult> = {};
   const log = (s: string) => console.error(`[bench] ${s}`);
+  log("matrix-product peaks (bench/peak.ts)");
+  const peaks = await runPeaks();
+  if ("error" in peaks) log(`peaks: ${peaks.error}`);
   const peers = opts.torch ? await peerModels(opts.python) : { models: [], note: "no peer" };
   if (opts.torch) log(peers.note);
   const primary: PeerModel = peers.models[0] ?? "minimal";
-  const peerKey = (name: string, b: number, m: PeerModel) => `${name}/b${b}/${m}`;
+  const peerKey = (name: string, b: number, m: PeerModel, p: Precision = "fp32") =>
+    `${name}/b${b}/${m}${p === "bf16" ? "-bf16" : ""}`;
   const configOf = (name: string) => {
     const c = CONFIGS[name];
     const kept = opts.batches ? c.batches.filter((b) => opts.batches!.includes(b)) : c.batches;
@@ -337,15 +361,25 @@ export async function main(argv: string[]): Promise<void> {
           if (!t.ok) log(`${name}: PyTorch ${m} failed: ${t.error}`);
           const k = peerKey(name, b, m);
           torchRuns.set(k, [...(torchRuns.get(k) ?? []), t]);
+          if (opts.bf16 && m === "hf") {
+            log(`${name}: PyTorch peer hf bf16 autocast, batch ${b}, ${when}`);
+            const t = await runTorch(opts.python, m, name, b, torchSteps, opts.budgetS / 2, true);
+            if (!t.ok) log(`${name}: PyTorch hf bf16 failed: ${t.error}`);
+            const kb = peerKey(name, b, m, "bf16");
+            torchRuns.set(kb, [...(torchRuns.get(kb) ?? []), t]);
+          }
         }
       }
     };
     // The peers run before and after ours; the ratios use their faster run (the machine is
     // shared, so this keeps a load spike from flattering us).
     if (c.train && opts.torch) await peer("before");
-    for (const backend of opts.backends) {
-      log(`${name}: ${backend}${c.train ? ` (${steps} steps per batch size)` : ""}`);
+    const runs: [string, Precision][] = opts.backends.map((b) => [b, "fp32"]);
+    if (opts.bf16 && opts.backends.includes("wasm")) runs.push(["wasm", "bf16"]);
+    for (const [backend, precision] of runs) {
+      log(`${name}: ${backend} ${precision}${c.train ? ` (${steps} steps per batch size)` : ""}`);
       const task: WorkerTask = {
+        precision,
         config: c,
         backend,
         steps,
@@ -397,9 +431,52 @@ export async function main(argv: string[]): Promise<void> {
     "eval tok/s",
     vs,
     "vs minimal",
+    "GFLOP/s train, eval (% peak)",
     "peak RSS MB",
     "tensors before→after (steps)",
   ]];
+  const peakOf = (p: Precision) =>
+    "error" in peaks ? null : p === "bf16" ? peaks.bf16PeakGflops : peaks.sgemmPeakGflops;
+  /** GFLOP/s of `flops` done in `ms`, and its fraction of the peak of `precision`. */
+  const rateOf = (flops: number, ms: number | undefined, backend: string, precision: Precision) => {
+    const gflops = ms !== undefined && ms > 0 ? flops / (ms / 1000) / 1e9 : undefined;
+    const peak = peakOf(precision);
+    return {
+      backend,
+      precision,
+      gflops,
+      fractionOfPeak: gflops !== undefined && peak ? gflops / peak : null,
+    } satisfies EntryRate;
+  };
+  const rateText = (t?: EntryRate, e?: EntryRate) =>
+    [t, e].map((r) =>
+      r?.gflops === undefined
+        ? "-"
+        : `${fmt(r.gflops)}${r.fractionOfPeak ? ` (${fmt(100 * r.fractionOfPeak)}%)` : ""}`
+    ).join(", ");
+  // Every entry gets its backend, precision, GFLOP/s and fraction of the peak (bench/peak.ts).
+  for (const r of results) {
+    const c = configOf(r.config);
+    const precision = r.precision ?? "fp32";
+    for (const t of r.train ?? []) {
+      if (!t.error) {
+        Object.assign(t, rateOf(trainFlops(c, t.batch), t.stepMsMedian, r.backend, precision));
+      }
+    }
+    for (const e of r.eval ?? []) {
+      if (!e.error) {
+        Object.assign(e, rateOf(forwardFlops(c, e.batch), e.msMedian, r.backend, precision));
+      }
+    }
+  }
+  for (const [k, t] of Object.entries(torch)) {
+    if (!t.ok) continue;
+    const c = configOf(k.split("/")[0]);
+    const precision = t.precision ?? "fp32";
+    const backend = `pytorch ${t.model}`;
+    t.trainRate = rateOf(trainFlops(c, t.batch!), t.step_ms_median, backend, precision);
+    t.evalRate = rateOf(forwardFlops(c, t.batch!), t.eval_ms_median, backend, precision);
+  }
   const ratios: Record<string, Ratio[]> = {};
   const ratio = (x: number | undefined, y: number | undefined) =>
     x !== undefined && y !== undefined && Number.isFinite(x) && y > 0 ? x / y : undefined;
@@ -407,15 +484,17 @@ export async function main(argv: string[]): Promise<void> {
     const c = configOf(name);
     for (const b of c.batches) {
       const hf = torch[peerKey(name, b, "hf")];
+      const hfBf16 = torch[peerKey(name, b, "hf", "bf16")];
       const mini = torch[peerKey(name, b, "minimal")];
       const main = primary === "hf" ? hf : mini;
-      for (const t of [hf, mini]) {
+      for (const t of [hf, hfBf16, mini]) {
         if (!t) continue;
         if (!t.ok) {
           rows.push([
             name,
             String(b),
-            `pytorch ${t.model}: failed`,
+            `pytorch ${t.model}${t.precision === "bf16" ? " bf16" : ""}: failed`,
+            "",
             "",
             "",
             "",
@@ -430,19 +509,23 @@ export async function main(argv: string[]): Promise<void> {
         }
         const each = (t.runs ?? []).filter((x) => x.ok).map((x) => fmt(x.train_tokens_per_s));
         const label = t.model === "hf"
-          ? `HF BertForQA, transformers ${t.transformers}, torch ${t.torch}`
+          ? `HF BertForQA, transformers ${t.transformers}, torch ${t.torch}` +
+            (t.precision === "bf16" ? ", bf16 autocast" : "")
           : `minimal torch model, torch ${t.torch}`;
+        // A bf16 peer is compared with the bf16 one (ours / it, below), not with fp32.
+        const ref = t.precision === "bf16" ? t : main;
         rows.push([
           name,
           String(b),
           `${label} (best of ${each.join(", ")})`,
           fmt(t.train_tokens_per_s),
           fmt(t.step_ms_median),
-          fmt(ratio(t.train_tokens_per_s, main?.train_tokens_per_s), 2),
+          fmt(ratio(t.train_tokens_per_s, ref?.train_tokens_per_s), 2),
           fmt(ratio(t.train_tokens_per_s, mini?.train_tokens_per_s), 2),
           fmt(t.eval_tokens_per_s),
-          fmt(ratio(t.eval_tokens_per_s, main?.eval_tokens_per_s), 2),
+          fmt(ratio(t.eval_tokens_per_s, ref?.eval_tokens_per_s), 2),
           fmt(ratio(t.eval_tokens_per_s, mini?.eval_tokens_per_s), 2),
+          rateText(t.trainRate, t.evalRate),
           fmt(t.peak_rss_mb),
           `(${t.steps})`,
         ]);
@@ -450,7 +533,7 @@ export async function main(argv: string[]): Promise<void> {
       for (const r of results.filter((x) => x.config === name)) {
         if (!r.ok) {
           if (b === c.batches[0]) {
-            rows.push([name, "", r.label ?? r.backend, "skipped", "", "", "", "", "", "", "", ""]);
+            rows.push([name, "", r.label ?? r.backend, "skipped", ...new Array(9).fill("")]);
           }
           continue;
         }
@@ -458,15 +541,19 @@ export async function main(argv: string[]): Promise<void> {
         const ev = r.eval?.find((x) => x.batch === b);
         const evOk = ev && !ev.error ? ev.tokensPerS : undefined;
         const trOk = tr && !tr.error ? tr.tokensPerS : undefined;
+        // bf16 rows against HF under bf16 autocast; the minimal model has no bf16 run.
+        const bf16 = r.precision === "bf16";
+        const peer = bf16 ? hfBf16 : main;
         const q: Ratio = {
           batch: b,
-          peer: primary,
-          train: main?.ok ? ratio(trOk, main.train_tokens_per_s) : undefined,
-          eval: main?.ok ? ratio(evOk, main.eval_tokens_per_s) : undefined,
-          trainVsMinimal: mini?.ok ? ratio(trOk, mini.train_tokens_per_s) : undefined,
-          evalVsMinimal: mini?.ok ? ratio(evOk, mini.eval_tokens_per_s) : undefined,
+          peer: bf16 ? "hf" : primary,
+          precision: r.precision ?? "fp32",
+          train: peer?.ok ? ratio(trOk, peer.train_tokens_per_s) : undefined,
+          eval: peer?.ok ? ratio(evOk, peer.eval_tokens_per_s) : undefined,
+          trainVsMinimal: mini?.ok && !bf16 ? ratio(trOk, mini.train_tokens_per_s) : undefined,
+          evalVsMinimal: mini?.ok && !bf16 ? ratio(evOk, mini.eval_tokens_per_s) : undefined,
         };
-        (ratios[`${name}/${r.backend}`] ??= []).push(q);
+        (ratios[`${name}/${r.backend}${bf16 ? "-bf16" : ""}`] ??= []).push(q);
         rows.push([
           name,
           String(b),
@@ -479,6 +566,7 @@ export async function main(argv: string[]): Promise<void> {
           ev?.error ? "failed" : ev ? fmt(ev.tokensPerS) : "-",
           fmt(q.eval, 2),
           fmt(q.evalVsMinimal, 2),
+          rateText(tr && !tr.error ? tr : undefined, ev && !ev.error ? ev : undefined),
           b === c.batches[0] ? fmt(r.peakRssMb) : "",
           tr && !tr.error ? `${tr.numTensorsBefore}→${tr.numTensorsAfter} (${tr.steps})` : "",
         ]);
@@ -521,6 +609,7 @@ export async function main(argv: string[]): Promise<void> {
       "error" in answer ? `answer bench: failed: ${answer.error}` : formatAnswerBench(answer),
     );
   }
+  console.log(formatPeaks(peaks));
   const loadEnd = loadAverage();
   const cores = navigator.hardwareConcurrency;
   console.log(
@@ -543,6 +632,9 @@ export async function main(argv: string[]): Promise<void> {
       loadAverage: { start: loadStart, end: loadAverage() },
     },
     peer: { primary: opts.torch ? primary : null, note: peers.note, python: opts.python },
+    sgemmPeakGflops: "error" in peaks ? null : peaks.sgemmPeakGflops,
+    bf16PeakGflops: "error" in peaks ? null : peaks.bf16PeakGflops,
+    peaks,
     configs: Object.fromEntries(opts.configs.map((n) => [n, configOf(n)])),
     torch,
     results,
@@ -581,6 +673,16 @@ function formatData(data: DataResult | { error: string }): string {
   return `${formatFeaturesBench(data)}\nquestions/s: features ${
     fmt(data.questions_per_s.features)
   }, plain @huggingface/tokenizers encode ${fmt(data.questions_per_s.hf_encode)}`;
+}
+
+function formatPeaks(p: Peaks | { error: string }): string {
+  if ("error" in p) return `matrix-product peaks: failed: ${p.error}`;
+  const sizes = p.sizes.map((s) =>
+    `${s.n}: ${fmt(s.sgemm ?? undefined)} fp32, ${fmt(s.bf16 ?? undefined)} bf16`
+  );
+  return `matrix-product peaks (GFLOP/s, square n × n × n, ${p.threads} BLAS threads): fp32 ${
+    fmt(p.sgemmPeakGflops ?? undefined)
+  }, bf16 ${fmt(p.bf16PeakGflops ?? undefined)} (${sizes.join("; ")}); ${p.bf16}`;
 }
 
 /** The 1-minute load average (Linux), to judge how noisy a run was. */

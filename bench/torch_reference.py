@@ -131,6 +131,8 @@ def main() -> None:
     p.add_argument("--eval-steps", dest="eval_steps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bf16", action="store_true",
+                   help='run forward and loss under torch.autocast("cpu", dtype=torch.bfloat16)')
     p.add_argument("--budget-s", dest="budget_s", type=float, default=0,
                    help="stop timing steps once this many seconds were spent (0: no limit)")
     a = p.parse_args()
@@ -163,9 +165,15 @@ def main() -> None:
     end = torch.randint(0, t, (b,), generator=g)
     ce = nn.CrossEntropyLoss()
 
+    # Hugging Face's --bf16 on CPU: the forward and the loss under autocast (the Trainer's
+    # autocast_smart_context_manager), backward and optimizer step outside it.
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16)
+
     def train_step() -> float:
-        s_logits, e_logits = model(ids, types, mask)
-        loss = (ce(s_logits, start) + ce(e_logits, end)) / 2
+        with autocast():
+            s_logits, e_logits = model(ids, types, mask)
+            loss = (ce(s_logits, start) + ce(e_logits, end)) / 2
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -185,7 +193,7 @@ def main() -> None:
             break
     model.eval()
     eval_times = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         model(ids, types, mask)
         for _ in range(a.eval_steps):
             t0 = time.perf_counter()
@@ -198,6 +206,7 @@ def main() -> None:
         "transformers": getattr(model, "version", None),
         "attn_implementation": getattr(model, "attn", None),
         "batch": b,
+        "precision": "bf16" if a.bf16 else "fp32",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "params": sum(w.numel() for w in model.parameters()),

@@ -14,6 +14,7 @@ import {
   initBackend,
   isSoftwareAdapter,
   probeWebGpu,
+  setMatmulPrecision,
   useWebGpuIfAvailable,
 } from "../lib/backend/mod.ts";
 import {
@@ -38,10 +39,26 @@ export interface WorkerTask {
   seed: number;
   /** Run webgpu on a software adapter (llvmpipe) too; otherwise it is skipped as not a GPU. */
   allowSoftwareGpu?: boolean;
+  /** Precision of matMuls (`bf16`: the `--bf16` path of lib/backend/bf16.ts; wasm and cpu). */
+  precision?: Precision;
+}
+
+/** Precision of a bench entry's matMuls. */
+export type Precision = "fp32" | "bf16";
+
+/** What bench/mod.ts adds to every training and evaluation entry (see bench/peak.ts). */
+export interface EntryRate {
+  /** The backend (or peer runtime) and precision, so rows of other runs stay apart. */
+  backend?: string;
+  precision?: Precision;
+  /** Matrix-product GFLOP/s achieved (FLOPs from the shapes, bench/peak.ts). */
+  gflops?: number;
+  /** `gflops` over the peak of this precision measured in the same run (null: no peak). */
+  fractionOfPeak?: number | null;
 }
 
 /** Training measurement at one batch size. */
-export interface TrainResult {
+export interface TrainResult extends EntryRate {
   batch: number;
   /** How the step ran, by the memory plan: "plain", "gradient checkpointing", or in parts. */
   mode: string;
@@ -64,7 +81,7 @@ export interface TrainResult {
 }
 
 /** Forward-only measurement for one batch size. */
-export interface EvalResult {
+export interface EvalResult extends EntryRate {
   batch: number;
   steps: number;
   msMedian: number;
@@ -77,6 +94,7 @@ export interface EvalResult {
 export interface WorkerResult {
   config: string;
   backend: string;
+  precision?: Precision;
   ok: boolean;
   error?: string;
   /** Backend and what it runs on (e.g. `wasm (SIMD, 1 thread)`). */
@@ -227,8 +245,15 @@ async function timeEvaluation(
 /** Runs one task in this process. */
 export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   const c = task.config;
-  const result: WorkerResult = { config: c.name, backend: task.backend, ok: false };
+  const precision = task.precision ?? "fp32";
+  const result: WorkerResult = { config: c.name, backend: task.backend, precision, ok: false };
   try {
+    if (precision === "bf16") {
+      if (task.backend !== "wasm" && task.backend !== "cpu") {
+        throw new Error(`--bf16 runs on wasm and cpu only, not ${task.backend}`);
+      }
+      setMatmulPrecision("bf16");
+    }
     if (task.backend === "webgpu") {
       const probe = await probeWebGpu();
       if (!probe.adapter) throw new Error("no WebGPU adapter");
@@ -245,6 +270,10 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
       result.backendReason = choice.reason;
       result.blas = choice.blas?.reason;
       result.label = backendLabel(choice);
+      if (precision === "bf16") {
+        if (!choice.bf16.active) throw new Error(`bf16 unavailable: ${choice.bf16.reason}`);
+        result.label += " bf16";
+      }
     }
     const trainer = createQaTrainer(c, task.seed);
     result.params = trainer.model.numParameters();

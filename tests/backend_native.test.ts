@@ -157,47 +157,88 @@ Deno.test("TFJS_NATIVE=0 turns the native kernels off and says so", async () => 
   assert.match(info.reason, /TFJS_NATIVE=0/);
 });
 
-Deno.test("native Add: same shapes, biases and scalars give tfjs's bits; other broadcasts fall back", async () => {
+Deno.test("native Add and Multiply give tfjs's bits for every broadcast", async () => {
+  const ops: [
+    string,
+    (a: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+    (x: number, y: number) => number,
+  ][] = [["+", tf.add, (x, y) => x + y], ["*", tf.mul, (x, y) => x * y]];
+  for (const backend of ["wasm", "cpu"] as const) {
+    if (!(await nativeOn(backend))) continue;
+    for (const [name, op, scalarOp] of ops) {
+      const cases: [number[], number[]][] = [
+        [[300, 200], [300, 200]], // same shape, multi-threaded size
+        [[2048, 128], [128]], // bias
+        [[128], [2048, 128]], // bias first
+        [[4, 3, 5], [1, 3, 5]], // trailing block with a leading 1
+        [[1000, 40], []], // scalar
+        [[6, 1, 4], [6, 5, 4]], // middle broadcast: the strided kernel
+        [[2, 3], [2, 1]], // not a trailing block: the strided kernel
+        [[8, 4, 64, 64], [8, 1, 1, 64]], // the attention mask on the scores, multi-threaded size
+        [[3, 1], [1, 5]], // both broadcast
+        [[6], [1, 6]], // the smaller operand has the higher rank: output [1, 6]
+        [[], [1]], // likewise: output [1]
+      ];
+      for (const [sa, sb] of cases) {
+        const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
+        const av = randn(na, na + 1), bv = randn(nb, nb + 2);
+        const out = tf.broadcast_util.assertAndGetBroadcastShape(sa, sb);
+        const got = tf.tidy(() => {
+          const y = op(tf.tensor(av, sa), tf.tensor(bv, sb));
+          assert.deepEqual(y.shape, out, `${backend} [${sa}] ${name} [${sb}]: shape`);
+          return y.dataSync();
+        });
+        // Reference: broadcast by index arithmetic, one float32 rounding per element.
+        const want = new Float32Array(out.reduce((p, d) => p * d, 1));
+        const index = (shape: number[], flat: number) => {
+          let idx = 0, stride = 1, rest = flat;
+          const coords: number[] = [];
+          for (let d = out.length - 1; d >= 0; d--) {
+            coords[d] = rest % out[d];
+            rest = Math.floor(rest / out[d]);
+          }
+          for (let d = shape.length - 1; d >= 0; d--) {
+            const c = coords[d + out.length - shape.length];
+            idx += (shape[d] === 1 ? 0 : c) * stride;
+            stride *= shape[d];
+          }
+          return idx;
+        };
+        for (let i = 0; i < want.length; i++) {
+          want[i] = scalarOp(av[index(sa, i)], bv[index(sb, i)]);
+        }
+        assertSameBits(Float32Array.from(got), want, `${backend} [${sa}] ${name} [${sb}]`);
+      }
+    }
+  }
+});
+
+Deno.test("native Transpose copies exactly (attention's head split and merge, other perms)", async () => {
   for (const backend of ["wasm", "cpu"] as const) {
     if (!(await nativeOn(backend))) continue;
     const cases: [number[], number[]][] = [
-      [[300, 200], [300, 200]], // same shape, multi-threaded size
-      [[2048, 128], [128]], // bias
-      [[128], [2048, 128]], // bias first
-      [[4, 3, 5], [1, 3, 5]], // trailing block with a leading 1
-      [[1000, 40], []], // scalar
-      [[6, 1, 4], [6, 5, 4]], // middle broadcast: tfjs's own kernel
-      [[2, 3], [2, 1]], // not a trailing block: tfjs's own kernel
-      [[6], [1, 6]], // the smaller operand has the higher rank: output [1, 6]
-      [[], [1]], // likewise: output [1]
+      [[8, 64, 4, 32], [0, 2, 1, 3]],
+      [[8, 4, 64, 32], [0, 2, 1, 3]],
+      [[300, 200], [1, 0]],
+      [[3, 4, 5], [2, 0, 1]],
+      [[2, 3, 4, 5, 6], [4, 3, 2, 1, 0]],
     ];
-    for (const [sa, sb] of cases) {
-      const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
-      const av = randn(na, na + 1), bv = randn(nb, nb + 2);
-      const out = tf.broadcast_util.assertAndGetBroadcastShape(sa, sb);
-      const got = tf.tidy(() => {
-        const y = tf.add(tf.tensor(av, sa), tf.tensor(bv, sb));
-        assert.deepEqual(y.shape, out, `${backend} [${sa}] + [${sb}]: shape`);
-        return y.dataSync();
-      });
-      // Reference: broadcast by index arithmetic, one float32 rounding per element.
-      const want = new Float32Array(out.reduce((p, d) => p * d, 1));
-      const index = (shape: number[], flat: number) => {
-        let idx = 0, stride = 1, rest = flat;
-        const coords: number[] = [];
-        for (let d = out.length - 1; d >= 0; d--) {
-          coords[d] = rest % out[d];
-          rest = Math.floor(rest / out[d]);
+    for (const [shape, perm] of cases) {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const xv = randn(n, n + 3);
+      const got = tf.tidy(() => tf.transpose(tf.tensor(xv, shape), perm).dataSync());
+      const outShape = perm.map((p) => shape[p]);
+      const want = new Float32Array(n);
+      const inStride = shape.map((_, d) => shape.slice(d + 1).reduce((p, x) => p * x, 1));
+      for (let i = 0; i < n; i++) {
+        let rest = i, src = 0;
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          src += (rest % outShape[d]) * inStride[perm[d]];
+          rest = Math.floor(rest / outShape[d]);
         }
-        for (let d = shape.length - 1; d >= 0; d--) {
-          const c = coords[d + out.length - shape.length];
-          idx += (shape[d] === 1 ? 0 : c) * stride;
-          stride *= shape[d];
-        }
-        return idx;
-      };
-      for (let i = 0; i < want.length; i++) want[i] = av[index(sa, i)] + bv[index(sb, i)];
-      assertSameBits(Float32Array.from(got), want, `${backend} [${sa}] + [${sb}]`);
+        want[i] = xv[src];
+      }
+      assertSameBits(Float32Array.from(got), want, `${backend} transpose [${shape}] by [${perm}]`);
     }
   }
 });
@@ -270,4 +311,17 @@ Deno.test("native Softmax leaves rank 0 to tfjs; BLAS matMul computes every item
     const want = refMatMul(av, [2, 1, 3, 4], bv, [1, 2, 4, 5], false, false);
     assert.ok(maxRelErr(got, want) < 1e-5, `${backend}: max rel err ${maxRelErr(got, want)}`);
   }
+});
+
+Deno.test("native kernels on cpu read float32 tensors cast from int32 or bool (shared integer data)", async () => {
+  if (!(await nativeOn("cpu"))) return;
+  tf.tidy(() => {
+    const ints = tf.cast(tf.tensor2d([[1, 0, 3], [4, 5, 0]], undefined, "int32"), "float32");
+    const bools = tf.cast(tf.tensor2d([[true, false, true], [false, true, true]]), "float32");
+    const x = tf.tensor2d([[1.5, 2, 3], [4, 5, 6]]);
+    assert.deepEqual([...tf.mul(x, ints).dataSync()], [1.5, 0, 9, 16, 25, 0]);
+    assert.deepEqual([...tf.add(x, bools).dataSync()], [2.5, 2, 4, 4, 6, 7]);
+    assert.deepEqual([...tf.transpose(ints).dataSync()], [1, 4, 0, 5, 3, 0]);
+    assert.deepEqual([...tf.matMul(x, ints, false, true).dataSync()], [10.5, 16, 22, 41]);
+  });
 });

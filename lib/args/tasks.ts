@@ -150,6 +150,17 @@ const OPTIMIZATION = {
   }),
 };
 
+/** `--bf16` (TrainingArguments' flag): matMuls in bf16 with fp32 accumulation (lib/backend/bf16.ts);
+ *  no default, so runs without it save no key and older runs stay reusable. */
+const PRECISION = {
+  bf16: bool({
+    identity: true,
+    help: "bf16 mixed precision: matMuls in bf16 with fp32 accumulation on CPUs with bf16 " +
+      "matrix units (AMX, AVX512-BF16; through oneDNN); fp32 weights, optimizer and loss",
+    defaultText: "off: fp32",
+  }),
+};
+
 const CLIP_AND_MEMORY = {
   max_grad_norm: float({
     min: 0,
@@ -164,6 +175,7 @@ const CLIP_AND_MEMORY = {
     help: "Recompute each layer's activations in the backward pass: far less memory, " +
       "~30% more time per step (batches that still do not fit are split automatically)",
   }),
+  ...PRECISION,
 };
 
 const EVAL_BATCH = {
@@ -485,6 +497,7 @@ const INFERENCE_ENTRIES = {
     default: 16,
     help: "Inference batch size",
   }),
+  ...PRECISION,
 };
 
 /**

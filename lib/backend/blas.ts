@@ -10,8 +10,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CpuBackendLike, LibraryInfo, WasmBackendLike } from "./internals.ts";
+import {
+  type CpuBackendLike,
+  cpuFloat32,
+  type LibraryInfo,
+  type WasmBackendLike,
+} from "./internals.ts";
 import { nativeKernels } from "./native.ts";
+import { bf16VariableCopy, matmulPrecision } from "./bf16.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -179,6 +185,7 @@ function gemm(
   c: Float32Array,
   transposeA: boolean,
   transposeB: boolean,
+  ids?: { a: object; b: object },
 ): void {
   const { m, n, k } = g;
   const sizeA = m * k, sizeB = k * n, sizeC = m * n;
@@ -189,6 +196,26 @@ function gemm(
   if (m === 0 || n === 0) return;
   if (k === 0) {
     c.fill(0);
+    return;
+  }
+  if (!g.items && matmulPrecision() === "bf16") {
+    // bf16 operands, float32 accumulation (bf16.ts); the conversion is fused in C.
+    const status = nativeKernels()!.gemmBf16F32(
+      transposeA,
+      transposeB,
+      g.batch,
+      g,
+      a,
+      g.batchA === 1 ? 0 : sizeA,
+      lda,
+      b,
+      g.batchB === 1 ? 0 : sizeB,
+      ldb,
+      c,
+      ids && bf16VariableCopy(ids.a, a),
+      ids && bf16VariableCopy(ids.b, b),
+    );
+    if (status !== 0) throw new Error(`bf16 matMul: oneDNN returned status ${status}`);
     return;
   }
   if (g.batch > 1 && batchedLinked && !g.items) {
@@ -256,13 +283,14 @@ function makeKernel(
       const out = new Float32Array(size);
       gemm(
         g,
-        be.data.get(a.dataId).values,
-        be.data.get(b.dataId).values,
+        cpuFloat32(be, a),
+        cpuFloat32(be, b),
         out,
         transposeA,
         transposeB,
+        { a: a.dataId, b: b.dataId },
       );
-      if (bias && !addBias(out, g.n, be.data.get(bias.dataId).values)) return fallback(args);
+      if (bias && !addBias(out, g.n, cpuFloat32(be, bias))) return fallback(args);
       return be.makeTensorInfo(g.outShape, "float32", out);
     }
     const be = backend as unknown as WasmBackendLike;
@@ -274,7 +302,10 @@ function makeKernel(
     const out = be.makeOutput(g.outShape, "float32");
     // Heap views are taken after the allocation: growing the heap detaches older views.
     const outView = be.typedArrayFromHeap(out);
-    gemm(g, be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), outView, transposeA, transposeB);
+    gemm(g, be.typedArrayFromHeap(a), be.typedArrayFromHeap(b), outView, transposeA, transposeB, {
+      a: a.dataId,
+      b: b.dataId,
+    });
     if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
     return out;
   };

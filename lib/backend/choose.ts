@@ -21,6 +21,7 @@ import { type NativeInfo, openNative } from "./native.ts";
 import { registerSoftmaxGrad } from "./fused_softmax.ts";
 import { registerDropoutKernel } from "./fused_dropout.ts";
 import { registerNativeOps } from "./native_ops.ts";
+import { type Bf16Info, openBf16 } from "./bf16.ts";
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
 
@@ -39,6 +40,8 @@ export interface BackendChoice {
   blas: BlasInfo;
   /** Whether the native multi-threaded element-wise kernels are in use (wasm and cpu only). */
   native: NativeInfo;
+  /** The precision of matMuls on wasm and cpu (`--bf16`, env `TFJS_BF16`; see `bf16.ts`). */
+  bf16: Bf16Info;
 }
 
 /** Raised when a forced backend cannot be loaded. */
@@ -117,7 +120,7 @@ async function tryWasm(): Promise<Choice | string> {
   }
 }
 
-type Choice = Omit<BackendChoice, "blas" | "native">;
+type Choice = Omit<BackendChoice, "blas" | "native" | "bf16">;
 
 async function tryWebGpu(): Promise<Choice | string> {
   try {
@@ -158,7 +161,7 @@ export async function initBackend(
 ): Promise<BackendChoice> {
   const forced = opts.backend ?? Deno.env.get("TFJS_BACKEND") ?? undefined;
   if (chosen && (!forced || forced === chosen.name)) return chosen;
-  const { blas, native } = await registerAll();
+  const { blas, native, bf16 } = await registerAll();
   let choice: Choice;
   if (forced) {
     choice = await forcedChoice(forced);
@@ -173,18 +176,20 @@ export async function initBackend(
       : { name: "cpu", reason: `fallback${skipped}`, details: {} };
   }
   await tf.ready();
-  chosen = { ...choice, blas, native };
+  chosen = { ...choice, blas, native, bf16 };
   if (!opts.quiet) {
     const note = chosen.name === "tensorflow" || chosen.name === "webgpu"
       ? ""
-      : `; matMul: ${blas.reason}; element-wise: ${native.reason}`;
+      : `; matMul: ${blas.reason}${
+        bf16.active ? `; ${bf16.reason}` : ""
+      }; element-wise: ${native.reason}`;
     console.error(`[backend] ${chosen.name}: ${chosen.reason}${note}`);
   }
   return chosen;
 }
 
 /** Registers every project kernel (idempotent), opening BLAS and the native kernels first. */
-async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
+async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo; bf16: Bf16Info }> {
   registerProjectKernels();
   const blas = registerBlasKernels();
   const native = await openNative();
@@ -195,8 +200,9 @@ async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo }> {
   registerDropoutKernel();
   registerNativeOps();
   linkBatchedGemm();
+  const bf16 = openBf16();
   muteCpuBanner();
-  return { blas, native };
+  return { blas, native, bf16 };
 }
 
 /** What `TFJS_BACKEND` may name, and the candidates that load each (in order). */

@@ -21,6 +21,16 @@ export interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
+/**
+ * A float32 tensor's values on the cpu backend as a Float32Array. The cpu backend's `Cast` from
+ * int32 or bool to float32 shares the input's Int32Array / Uint8Array under the float32 label (no
+ * precision is lost, so it does not copy); C kernels reading float32 memory need a real copy then.
+ */
+export function cpuFloat32(be: CpuBackendLike, t: tf.TensorInfo): Float32Array {
+  const v = be.data.get(t.dataId).values as ArrayLike<number>;
+  return v instanceof Float32Array ? v : Float32Array.from(v);
+}
+
 /** The wasm backend: tensor values live in the wasm heap (views detach when it grows). */
 export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -41,7 +51,7 @@ export function withMemory(
   if (backendName === "cpu") {
     const be = backend as CpuBackendLike;
     const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
-    body(inputs.map((t) => be.data.get(t.dataId).values), outs);
+    body(inputs.map((t) => cpuFloat32(be, t)), outs);
     return outs.map((o, i) => be.makeTensorInfo(shapes[i], "float32", o));
   }
   const be = backend as WasmBackendLike;

@@ -15,6 +15,16 @@ export {
   useWebGpuIfAvailable,
 } from "./choose.ts";
 
+export {
+  Bf16Error,
+  type Bf16Info,
+  bf16Info,
+  bf16Units,
+  type MatmulPrecision,
+  matmulPrecision,
+  openBf16,
+  setMatmulPrecision,
+} from "./bf16.ts";
 export { type BlasInfo, linkBatchedGemm, openBlas, registerBlasKernels } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {
@@ -40,13 +50,14 @@ export {
 
 export {
   type AdamWCoefficients,
-  NATIVE_SOURCE,
   type NativeInfo,
   nativeInfo,
   type NativeKernels,
   nativeKernels,
   openNative,
 } from "./native.ts";
+export { buildNative, NATIVE_SOURCE_FILES, readNativeSources } from "./native_build.ts";
+export { NATIVE_SYMBOLS } from "./native_symbols.ts";
 export {
   dropout,
   DROPOUT_KERNEL,

@@ -10,6 +10,8 @@ export interface BackendFacts {
   name: string;
   reason: string;
   blas?: { enabled: boolean; reason: string };
+  /** The bf16 matMul path (`--bf16`), when it was asked for. */
+  bf16?: { active: boolean; requested: string; reason: string };
 }
 
 /**
@@ -18,11 +20,16 @@ export interface BackendFacts {
  */
 export function backendLine(c: BackendFacts, verbose: boolean): string {
   const cpuSide = c.name !== "tensorflow" && c.name !== "webgpu" && c.blas !== undefined;
+  const bf16 = cpuSide && c.bf16?.requested === "bf16"
+    ? `; ${verbose || !c.bf16.active ? c.bf16.reason : "bf16 matMuls (oneDNN)"}`
+    : "";
   if (verbose) {
-    return `[backend] ${c.name}: ${c.reason}${cpuSide ? `; matMul: ${c.blas!.reason}` : ""}`;
+    return `[backend] ${c.name}: ${c.reason}${cpuSide ? `; matMul: ${c.blas!.reason}` : ""}${bf16}`;
   }
   const why = c.reason.split("; skipped:")[0];
-  const matMul = cpuSide ? `; matMul: ${c.blas!.enabled ? "OpenBLAS" : "tfjs (no OpenBLAS)"}` : "";
+  const matMul = cpuSide
+    ? `; matMul: ${c.blas!.enabled ? "OpenBLAS" : "tfjs (no OpenBLAS)"}${bf16}`
+    : "";
   return `[backend] ${c.name}: ${why}${matMul} (--verbose or DEBUG=1 for why)`;
 }
 

@@ -1,0 +1,374 @@
+/* Native kernels of lib/backend/native.ts: AdamW, GELU, dropout, LayerNorm, softmax, adds,
+   column sums and batched sgemm over float32 buffers, OpenMP threads. Built by native_build.ts
+   (cc -O3 -march=native -fopenmp -shared) into a per-machine cache; called over Deno's FFI. */
+#include <dlfcn.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#define PAR_MIN 32768
+
+void nk_set_threads(int n) { omp_set_num_threads(n); }
+
+/* AdamW (torch.optim.AdamW): outputs separate from inputs. */
+void nk_adamw(const float *p, const float *m, const float *v, const float *g,
+              float *op, float *om, float *ov, int64_t n,
+              float b1, float b2, float c1, float c2, float eps, float step_size,
+              float bc2_sqrt, float keep) {
+  #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + c1 * gi;
+    float vi = b2 * v[i] + c2 * gi * gi;
+    om[i] = mi;
+    ov[i] = vi;
+    op[i] = p[i] * keep - step_size * mi / (sqrtf(vi) / bc2_sqrt + eps);
+  }
+}
+
+/* e^x for x in [-87, 88]: x = n ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor
+   polynomial (relative error ~2e-7), 2^n from the exponent bits. Branch-free (with
+   -fno-trapping-math the clamps become selects), so loops over it vectorize. */
+static inline float nk_exp(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+  float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f +
+            r * (0.00833333377f + r * 0.00138888892f)))));
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float s;
+  memcpy(&s, &bits, 4);
+  return p * s;
+}
+
+/* Phi(v) = erfc(-v / sqrt 2) / 2 by Numerical Recipes' erfcc (fractional error < 1.2e-7 in exact
+   arithmetic; ~7e-7 in float for v >= -2). */
+static inline float nk_phi(float v) {
+  float a = fabsf(v) * 0.70710678118654752f;
+  float t = 1.0f / (1.0f + 0.5f * a);
+  float r = t * nk_exp(-a * a - 1.26551223f + t * (1.00002368f + t * (0.37409196f +
+            t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f +
+            t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f)))))))));
+  return v >= 0.0f ? 1.0f - 0.5f * r : 0.5f * r;
+}
+
+/* Below -2 float rounding of the argument costs relative accuracy in the small tail of Phi:
+   those (rare) elements are recomputed in double. */
+static inline double nk_phi_tail(double v) { return 0.5 * erfc(-v * 0.70710678118654752); }
+
+#define NK_CHUNK 4096
+
+/* Exact GELU: y = x * Phi(x). */
+void nk_gelu(const float *x, float *y, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t c = 0; c < n; c += NK_CHUNK) {
+    int64_t e = c + NK_CHUNK < n ? c + NK_CHUNK : n;
+    for (int64_t i = c; i < e; i++) y[i] = x[i] * nk_phi(x[i]);
+    for (int64_t i = c; i < e; i++) {
+      if (x[i] < -2.0f) y[i] = (float)(x[i] * nk_phi_tail(x[i]));
+    }
+  }
+}
+
+/* dx = dy * (Phi(x) + x * phi(x)). */
+void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t c = 0; c < n; c += NK_CHUNK) {
+    int64_t e = c + NK_CHUNK < n ? c + NK_CHUNK : n;
+    for (int64_t i = c; i < e; i++) {
+      float v = x[i];
+      dx[i] = dy[i] * (nk_phi(v) + v * 0.39894228040143268f * nk_exp(-0.5f * v * v));
+    }
+    for (int64_t i = c; i < e; i++) {
+      if (x[i] < -2.0f) {
+        double v = x[i];
+        dx[i] = (float)(dy[i] * (nk_phi_tail(v) + v * 0.39894228040143268 * exp(-0.5 * v * v)));
+      }
+    }
+  }
+}
+
+/* Inverted dropout with the mask of createRng(seed) in lib/util/random.ts (mulberry32). That
+   generator's state after i + 1 draws is init + (i + 1) * 0x6d2b79f5 (mod 2^32), so element i's
+   draw needs no earlier one and the loop runs in parallel. The draw u = t / 2^32 keeps the element
+   when u < keep, i.e. when t < threshold = ceil(keep * 2^32) (computed by the caller). The result
+   is x * (scale or 0): the same float multiply as x * mask with the JavaScript-drawn mask. */
+void nk_dropout(const float *x, float *y, int64_t n, uint32_t init, uint64_t threshold,
+                float scale) {
+  #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t t = init + (uint32_t)(i + 1) * 0x6d2b79f5u;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    t ^= t >> 14;
+    y[i] = x[i] * ((uint64_t)t < threshold ? scale : 0.0f);
+  }
+}
+
+/* LayerNorm over rows of h values in double (as the JavaScript loop): population variance,
+   rstd = 1 / sqrt(var + eps); writes y and each row's mean and rstd. */
+void nk_layernorm(const float *x, const float *gamma, const float *beta, float *y, float *mean,
+                  float *rstd, int64_t rows, int64_t h, double eps) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * h;
+    float *yr = y + r * h;
+    double s = 0.0, q = 0.0;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) s += xr[j];
+    double mu = s / (double)h;
+    #pragma omp simd reduction(+:q)
+    for (int64_t j = 0; j < h; j++) {
+      double d = xr[j] - mu;
+      q += d * d;
+    }
+    double rs = 1.0 / sqrt(q / (double)h + eps);
+    mean[r] = (float)mu;
+    rstd[r] = (float)rs;
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) yr[j] = (float)((xr[j] - mu) * rs * gamma[j] + beta[j]);
+  }
+}
+
+#define LN_BLOCK 32
+
+/* LayerNorm backward (see layerNormGradValues in fused_ops.ts). The parameter gradients are
+   summed per block of LN_BLOCK rows, then over the blocks in order: the same result for any
+   thread count. Returns 1 when it cannot allocate (the caller then runs the JavaScript loop). */
+int nk_layernorm_grad(const float *dy, const float *x, const float *gamma, const float *mean,
+                      const float *rstd, float *dx, float *dgamma, float *dbeta, int64_t rows,
+                      int64_t h) {
+  int64_t nb = (rows + LN_BLOCK - 1) / LN_BLOCK;
+  double *part = calloc((size_t)(nb * 2 * h), sizeof(double));
+  if (!part) return 1;
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t blk = 0; blk < nb; blk++) {
+    double *pg = part + blk * 2 * h, *pb = pg + h;
+    int64_t end = (blk + 1) * LN_BLOCK < rows ? (blk + 1) * LN_BLOCK : rows;
+    for (int64_t r = blk * LN_BLOCK; r < end; r++) {
+      const float *xr = x + r * h, *dyr = dy + r * h;
+      float *dxr = dx + r * h;
+      double mu = mean[r], rs = rstd[r], sg = 0.0, sgx = 0.0;
+      #pragma omp simd reduction(+:sg, sgx)
+      for (int64_t j = 0; j < h; j++) {
+        double xh = (xr[j] - mu) * rs, d = dyr[j], g = d * gamma[j];
+        sg += g;
+        sgx += g * xh;
+        pg[j] += d * xh;
+        pb[j] += d;
+      }
+      double mg = sg / (double)h, mgx = sgx / (double)h;
+      #pragma omp simd
+      for (int64_t j = 0; j < h; j++) {
+        double xh = (xr[j] - mu) * rs;
+        dxr[j] = (float)(rs * ((double)dyr[j] * gamma[j] - mg - xh * mgx));
+      }
+    }
+  }
+  #pragma omp parallel for schedule(static) if (nb * h > PAR_MIN)
+  for (int64_t j = 0; j < h; j++) {
+    double g = 0.0, b = 0.0;
+    for (int64_t blk = 0; blk < nb; blk++) {
+      g += part[blk * 2 * h + j];
+      b += part[blk * 2 * h + h + j];
+    }
+    dgamma[j] = (float)g;
+    dbeta[j] = (float)b;
+  }
+  free(part);
+  return 0;
+}
+
+/* out = a + b, b repeated every m elements (m = n: same shapes; m = the trailing size: a bias). */
+void nk_add(const float *a, const float *b, float *out, int64_t n, int64_t m) {
+  if (m == n) {
+    #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    return;
+  }
+  if (m == 1) {
+    float c = b[0];
+    #pragma omp parallel for simd schedule(static) if (n > PAR_MIN)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + c;
+    return;
+  }
+  #pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t r = 0; r < n / m; r++) {
+    const float *ar = a + r * m;
+    float *o = out + r * m;
+    #pragma omp simd
+    for (int64_t j = 0; j < m; j++) o[j] = ar[j] + b[j];
+  }
+}
+
+/* Softmax over rows of h: exp(x - max) / sum. Terms below e^-87 (masked positions) are 0, as
+   expf gives them. */
+void nk_softmax(const float *x, float *y, int64_t rows, int64_t h) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * h;
+    float *yr = y + r * h;
+    float mx = xr[0], s = 0.0f;
+    #pragma omp simd reduction(max:mx)
+    for (int64_t j = 0; j < h; j++) mx = xr[j] > mx ? xr[j] : mx;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) {
+      float d = xr[j] - mx;
+      float e = d < -87.0f ? 0.0f : nk_exp(d);
+      yr[j] = e;
+      s += e;
+    }
+    float inv = 1.0f / s;
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) yr[j] *= inv;
+  }
+}
+
+/* cblas_sgemm and openblas_set_num_threads of the BLAS library the matMul kernels opened. */
+typedef void (*nk_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                            const float *, int, float, float *, int);
+static nk_sgemm_fn nk_sgemm;
+static void (*nk_blas_set_threads)(int);
+
+/* Finds the BLAS functions in the library at path (already loaded by the process: dlopen returns that copy).
+   0 when both are there. */
+int nk_open_blas(const char *path) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) h = dlopen(path, RTLD_NOW);
+  if (!h) return 1;
+  /* An OpenMP build of OpenBLAS (openblas_get_parallel() == 2) sets the OpenMP thread count
+     with openblas_set_num_threads, which would serialize the loop below: not used then. */
+  int (*parallel)(void) = (int (*)(void))dlsym(h, "openblas_get_parallel");
+  if (parallel && parallel() == 2) return 3;
+  nk_sgemm = (nk_sgemm_fn)dlsym(h, "cblas_sgemm");
+  nk_blas_set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+  return nk_sgemm && nk_blas_set_threads ? 0 : 2;
+}
+
+/* A batched matMul, C_i = op(A_i) op(B_i) (row-major; sa or sb 0 broadcasts one matrix): one
+   single-threaded sgemm per item, the items spread over the threads. Per-head attention
+   products are too small to keep two BLAS threads busy each; side by side they run ~1.5-2x
+   faster. BLAS gets blas_threads back afterwards. */
+void nk_sgemm_batch(int ta, int tb, int64_t batch, int m, int n, int k, const float *a,
+                    int64_t sa, int lda, const float *b, int64_t sb, int ldb, float *c,
+                    int blas_threads) {
+  nk_blas_set_threads(1);
+  #pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < batch; i++) {
+    nk_sgemm(101, ta, tb, m, n, k, 1.0f, a + i * sa, lda, b + i * sb, ldb, 0.0f,
+             c + i * (int64_t)m * n, n);
+  }
+  nk_blas_set_threads(blas_threads);
+}
+
+#define COL_CHUNK 64
+
+/* Column sums of x viewed as [outer, inner] (bias gradients), each column accumulated over the
+   rows in order in double, as sumLeadingRows in fused_wasm.ts: the same bits. Threads split the
+   columns. */
+void nk_col_sum(const float *x, float *out, int64_t outer, int64_t inner) {
+  int64_t chunks = (inner + COL_CHUNK - 1) / COL_CHUNK;
+  #pragma omp parallel for schedule(static) if (outer * inner > PAR_MIN)
+  for (int64_t c = 0; c < chunks; c++) {
+    int64_t j0 = c * COL_CHUNK, w = inner - j0 < COL_CHUNK ? inner - j0 : COL_CHUNK;
+    double acc[COL_CHUNK] = {0.0};
+    for (int64_t i = 0; i < outer; i++) {
+      const float *row = x + i * inner + j0;
+      #pragma omp simd
+      for (int64_t j = 0; j < w; j++) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < w; j++) out[j0 + j] = (float)acc[j];
+  }
+}
+
+/* Softmax gradient over rows of h: dx = y * (dy - sum(dy * y)). */
+void nk_softmax_grad(const float *dy, const float *y, float *dx, int64_t rows, int64_t h) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *a = dy + r * h, *b = y + r * h;
+    float *o = dx + r * h;
+    float s = 0.0f;
+    #pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < h; j++) s += a[j] * b[j];
+    #pragma omp simd
+    for (int64_t j = 0; j < h; j++) o[j] = b[j] * (a[j] - s);
+  }
+}
+
+/* Row offsets for the strided kernels below: the input offset of output row r (all output
+   dimensions but the last) for each of up to two inputs with strides sa, sb (0 on broadcast
+   dimensions). */
+static inline void nk_row_offsets(int64_t r, int rank, const int64_t *shape, const int64_t *sa,
+                                  const int64_t *sb, int64_t *oa, int64_t *ob) {
+  int64_t a = 0, b = 0;
+  for (int d = rank - 2; d >= 0; d--) {
+    int64_t c = r % shape[d];
+    r /= shape[d];
+    a += c * sa[d];
+    if (sb) b += c * sb[d];
+  }
+  *oa = a;
+  *ob = b;
+}
+
+/* out = a op b (op 0: add, 1: multiply) over the output shape, each input read through its strides
+   (0 where it broadcasts): one pass, rows over the threads. The float operations are tfjs's, so
+   the bits are too. */
+void nk_binary_strided(int op, const float *a, const float *b, float *out, int rank,
+                       const int64_t *shape, const int64_t *sa, const int64_t *sb) {
+  int64_t inner = shape[rank - 1], rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  int64_t ia = sa[rank - 1], ib = sb[rank - 1];
+  #pragma omp parallel for schedule(static) if (rows * inner > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t oa, ob;
+    nk_row_offsets(r, rank, shape, sa, sb, &oa, &ob);
+    const float *ar = a + oa, *br = b + ob;
+    float *o = out + r * inner;
+    if (op == 0) {
+      if (ia == 1 && ib == 1) {
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] + br[j];
+      } else if (ia == 1 && ib == 0) {
+        float c = br[0];
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] + c;
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j * ia] + br[j * ib];
+      }
+    } else {
+      if (ia == 1 && ib == 1) {
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] * br[j];
+      } else if (ia == 1 && ib == 0) {
+        float c = br[0];
+        #pragma omp simd
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j] * c;
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = ar[j * ia] * br[j * ib];
+      }
+    }
+  }
+}
+
+/* y = x transposed: `shape` is the output's, `sx` the input strides of each output dimension. A
+   copy, so exact; contiguous output rows whose input is contiguous too are copied whole. */
+void nk_transpose(const float *x, float *y, int rank, const int64_t *shape, const int64_t *sx) {
+  int64_t inner = shape[rank - 1], rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  int64_t ix = sx[rank - 1];
+  #pragma omp parallel for schedule(static) if (rows * inner > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t ox, unused;
+    nk_row_offsets(r, rank, shape, sx, 0, &ox, &unused);
+    float *o = y + r * inner;
+    if (ix == 1) {
+      memcpy(o, x + ox, (size_t)inner * sizeof(float));
+    } else {
+      const float *xr = x + ox;
+      for (int64_t j = 0; j < inner; j++) o[j] = xr[j * ix];
+    }
+  }
+}

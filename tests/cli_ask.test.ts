@@ -119,7 +119,7 @@ Deno.test("cli ask: usage errors name the flag", async () => {
     ],
     [
       ["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--doc_stride", "60"],
-      /doc_stride 60 must be smaller than max_seq_length 48/,
+      /--doc_stride 60 must be smaller than --max_seq_length 48/,
     ],
     [
       ["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--max_seq_length", "200"],

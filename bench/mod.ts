@@ -25,6 +25,7 @@ import {
 import type { WorkerResult, WorkerTask } from "./worker.ts";
 import { type AnswerBenchResult, formatAnswerBench, runAnswerBench } from "./answer.ts";
 import { ONNX_BACKEND, runOnnxWorker } from "./onnx.ts";
+import { peerPython } from "../lib/util/python.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -57,7 +58,7 @@ Options:
   --no-data            skip the tokenization / feature-building benchmark
   --no-answer          skip the answer() / serve benchmark (bench/answer.ts)
   --python PATH        python with torch, and transformers for the HF peer (default
-                       /usr/bin/python3), e.g. a venv's bin/python
+                       $HF_PYTHON, else python3), e.g. a venv's bin/python
   --out PATH           JSON output (default outputs/bench.json)
   --help               this text`;
 
@@ -242,7 +243,7 @@ function parseOptions(argv: string[]): Options | null {
       "no-torch": { type: "boolean", default: false },
       "no-data": { type: "boolean", default: false },
       "no-answer": { type: "boolean", default: false },
-      python: { type: "string", default: "/usr/bin/python3" },
+      python: { type: "string", default: peerPython() },
       out: { type: "string", default: "outputs/bench.json" },
       help: { type: "boolean", default: false },
     },

@@ -25,6 +25,7 @@ import {
   sampleQuestions,
 } from "./answer_util.ts";
 import { runDeno } from "./process_util.ts";
+import { peerPython, pythonImports } from "../lib/util/python.ts";
 import { ANSWER_ARGS, INFERENCE_ARGS } from "../lib/args/mod.ts";
 
 await tf.setBackend("cpu");
@@ -274,16 +275,13 @@ Deno.test("answer: bad queries are refused with the field and what is wrong", as
   a.dispose();
 });
 
-const PY = "/work/venv/bin/python";
-const hasTransformers = await new Deno.Command(PY, {
-  args: ["-c", "import transformers.pipelines.document_question_answering"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((o) => o.success).catch(() => false);
+const PY = peerPython();
+const peer = await pythonImports("transformers.pipelines.document_question_answering", PY);
+if (!peer.ok) console.error(`ignored: answer's python-peer score test: ${peer.reason}`);
 
 Deno.test({
   name: "answer: score is Hugging Face's select_starts_ends probability of the span (python peer)",
-  ignore: !hasTransformers,
+  ignore: !peer.ok,
   fn: async () => {
     const tokenizer = await BertTokenizer.fromPretrained(dirs.qa);
     const qa = await loadPretrained(dirs.qa, "qa", { log });

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """PyTorch peer for `deno task bench`: BERT question-answering training steps and evaluation.
 
 `--model hf` (the default peer when `transformers` imports) times Hugging Face's

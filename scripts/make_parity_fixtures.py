@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Makes the tiny BERT parity fixtures under tests/fixtures/parity/.
 
-Run with a Python that has torch (Debian's python3-torch):  python3 scripts/make_parity_fixtures.py
+Run with Debian's Python (it has torch):  /usr/bin/python3 scripts/make_parity_fixtures.py
 
 Writes:
   config.json                 tiny BERT config (vocab 100, hidden 32, 2 layers, 4 heads)

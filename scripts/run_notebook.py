@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Execute one notebook headlessly with nbclient (Jupyter's executor), showing progress.
 
 Used by `deno task report` (lib/report/runner.ts). Prints each cell as it starts and streams the

@@ -5,9 +5,9 @@
  * @module
  */
 
-/** Python with nbclient/nbformat: `$REPORT_PYTHON`, else `python3` (Debian: python3-nbclient). */
+/** Python with nbclient/nbformat (Debian's); `$REPORT_PYTHON` overrides. */
 export function pythonPath(): string {
-  return Deno.env.get("REPORT_PYTHON") || "python3";
+  return Deno.env.get("REPORT_PYTHON") ?? "/usr/bin/python3";
 }
 
 /** The nbclient driver script shipped with the project. */

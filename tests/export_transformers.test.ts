@@ -27,7 +27,7 @@ import { createFromConfig, loadPretrained, makeBertConfig, saveModel } from "../
 import { ANSWER_ARGS } from "../lib/args/mod.ts";
 import { Answerer, type AnswerStage } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
-import { loadContexts, loadExamples } from "../lib/data/mod.ts";
+import { codePointToUtf16, loadContexts, loadExamples } from "../lib/data/mod.ts";
 import { trainSmokeRuns } from "./export_util.ts";
 
 await tf.setBackend("cpu");
@@ -109,7 +109,7 @@ async function projectAnswer(
   context: string,
 ): Promise<{ text: string; start: number }> {
   const r = await answerer.answer({ question, context });
-  return { text: r.answer, start: [...context].slice(0, r.start).join("").length };
+  return { text: r.answer, start: codePointToUtf16(context, r.start) };
 }
 
 /** transformers.js's score for the span `[s, e]` of these logits (its masking and softmax). */

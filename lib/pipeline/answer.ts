@@ -16,7 +16,7 @@
  * and `top_k`.
  * @module
  */
-import { codePointTable, hasAstral } from "../data/mod.ts";
+import { codePointTable, hasAstral, utf16ToCodePoint } from "../data/mod.ts";
 import {
   type FeatureTokenizer,
   type QaFeature,
@@ -246,11 +246,7 @@ function kindOf(v: unknown): string {
   return typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+const codePoints = (s: string) => utf16ToCodePoint(s, s.length);
 
 /** A query checked and normalised. */
 interface Normalised {

@@ -228,8 +228,9 @@ export function parseAnswerQuery(value: unknown, where: string, limits: QueryLim
       `field "${field}" has ${cLen} characters, more than the limit of ${limits.maxContextLength}`,
     );
   }
-  if (o.top_k !== undefined && (!Number.isInteger(o.top_k) || (o.top_k as number) < 1)) {
-    throw fail(`field "top_k" must be an integer >= 1, got ${JSON.stringify(o.top_k)}`);
+  const minTopK = ANSWER_ARGS.args.top_k.min; // the schema's bound of --top_k
+  if (o.top_k !== undefined && (!Number.isInteger(o.top_k) || (o.top_k as number) < minTopK)) {
+    throw fail(`field "top_k" must be an integer >= ${minTopK}, got ${JSON.stringify(o.top_k)}`);
   }
   const q =
     (field === "context"

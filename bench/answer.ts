@@ -17,6 +17,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { createFromConfig, makeBertConfig, saveModel } from "../lib/models/mod.ts";
 import { Answerer, type AnswerQuery, type AnswerResult, QA_DEFAULTS } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
+import { peerPython } from "../lib/util/python.ts";
 import { CONFIGS } from "./qa_step.ts";
 
 const SHARED = new URL("../../shared/data/", import.meta.url).pathname;
@@ -389,7 +390,7 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       quick: { type: "boolean", default: false },
-      python: { type: "string", default: "/usr/bin/python3" },
+      python: { type: "string", default: peerPython() },
       configs: { type: "string", default: "S,B" },
       "no-torch": { type: "boolean", default: false },
       out: { type: "string", default: "outputs/bench.json" },

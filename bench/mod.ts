@@ -26,6 +26,7 @@ import type { EntryRate, Precision, WorkerResult, WorkerTask } from "./worker.ts
 import { forwardFlops, type Peaks, runPeaks, trainFlops } from "./peak.ts";
 import { type AnswerBenchResult, formatAnswerBench, runAnswerBench } from "./answer.ts";
 import { ONNX_BACKEND, runOnnxWorker } from "./onnx.ts";
+import { peerPython } from "../lib/util/python.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -60,7 +61,7 @@ Options:
   --bf16               also time bf16 mixed precision: ours with --bf16 (lib/backend/bf16.ts, on
                        wasm) and the HF peer under torch.autocast("cpu", dtype=torch.bfloat16)
   --python PATH        python with torch, and transformers for the HF peer (default
-                       /usr/bin/python3), e.g. a venv's bin/python
+                       $HF_PYTHON, else python3), e.g. a venv's bin/python
   --out PATH           JSON output (default outputs/bench.json)
   --help               this text
 
@@ -259,7 +260,7 @@ function parseOptions(argv: string[]): Options | null {
       "no-data": { type: "boolean", default: false },
       "no-answer": { type: "boolean", default: false },
       bf16: { type: "boolean", default: false },
-      python: { type: "string", default: "/usr/bin/python3" },
+      python: { type: "string", default: peerPython() },
       out: { type: "string", default: "outputs/bench.json" },
       help: { type: "boolean", default: false },
     },

@@ -3,6 +3,7 @@
 // identity keys, and pretraining on the shared path with the memory plan's micro-batch split.
 import assert from "node:assert/strict";
 import {
+  ANSWER_ARGS,
   argChecks,
   type ArgSchema,
   type ArgSpec,
@@ -15,18 +16,24 @@ import {
   QA_ARGS,
   resolveArgs,
   resolveLoopArgs,
+  resolveSettings,
 } from "../lib/args/mod.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { parseFlags } from "../lib/cli/args.ts";
 import * as trainQaCmd from "../lib/cli/train_qa.ts";
 import * as pretrainCmd from "../lib/cli/pretrain_mlm.ts";
+import * as askCmd from "../lib/cli/ask.ts";
+import * as serveCmd from "../lib/cli/serve.ts";
+import * as predictCmd from "../lib/cli/predict.ts";
+import { loadAnswerer } from "../lib/cli/answer_flags.ts";
+import { makeModelDirs } from "./answer_util.ts";
 import { pretrainMaskedLm, trainQuestionAnswering } from "../lib/pipeline/mod.ts";
 import { filledArgs, reuseMismatch } from "../lib/report/mod.ts";
 import { type MemoryPlan, USABLE_FRACTION } from "../lib/training/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const S = `${ROOT}data/sample/`;
-const SCHEMAS: ArgSchema[] = [MC_ARGS, QA_ARGS, MLM_ARGS, INFERENCE_ARGS];
+const SCHEMAS: ArgSchema[] = [MC_ARGS, QA_ARGS, MLM_ARGS, INFERENCE_ARGS, ANSWER_ARGS];
 const TINY = "num_hidden_layers=1,hidden_size=16,num_attention_heads=2,intermediate_size=32," +
   "max_position_embeddings=64,hidden_dropout_prob=0,attention_probs_dropout_prob=0";
 
@@ -97,6 +104,7 @@ Deno.test("schema: every bound is the schema's: just outside fails with the flag
     "train-qa": { train_file: "t", context_file: "c", tokenizer_name: "v" },
     "pretrain-mlm": { context_file: "c", tokenizer_name: "v" },
     "predict": {},
+    "ask": {},
   };
   for (const schema of SCHEMAS) {
     for (const [name, s] of Object.entries(schema.args) as [string, ArgSpec][]) {
@@ -124,8 +132,19 @@ Deno.test("schema: every bound is the schema's: just outside fails with the flag
     }
   }
   // The command line's flag tables carry no rule: their bounds and choices are the schema's.
-  for (const cmd of [trainQaCmd, pretrainCmd]) {
+  const tables: [
+    { spec: { flags: Record<string, { min?: number; choices?: unknown }> } },
+    string[]?,
+  ][] = [
+    [trainQaCmd],
+    [pretrainCmd],
+    [predictCmd, Object.keys(INFERENCE_ARGS.args)],
+    [askCmd, Object.keys(ANSWER_ARGS.args)],
+    [serveCmd, Object.keys(ANSWER_ARGS.args)],
+  ];
+  for (const [cmd, names] of tables) {
     for (const [name, f] of Object.entries(cmd.spec.flags)) {
+      if (names && !names.includes(name)) continue;
       assert.equal(f.min, undefined, `--${name}: min`);
       if (name !== "progress") assert.equal(f.choices, undefined, `--${name}: choices`);
     }
@@ -204,6 +223,46 @@ Deno.test("schema: errors name flags; unknown names and cross-argument rules; re
     () => inferenceSettings({ doc_stride: 300 }, {}, { max_seq_length: 256 }),
     /--doc_stride 300 must be smaller than --qa_max_seq_length 256/,
   );
+  // The answering commands' settings are the inference entries (one default and bound each);
+  // top_k is theirs alone.
+  const inf = INFERENCE_ARGS.args;
+  const ans = ANSWER_ARGS.args;
+  assert.equal(ans.max_seq_length, inf.qa_max_seq_length);
+  assert.equal(ans.mc_max_seq_length, inf.mc_max_seq_length);
+  for (const k of ["doc_stride", "n_best_size", "max_answer_length"] as const) {
+    assert.equal(ans[k], inf[k], k);
+  }
+  assert.equal(ans.top_k.default, 1);
+  const r = resolveSettings(ANSWER_ARGS, { top_k: 2, qa_model: "ignored" }, {
+    max_seq_length: 64,
+  }, { max_seq_length: 256, n_best_size: 7 });
+  assert.deepEqual(
+    [r.args.max_seq_length, r.args.mc_max_seq_length, r.args.n_best_size, r.args.top_k],
+    [256, 64, 7, 2],
+  );
+  assert.deepEqual(
+    [r.sources.max_seq_length, r.sources.top_k, r.sources.doc_stride],
+    ["training_args.json", "given", "default"],
+  );
+  assert.throws(
+    () => resolveSettings(ANSWER_ARGS, {}, {}, { max_answer_length: 0 }),
+    /--max_answer_length must be a positive integer, got 0 \(from training_args.json\)/,
+  );
+});
+
+Deno.test("ask and serve check their settings once, after the models' heads", async () => {
+  const dirs = await makeModelDirs();
+  const before = argChecks.count;
+  const answerer = await loadAnswerer(
+    { qa_model: dirs.qa, mc_model: dirs.mc, doc_stride: 8, top_k: 2 },
+    () => {},
+  );
+  try {
+    assert.equal(argChecks.count - before, 1);
+    assert.deepEqual([answerer.settings.doc_stride, answerer.settings.top_k], [8, 2]);
+  } finally {
+    answerer.dispose();
+  }
 });
 
 Deno.test("reuse rule: run-identity arguments only (output_dir, checkpoints and resume are not the run)", async () => {

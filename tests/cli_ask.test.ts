@@ -119,7 +119,7 @@ Deno.test("cli ask: usage errors name the flag", async () => {
     ],
     [
       ["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--doc_stride", "60"],
-      /doc_stride 60 must be smaller than max_seq_length 48/,
+      /--doc_stride 60 must be smaller than --max_seq_length 48/,
     ],
     [
       ["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--max_seq_length", "200"],
@@ -130,6 +130,15 @@ Deno.test("cli ask: usage errors name the flag", async () => {
       /--question: field "question" must be a non-empty string/,
     ],
     [["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--top_k", "0"], /top_k/],
+    // An MC folder given as the QA model (and the two swapped) is refused with both names.
+    [
+      ["--qa_model", dirs.mc, "--question", "x", "--context", "y"],
+      /--qa_model .*mc holds BertForMultipleChoice \(classifier\), not a question-answering model \(BertForQuestionAnswering with qa_outputs weights\)/,
+    ],
+    [
+      ["--qa_model", dirs.mc, "--mc_model", dirs.qa, "--question", "x", "--context", "y"],
+      /--mc_model .*qa holds BertForQuestionAnswering.*; --mc_model and --qa_model look swapped/,
+    ],
     [
       ["--qa_model", dirs.qa, "--question", "x", "--context", "y", "--max-seq-length", "8"],
       /max_seq_length/,

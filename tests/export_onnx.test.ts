@@ -304,11 +304,24 @@ Deno.test("export-onnx CLI: clear errors for a missing folder, no config and an 
     await Deno.copyFile(`${FIX}model.safetensors`, `${tmp}/base/model.safetensors`);
     await Deno.copyFile(`${S}vocab.txt`, `${tmp}/base/vocab.txt`);
     r = await cli("--model_name_or_path", `${tmp}/base`, "--output_dir", `${tmp}/o`);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /"architectures" is \["BertModel"\]; the ONNX export knows/);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /--model_name_or_path .*base holds BertModel \(.*\), not one model of .*; pass --task/,
+    );
+    // The folder is checked by lib/models' task check: a QA run exported as MC, an MC run as QA.
     r = await cli("--model_name_or_path", runs.qa, "--output_dir", `${tmp}/o`, "--task", "mc");
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /no trained BertForMultipleChoice weights \(missing .*classifier/);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /--model_name_or_path .* holds BertForQuestionAnswering \(qa_outputs\), not a multiple-choice model \(BertForMultipleChoice with classifier weights\)/,
+    );
+    r = await cli("--model_name_or_path", runs.mc, "--output_dir", `${tmp}/o`, "--task", "qa");
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      /--model_name_or_path .* holds BertForMultipleChoice \(classifier\), not a question-answering model \(BertForQuestionAnswering with qa_outputs weights\)/,
+    );
     r = await cli("--model_name_or_path", runs.qa, "--output_dir", `${tmp}/o`, "--task", "x");
     assert.equal(r.code, 2);
     // Exporting again without --quantize removes the earlier quantized file (browsers would

@@ -17,17 +17,17 @@
 //      offsets and decoded by the same tokenizer before the texts are compared;
 //    - it never starts or ends a span on a special token, [UNK] included; a question whose
 //      project span starts or ends on [UNK] is counted apart, not compared.
-// The project side is `projectAnswer` below: the decoding of lib/pipeline/qa.ts
-// (`predictAnswers`), which the `ask` command's `Answerer` wraps; switching to the Answerer is a
-// change of that one function's body.
+// The project side is `projectAnswer` below: the project's answering API, the `Answerer` of
+// lib/pipeline/answer.ts (what `ask` and `serve` answer with), at the settings above.
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { AutoTokenizer, env, pipeline } from "@huggingface/transformers";
 import { exportOnnx } from "../lib/export/mod.ts";
 import { createFromConfig, loadPretrained, makeBertConfig, saveModel } from "../lib/models/mod.ts";
-import { predictAnswers, QA_DEFAULTS } from "../lib/pipeline/mod.ts";
+import { ANSWER_ARGS } from "../lib/args/mod.ts";
+import { Answerer, type AnswerStage } from "../lib/pipeline/mod.ts";
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
-import { loadContexts, loadExamples } from "../lib/data/mod.ts";
+import { codePointToUtf16, loadContexts, loadExamples } from "../lib/data/mod.ts";
 import { trainSmokeRuns } from "./export_util.ts";
 
 await tf.setBackend("cpu");
@@ -85,21 +85,31 @@ Deno.test("transformers.js's tokenizer on the exported tokenizer.json encodes al
   assert.equal(checked, contexts.length + questions.length);
 });
 
-/** The project's answer to one question: text and character start in the context. */
+/**
+ * The project's answerer at transformers.js's terms: one window as long as the model allows,
+ * every start ≤ end pair of it a candidate (`n_best_size` and `max_answer_length` lifted).
+ */
+function projectAnswerer(qa: AnswerStage, maxLength: number): Answerer {
+  return Answerer.fromModels({
+    qa,
+    settings: {
+      max_seq_length: maxLength,
+      doc_stride: Math.min(ANSWER_ARGS.args.doc_stride.default, maxLength - 1),
+      n_best_size: maxLength,
+      max_answer_length: maxLength,
+    },
+  });
+}
+
+/** The project's answer to one question: text and UTF-16 start in the context (the offsets'
+ *  unit; the Answerer counts code points). */
 async function projectAnswer(
-  model: Parameters<typeof predictAnswers>[0],
-  tokenizer: BertTokenizer,
+  answerer: Answerer,
   question: string,
   context: string,
-  maxLength: number,
 ): Promise<{ text: string; start: number }> {
-  const { predictions } = await predictAnswers(model, tokenizer, [{ id: "q", question, context }], {
-    maxSeqLength: maxLength,
-    docStride: Math.min(QA_DEFAULTS.doc_stride as number, maxLength - 1),
-    nBestSize: maxLength,
-    maxAnswerLength: maxLength,
-  });
-  return predictions[0];
+  const r = await answerer.answer({ question, context });
+  return { text: r.answer, start: codePointToUtf16(context, r.start) };
 }
 
 /** transformers.js's score for the span `[s, e]` of these logits (its masking and softmax). */
@@ -127,6 +137,7 @@ async function comparePipeline(name: string, runDir: string, questions: number) 
   const theirs = await AutoTokenizer.from_pretrained(name);
   const qa = await pipeline("question-answering", name, { dtype: "fp32" });
   const maxLength = Math.min(tokenizer.modelMaxLength, model.config.max_position_embeddings);
+  const answerer = projectAnswerer({ model, tokenizer }, maxLength);
   const data = name === "smoke_qa" ? SAMPLE : DRCD;
   const contexts = await loadContexts(`${data}context.json`);
   const examples = await loadExamples(`${data}valid.json`, contexts, { split: "valid" });
@@ -137,7 +148,7 @@ async function comparePipeline(name: string, runDir: string, questions: number) 
       const context = contexts[ex.relevant!];
       const enc = tokenizer.encode(ex.question, context);
       if (enc.input_ids.length > maxLength) continue; // one window only
-      const ours = await projectAnswer(model, tokenizer, ex.question, context, maxLength);
+      const ours = await projectAnswer(answerer, ex.question, context);
       // The project's span as token indices of the one window.
       const isContext = enc.sequence_ids.map((sid) => sid === 1);
       const s = enc.offset_mapping.findIndex((o, i) => isContext[i] && o[0] === ours.start);

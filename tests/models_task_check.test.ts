@@ -11,6 +11,7 @@ import {
   makeBertConfig,
   saveModel,
   type Task,
+  taskOfFolder,
   WrongModelError,
 } from "../lib/models/mod.ts";
 import { trainMultipleChoice } from "../lib/pipeline/mod.ts";
@@ -108,6 +109,21 @@ Deno.test("checkModelForTask: without architectures the head decides; a named cl
   await assert.rejects(
     () => checkModelForTask(noArch, "mc"),
     /holds a model without architectures in config\.json \(qa_outputs\), not a multiple-choice/,
+  );
+  // The task a folder holds (export-onnx without --task): its one head, else what it names.
+  assert.equal(taskOfFolder(await inspectModelFolder(noArch)), "qa");
+  assert.equal(taskOfFolder(await inspectModelFolder(mcDir)), "mc");
+  const all = await inspectModelFolder(FIX); // every head, architectures BertForMaskedLM
+  assert.equal(taskOfFolder(all), "mlm");
+  assert.throws(
+    () =>
+      taskOfFolder(
+        // The fixture without architectures: every head's task is its.
+        { ...all, architectures: [], tasks: ["mc", "qa", "mlm"] },
+        "--model_name_or_path x",
+        "; pass --task",
+      ),
+    /^WrongModelError: --model_name_or_path x holds a model without architectures .*\(classifier, qa_outputs, cls\.predictions\), not one model of .*; pass --task$/,
   );
   // config.json names BertForMultipleChoice but the weights are the QA model's.
   cfg.architectures = ["BertForMultipleChoice"];

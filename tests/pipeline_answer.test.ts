@@ -25,6 +25,8 @@ import {
   sampleQuestions,
 } from "./answer_util.ts";
 import { runDeno } from "./process_util.ts";
+import { peerPython, pythonImports } from "../lib/util/python.ts";
+import { ANSWER_ARGS, INFERENCE_ARGS } from "../lib/args/mod.ts";
 
 await tf.setBackend("cpu");
 const dirs = await makeModelDirs();
@@ -39,24 +41,34 @@ Deno.test("answer: settings come from training_args.json, else the HF defaults; 
   assert.equal(a.settings.top_k, 1);
   a.dispose();
   const { settings, sources } = resolveAnswerSettings({ doc_stride: 8 }, {}, {});
+  // The defaults are the schema's (lib/args ANSWER_ARGS), mc_max_seq_length predict's.
+  const d = ANSWER_ARGS.args;
   assert.deepEqual(settings, {
-    max_seq_length: 384,
+    max_seq_length: d.max_seq_length.default,
     doc_stride: 8,
-    n_best_size: 20,
-    max_answer_length: 30,
-    top_k: 1,
-    mc_max_seq_length: 128,
+    n_best_size: d.n_best_size.default,
+    max_answer_length: d.max_answer_length.default,
+    top_k: d.top_k.default,
+    mc_max_seq_length: INFERENCE_ARGS.args.mc_max_seq_length.default,
   });
+  assert.deepEqual(
+    [settings.max_seq_length, settings.n_best_size, settings.max_answer_length, settings.top_k],
+    [384, 20, 30, 1],
+    "Hugging Face's defaults",
+  );
   assert.equal(sources.doc_stride, "given");
   assert.equal(sources.max_seq_length, "default");
   assert.throws(
     () => resolveAnswerSettings({ doc_stride: 48 }, QA_ARGS, {}),
-    /doc_stride 48 must be smaller than max_seq_length 48/,
+    /--doc_stride 48 must be smaller than --max_seq_length 48/,
   );
-  assert.throws(() => resolveAnswerSettings({ top_k: 0 }, {}, {}), /top_k must be an integer >= 1/);
+  assert.throws(
+    () => resolveAnswerSettings({ top_k: 0 }, {}, {}),
+    /--top_k must be a positive integer/,
+  );
   assert.throws(
     () => resolveAnswerSettings({}, { n_best_size: "x" }, {}),
-    /n_best_size must be an integer >= 1, got "x" \(from training_args.json\)/,
+    /--n_best_size expects an integer, got "x" \(from training_args.json\)/,
   );
   await assert.rejects(
     Answerer.load({ qaModel: dirs.qa, max_seq_length: 256, log }),
@@ -263,16 +275,13 @@ Deno.test("answer: bad queries are refused with the field and what is wrong", as
   a.dispose();
 });
 
-const PY = "/work/venv/bin/python";
-const hasTransformers = await new Deno.Command(PY, {
-  args: ["-c", "import transformers.pipelines.document_question_answering"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((o) => o.success).catch(() => false);
+const PY = peerPython();
+const peer = await pythonImports("transformers.pipelines.document_question_answering", PY);
+if (!peer.ok) console.error(`ignored: answer's python-peer score test: ${peer.reason}`);
 
 Deno.test({
   name: "answer: score is Hugging Face's select_starts_ends probability of the span (python peer)",
-  ignore: !hasTransformers,
+  ignore: !peer.ok,
   fn: async () => {
     const tokenizer = await BertTokenizer.fromPretrained(dirs.qa);
     const qa = await loadPretrained(dirs.qa, "qa", { log });

@@ -274,6 +274,21 @@ Deno.test({
   },
 });
 
+Deno.test("cli serve: an MC folder given as the QA model is refused with both names (exit 2)", async () => {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", "serve", "--qa_model", dirs.mc, "--port", "0"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  assert.equal(r.code, 2, err);
+  assert.match(
+    err,
+    /--qa_model .*mc holds BertForMultipleChoice \(classifier\), not a question-answering model \(BertForQuestionAnswering with qa_outputs weights\)/,
+  );
+});
+
 Deno.test({
   name: "cli serve: answers on loopback, logs one line per request, exits 0 on SIGTERM and SIGINT",
   ...opts,

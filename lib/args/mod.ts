@@ -25,6 +25,7 @@ export {
   type ValueOf,
 } from "./schema.ts";
 export {
+  ANSWER_ARGS,
   INFERENCE_ARGS,
   type InferenceSettings,
   inferenceSettings,
@@ -34,8 +35,10 @@ export {
   MLM_ARGS,
   modelSourceRule,
   QA_ARGS,
+  resolveSettings,
   SCHEDULER_TYPES,
   type SchedulerType,
   SEED,
+  type SettingSource,
 } from "./tasks.ts";
 export { type LoopArgs, loopArgs, resolveLoopArgs } from "./loop.ts";

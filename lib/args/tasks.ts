@@ -10,7 +10,14 @@
  * reproducible); `gradient_checkpointing` is TrainingArguments' flag.
  * @module
  */
-import { type ArgRule, type ArgSchema, type ArgSpec, resolveArgs } from "./schema.ts";
+import {
+  type ArgRule,
+  type ArgSchema,
+  type ArgSpec,
+  ArgumentError,
+  resolveArgs,
+  type ResolvedArgs,
+} from "./schema.ts";
 
 /** Schedule names (Hugging Face `SchedulerType` values). */
 export const SCHEDULER_TYPES = [
@@ -467,7 +474,9 @@ export const MLM_ARGS: ArgSchema<typeof MLM_ENTRIES> = {
 const INFERENCE_ENTRIES = {
   mc_max_seq_length: int({
     ...MC_ENTRIES.max_seq_length,
-    // bert-base-chinese's limit: the mc_model's own length is used when it saved one.
+    // As Hugging Face's run_swag.py without --max_seq_length: the tokenizer's model_max_length
+    // (bert-base-chinese: 512), not run_swag_no_trainer.py's training default (128); the
+    // mc_model's own length is used when it saved one.
     default: 512,
     help: "MC tokens per pair",
     defaultText: "the mc_model's training max_seq_length, else 512",
@@ -512,6 +521,105 @@ export const INFERENCE_ARGS: ArgSchema<typeof INFERENCE_ENTRIES> = {
   reportKeys: [],
 };
 
+const ANSWER_ENTRIES = {
+  max_seq_length: INFERENCE_ENTRIES.qa_max_seq_length,
+  doc_stride: INFERENCE_ENTRIES.doc_stride,
+  n_best_size: INFERENCE_ENTRIES.n_best_size,
+  max_answer_length: INFERENCE_ENTRIES.max_answer_length,
+  top_k: int({
+    // Hugging Face's QuestionAnsweringPipeline answers once unless asked for more.
+    default: 1,
+    min: 1,
+    identity: false,
+    help: 'Answers per question; above 1 they are listed under "top_k"',
+  }),
+  mc_max_seq_length: INFERENCE_ENTRIES.mc_max_seq_length,
+  batch_size: int({
+    min: 1,
+    identity: false,
+    help: "Rows per inference batch",
+    defaultText: "the inference default",
+  }),
+};
+
+/**
+ * The settings of the commands that answer questions (`ask`, `serve`, and `Answerer` in
+ * lib/pipeline): the QA window (`max_seq_length` here is the QA model's, as in
+ * `QuestionAnsweringPipeline`), decoding, `top_k`, the MC model's `mc_max_seq_length`; the same
+ * entries (defaults, bounds, help) as {@link INFERENCE_ARGS}. Resolved by {@link resolveSettings}:
+ * flag, else the model's `training_args.json`, else the default. `batch_size` is the library's
+ * only (no flag).
+ */
+export const ANSWER_ARGS: ArgSchema<typeof ANSWER_ENTRIES> = {
+  command: "ask",
+  args: ANSWER_ENTRIES,
+  rules: [strideRule("max_seq_length")],
+  reportKeys: [],
+};
+
+/** Where each resolved setting came from. */
+export type SettingSource = "given" | "training_args.json" | "default";
+
+/**
+ * What a setting of {@link INFERENCE_ARGS} / {@link ANSWER_ARGS} takes from the saved training
+ * arguments of the runs: the MC run's `max_seq_length` for `mc_max_seq_length`, the QA run's
+ * for the QA window and decoding.
+ */
+function trainedSettings(
+  mcTrained: Record<string, unknown>,
+  qaTrained: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    mc_max_seq_length: mcTrained.max_seq_length,
+    qa_max_seq_length: qaTrained.max_seq_length,
+    max_seq_length: qaTrained.max_seq_length,
+    doc_stride: qaTrained.doc_stride,
+    n_best_size: qaTrained.n_best_size,
+    max_answer_length: qaTrained.max_answer_length,
+  };
+}
+
+/**
+ * The settings of an inference schema ({@link INFERENCE_ARGS}, {@link ANSWER_ARGS}): each from
+ * `given` (flags; other keys are ignored), else from the runs' saved training arguments
+ * (`training_args.json` of the MC and QA models), else the schema's default; checked once, an
+ * error from a saved value saying so. `sources` tells where each came from.
+ *
+ * @example
+ * ```ts
+ * import { ANSWER_ARGS, resolveSettings } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const { args, sources } = resolveSettings(ANSWER_ARGS, { top_k: 3 }, {}, { max_seq_length: 256 });
+ * assert.deepEqual([args.max_seq_length, args.top_k], [256, 3]);
+ * assert.equal(sources.max_seq_length, "training_args.json");
+ * assert.equal(args.doc_stride, ANSWER_ARGS.args.doc_stride.default);
+ * ```
+ */
+export function resolveSettings<A extends Record<string, ArgSpec>>(
+  schema: ArgSchema<A>,
+  given: Record<string, unknown>,
+  mcTrained: Record<string, unknown>,
+  qaTrained: Record<string, unknown>,
+): { args: ResolvedArgs<A>; sources: Record<keyof A, SettingSource> } {
+  const trained = trainedSettings(mcTrained, qaTrained);
+  const input: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
+  for (const k of Object.keys(schema.args)) {
+    if (given[k] !== undefined) [input[k], sources[k]] = [given[k], "given"];
+    else if (trained[k] !== undefined) [input[k], sources[k]] = [trained[k], "training_args.json"];
+    else sources[k] = "default";
+  }
+  try {
+    return { args: resolveArgs(schema, input), sources: sources as Record<keyof A, SettingSource> };
+  } catch (e) {
+    const flag = e instanceof ArgumentError ? /^--(\w+)/.exec(e.message)?.[1] : undefined;
+    if (flag && sources[flag] === "training_args.json") {
+      throw new ArgumentError(`${(e as Error).message} (from training_args.json)`);
+    }
+    throw e;
+  }
+}
+
 /** The settings of the two-stage inference, resolved (camelCase, as `PipelineOptions`). */
 export interface InferenceSettings {
   mcMaxSeqLength: number;
@@ -523,7 +631,8 @@ export interface InferenceSettings {
 }
 
 /**
- * The inference settings: each from `given` (flags), else from the model's saved training
+ * The inference settings of `predict` / `evaluate` ({@link resolveSettings} over
+ * {@link INFERENCE_ARGS}): each from `given` (flags), else from the model's saved training
  * arguments (`mcTrained` / `qaTrained`, `training_args.json`), else the schema's default; checked
  * once (bounds, `doc_stride` < `qa_max_seq_length`). Throws an `ArgumentError` in flag names.
  *
@@ -540,16 +649,7 @@ export function inferenceSettings(
   mcTrained: Record<string, unknown>,
   qaTrained: Record<string, unknown>,
 ): InferenceSettings {
-  const pick = (flag: string, from: Record<string, unknown>, key: string) =>
-    given[flag] ?? from[key];
-  const a = resolveArgs(INFERENCE_ARGS, {
-    mc_max_seq_length: pick("mc_max_seq_length", mcTrained, "max_seq_length"),
-    qa_max_seq_length: pick("qa_max_seq_length", qaTrained, "max_seq_length"),
-    doc_stride: pick("doc_stride", qaTrained, "doc_stride"),
-    n_best_size: pick("n_best_size", qaTrained, "n_best_size"),
-    max_answer_length: pick("max_answer_length", qaTrained, "max_answer_length"),
-    per_device_eval_batch_size: given.per_device_eval_batch_size,
-  });
+  const { args: a } = resolveSettings(INFERENCE_ARGS, given, mcTrained, qaTrained);
   return {
     mcMaxSeqLength: a.mc_max_seq_length,
     qaMaxSeqLength: a.qa_max_seq_length,

@@ -1,21 +1,18 @@
 /**
  * Flags and model loading shared by `ask` and `serve`: the QA model folder, the optional MC
- * model folder, and the window / decoding settings under Hugging Face's names. Settings not given
- * come from the runs' `training_args.json`, as `predict` does (`resolveAnswerSettings`).
+ * model folder, and the window / decoding settings under Hugging Face's names (lib/args
+ * `ANSWER_ARGS`). Settings not given come from the runs' `training_args.json`, as `predict` does.
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags, UsageError } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError, userPath } from "./args.ts";
 import { announceBackend } from "./backend_line.ts";
-import {
-  ANSWER_DEFAULTS,
-  ANSWER_SETTING_MIN,
-  Answerer,
-  type AnswerOptions,
-  MC_DEFAULTS,
-  QA_DEFAULTS,
-  readTrainingArgs,
-  resolveAnswerSettings,
-} from "../pipeline/mod.ts";
+import { checkAnswerModels } from "./answer_models.ts";
+import { flagTable } from "./train_flags.ts";
+import { ANSWER_ARGS, ArgumentError } from "../args/mod.ts";
+import { Answerer, type AnswerOptions, answerSettingsOf } from "../pipeline/mod.ts";
+
+/** The settings of the schema that are flags (`batch_size` is the library's only). */
+const { batch_size: _, ...settingFlags } = flagTable(ANSWER_ARGS);
 
 /** The flags of the models and settings. */
 export const answererFlags: Record<string, FlagSpec> = {
@@ -30,89 +27,44 @@ export const answererFlags: Record<string, FlagSpec> = {
     help: "Multiple-choice model folder (from train-mc), to pick one of several paragraphs " +
       "(default: none; every paragraph is then searched)",
   },
-  max_seq_length: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.max_seq_length,
-    help: `QA tokens per window (default: the qa_model's training max_seq_length, else ` +
-      `${QA_DEFAULTS.max_seq_length})`,
-  },
-  doc_stride: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.doc_stride,
-    help: `QA window overlap in tokens (default: the qa_model's training doc_stride, else ` +
-      `${QA_DEFAULTS.doc_stride})`,
-  },
-  n_best_size: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.n_best_size,
-    help: `Start/end candidates per window (default: from the qa_model, else ` +
-      `${QA_DEFAULTS.n_best_size})`,
-  },
-  max_answer_length: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.max_answer_length,
-    help: `Longest answer in tokens (default: from the qa_model, else ` +
-      `${QA_DEFAULTS.max_answer_length})`,
-  },
-  top_k: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.top_k,
-    help: `Answers per question; above 1 they are listed under "top_k" (default: ` +
-      `${ANSWER_DEFAULTS.top_k})`,
-  },
-  mc_max_seq_length: {
-    type: "int",
-    min: ANSWER_SETTING_MIN.mc_max_seq_length,
-    help: `MC tokens per (question, paragraph) pair (default: the mc_model's training ` +
-      `max_seq_length, else ${MC_DEFAULTS.max_seq_length})`,
-  },
+  ...settingFlags,
 };
 
 /** The settings given on the command line. */
 function givenSettings(flags: ParsedFlags): AnswerOptions {
-  const out: AnswerOptions = {};
-  for (
-    const k of [
-      "max_seq_length",
-      "doc_stride",
-      "n_best_size",
-      "max_answer_length",
-      "top_k",
-      "mc_max_seq_length",
-    ] as const
-  ) {
-    if (flags[k] !== undefined) out[k] = flags[k] as number;
-  }
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(settingFlags)) if (flags[k] !== undefined) out[k] = flags[k];
+  return out as AnswerOptions;
 }
 
 /**
- * Checks the model folders and the settings (usage errors, before any loading), prints the
- * backend line, then loads the answerer; loading messages go to `log`.
+ * Checks the model folders (paths, then each holds a model of its task) and the settings (usage
+ * errors, before any loading), prints the backend line, then loads the answerer; loading messages
+ * go to `log`.
  */
 export async function loadAnswerer(
   flags: ParsedFlags,
   log: (m: string) => void,
 ): Promise<Answerer> {
-  const qaModel = String(flags.qa_model);
-  const mcModel = flags.mc_model === undefined ? undefined : String(flags.mc_model);
-  await checkPath(qaModel, "qa_model", "dir");
-  if (mcModel !== undefined) await checkPath(mcModel, "mc_model", "dir");
-  const given = givenSettings(flags);
+  const qaModel = userPath(String(flags.qa_model));
+  const mcModel = flags.mc_model === undefined ? undefined : userPath(String(flags.mc_model));
+  await checkPath(qaModel, "qa_model", "dir", String(flags.qa_model));
+  if (mcModel !== undefined) await checkPath(mcModel, "mc_model", "dir", String(flags.mc_model));
+  // The folders must hold the right heads before anything reads their training arguments.
+  await checkAnswerModels([
+    ...(mcModel === undefined ? [] : [{ dir: mcModel, task: "mc" as const, flag: "mc_model" }]),
+    { dir: qaModel, task: "qa", flag: "qa_model" },
+  ]);
+  let settings;
   try {
-    resolveAnswerSettings(
-      given,
-      (await readTrainingArgs(qaModel)) ?? {},
-      mcModel ? (await readTrainingArgs(mcModel)) ?? {} : {},
-    );
+    settings = await answerSettingsOf(givenSettings(flags), qaModel, mcModel);
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message);
-    throw e;
+    throw e instanceof ArgumentError ? new UsageError(e.message) : e;
   }
   await announceBackend();
   let answerer: Answerer;
   try {
-    answerer = await Answerer.load({ qaModel, mcModel, ...given, log });
+    answerer = await Answerer.load({ qaModel, mcModel, settings, log });
   } catch (e) {
     // A window longer than the model's positions is a command-line problem.
     if (e instanceof RangeError && /max_position_embeddings/.test(e.message)) {

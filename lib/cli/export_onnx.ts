@@ -6,8 +6,8 @@
  */
 import { checkPath, type CommandSpec, type ParsedFlags, UsageError } from "./args.ts";
 import { initBackend } from "../backend/mod.ts";
-import { EXPORT_TASKS, exportOnnx } from "../export/mod.ts";
-import type { Task } from "../models/mod.ts";
+import { EXPORT_TASKS, exportOnnx, exportTask } from "../export/mod.ts";
+import { type Task, WrongModelError } from "../models/mod.ts";
 
 /** Flags of the `export-onnx` command. */
 export const spec: CommandSpec = {
@@ -28,7 +28,8 @@ export const spec: CommandSpec = {
     task: {
       type: "string",
       choices: EXPORT_TASKS,
-      help: "Head to export: qa, mc or mlm (default: the one config.json's architectures names)",
+      help: "Head to export: qa, mc or mlm; the folder must hold it trained (default: the one " +
+        "the folder holds, as config.json's architectures names)",
     },
     quantize: {
       type: "string",
@@ -56,11 +57,18 @@ export async function run(flags: ParsedFlags): Promise<void> {
   if (modelDir.replace(/\/+$/, "") === outputDir.replace(/\/+$/, "")) {
     throw new UsageError("--output_dir must differ from --model_name_or_path");
   }
+  // The folder must hold a trained model of the head (lib/models' task check), before any work.
+  let task: Task;
+  try {
+    task = await exportTask(modelDir, flags.task as Task | undefined, "model_name_or_path");
+  } catch (e) {
+    throw e instanceof WrongModelError ? new UsageError(e.message) : e;
+  }
   await initBackend({ quiet: true });
   const result = await exportOnnx({
     modelDir,
     outputDir,
-    task: flags.task as Task | undefined,
+    task,
     quantize: flags.quantize as "int8" | undefined,
     log: (m) => console.error(m),
   });

@@ -56,10 +56,6 @@ const pipelineFlags: Record<string, FlagSpec> = {
   ...flagTable(INFERENCE_ARGS),
 };
 
-function mustExist(path: string, flag: string, dir: boolean) {
-  return checkPath(path, flag, dir ? "dir" : "file");
-}
-
 /** Resolves the paths given on the command line against the user's folder (`INIT_CWD` under
  *  `deno task`) and checks them (before any loading). */
 async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
@@ -67,9 +63,9 @@ async function checkPaths(flags: ParsedFlags, files: string[]): Promise<void> {
     if (typeof flags[f] === "string") flags[f] = userPath(flags[f] as string);
   }
   for (const f of files) {
-    if (flags[f] !== undefined) await mustExist(String(flags[f]), f, false);
+    if (flags[f] !== undefined) await checkPath(String(flags[f]), f, "file");
   }
-  for (const d of ["mc_model", "qa_model"]) await mustExist(String(flags[d]), d, true);
+  for (const d of ["mc_model", "qa_model"]) await checkPath(String(flags[d]), d, "dir");
 }
 
 /** Loaded models plus the pipeline settings. */

@@ -13,11 +13,12 @@
  */
 import {
   type BertModel,
+  checkModelForTask,
   configToJsonString,
+  inspectModelFolder,
   loadPretrained,
-  readConfig,
   type Task,
-  TASK_ARCHITECTURES,
+  taskOfFolder,
 } from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -37,7 +38,7 @@ export interface ExportOnnxOptions {
   modelDir: string;
   /** Folder to write into (created when missing; other files in it are left alone). */
   outputDir: string;
-  /** Head to export; default: the one `config.json`'s `architectures` names. */
+  /** Head to export; default: the one the folder holds (`config.json`'s `architectures`). */
   task?: Task;
   /** Also write the int8 dynamically quantized model. */
   quantize?: "int8";
@@ -54,34 +55,36 @@ export interface ExportOnnxResult {
   modelMaxLength: number;
 }
 
-/** The exportable head named by a config's `architectures` (errors name the file and field). */
-export function taskFromArchitectures(architectures: unknown, source: string): Task {
-  const known = EXPORT_TASKS.map((t) => TASK_ARCHITECTURES[t]);
-  if (!Array.isArray(architectures) || architectures.length === 0) {
-    throw new Error(
-      `${source}: field "architectures" is missing, so the model's head is unknown; pass --task ` +
-        `(${EXPORT_TASKS.join(", ")})`,
-    );
+/**
+ * The head to export from `dir`: `task` when given (the folder must hold a trained model of it),
+ * else the one the folder holds (lib/models `taskOfFolder`: its `architectures`, its head's
+ * weights). Throws lib/models' `WrongModelError` naming the folder (as `--flag dir` when `flag`
+ * is given), what it holds and what was wanted.
+ */
+export async function exportTask(dir: string, task?: Task, flag?: string): Promise<Task> {
+  if (task !== undefined && !EXPORT_TASKS.includes(task)) {
+    throw new Error(`no ONNX export for the ${task} head (exportable: ${EXPORT_TASKS.join(", ")})`);
   }
-  const task = EXPORT_TASKS.find((t) => TASK_ARCHITECTURES[t] === architectures[0]);
-  if (!task) {
-    throw new Error(
-      `${source}: field "architectures" is ${JSON.stringify(architectures)}; the ONNX export ` +
-        `knows ${known.join(", ")}`,
-    );
+  if (task !== undefined) {
+    await checkModelForTask(dir, task as Exclude<Task, "base">, { flag });
+    return task;
   }
-  return task;
+  return taskOfFolder(
+    await inspectModelFolder(dir),
+    flag ? `--${flag} ${dir}` : dir,
+    `; pass --task (${EXPORT_TASKS.join(", ")}) to export a head the folder holds`,
+  );
 }
 
-/** Loads the head's trained weights; a head the checkpoint lacks is an error, not random. */
+/** Loads the trained model; weights the checkpoint lacks are an error, not random values. */
 async function loadTrained(dir: string, task: Task): Promise<BertModel> {
   const model = await loadPretrained(dir, task, { log: () => {} });
   const missing = model.loadReport.missingKeys;
   if (missing.length > 0) {
     model.dispose();
     throw new Error(
-      `${dir}: the checkpoint has no trained ${TASK_ARCHITECTURES[task]} weights (missing ` +
-        `${missing.join(", ")}); export a model trained for this head`,
+      `${dir}: the checkpoint lacks weights of ${model.architecture} (missing ` +
+        `${missing.join(", ")}); export a complete trained model`,
     );
   }
   return model;
@@ -90,12 +93,7 @@ async function loadTrained(dir: string, task: Task): Promise<BertModel> {
 /** Writes the exported folder (see the module docs). */
 export async function exportOnnx(opts: ExportOnnxOptions): Promise<ExportOnnxResult> {
   const log = opts.log ?? (() => {});
-  const config = await readConfig(opts.modelDir);
-  const task = opts.task ??
-    taskFromArchitectures(config.architectures, `${opts.modelDir}/config.json`);
-  if (!EXPORT_TASKS.includes(task)) {
-    throw new Error(`no ONNX export for the ${task} head (exportable: ${EXPORT_TASKS.join(", ")})`);
-  }
+  const task = await exportTask(opts.modelDir, opts.task);
   let tokenizer: BertTokenizer;
   try {
     tokenizer = await BertTokenizer.fromPretrained(opts.modelDir);

@@ -28,8 +28,8 @@ export {
   exportOnnx,
   type ExportOnnxOptions,
   type ExportOnnxResult,
+  exportTask,
   ONNX_FILES,
-  taskFromArchitectures,
 } from "./folder.ts";
 export { type CollatedBatch, ONNX_INPUT_NAMES, onnxFeeds } from "./feeds.ts";
 export { type Int64Tensor, onnxMcLogits, onnxQaLogits, type OnnxSession } from "./runtime.ts";

@@ -39,8 +39,9 @@ export function prepareMcFeatures(
 ): McFeature[] {
   const maxSeqLength = opts.maxSeqLength ?? INFERENCE_ARGS.args.mc_max_seq_length.default;
   const maxQueryLength = opts.maxQueryLength ?? 64;
-  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 4) {
-    throw new RangeError(`maxSeqLength must be an integer >= 4, got ${maxSeqLength}`);
+  const min = INFERENCE_ARGS.args.mc_max_seq_length.min; // the schema's bound
+  if (!Number.isInteger(maxSeqLength) || maxSeqLength < min) {
+    throw new RangeError(`maxSeqLength must be an integer >= ${min}, got ${maxSeqLength}`);
   }
   const cache = new Map<number, TokenizedText>();
   const out: McFeature[] = [];

@@ -64,11 +64,13 @@ function resolve(opts: QaFeatureOptions): Resolved {
     training: opts.training ?? false,
     maxQueryLength: opts.maxQueryLength ?? 64,
   };
-  if (!Number.isInteger(r.maxSeqLength) || r.maxSeqLength < 4) {
-    throw new RangeError(`maxSeqLength must be an integer >= 4, got ${r.maxSeqLength}`);
+  // The schema's bounds, for library callers that did not go through it.
+  const { max_seq_length: len, doc_stride: stride } = QA_ARGS.args;
+  if (!Number.isInteger(r.maxSeqLength) || r.maxSeqLength < len.min) {
+    throw new RangeError(`maxSeqLength must be an integer >= ${len.min}, got ${r.maxSeqLength}`);
   }
-  if (!Number.isInteger(r.docStride) || r.docStride < 0) {
-    throw new RangeError(`docStride must be an integer >= 0, got ${r.docStride}`);
+  if (!Number.isInteger(r.docStride) || r.docStride < stride.min) {
+    throw new RangeError(`docStride must be an integer >= ${stride.min}, got ${r.docStride}`);
   }
   if (!Number.isInteger(r.maxQueryLength) || r.maxQueryLength < 1) {
     throw new RangeError(`maxQueryLength must be an integer >= 1, got ${r.maxQueryLength}`);

@@ -58,6 +58,7 @@ export {
   type ModelFolderInfo,
   type ModelUse,
   taskMismatch,
+  taskOfFolder,
   WrongModelError,
 } from "./task_check.ts";
 export {

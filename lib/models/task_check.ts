@@ -106,6 +106,33 @@ export function taskMismatch(
   return `${label} holds ${describe(info)}, not a ${HEADS[task].noun} (${want})`;
 }
 
+/**
+ * The task of the trained model a folder holds: the one the first of its `architectures` names
+ * (its head's weights must be there), else, without `architectures`, the one task head present.
+ * Throws a {@link WrongModelError} when the folder names a task whose head is missing, names no
+ * task, or holds no head or several without saying which (`hint` ends the message, e.g. how to
+ * name the task).
+ */
+export function taskOfFolder(
+  info: ModelFolderInfo,
+  label = info.dir,
+  hint = "",
+): Exclude<Task, "base"> {
+  const tasks = Object.keys(HEADS) as Exclude<Task, "base">[];
+  const named: Exclude<Task, "base"> | undefined = info.architectures.length
+    ? tasks.find((t) => TASK_ARCHITECTURES[t] === info.architectures[0])
+    : info.tasks.length === 1
+    ? info.tasks[0] as Exclude<Task, "base">
+    : undefined;
+  const problem = named
+    ? taskMismatch(info, named, label)
+    : `${label} holds ${describe(info)}, not one model of ${
+      tasks.map((t) => TASK_ARCHITECTURES[t]).join(", ")
+    }`;
+  if (problem === undefined) return named!;
+  throw new WrongModelError(`${problem}${hint}`, info, named ?? "base");
+}
+
 /** One use of a model folder: the folder, the task, and the flag it came with (for messages). */
 export interface ModelUse {
   /** The model folder. */

@@ -16,7 +16,7 @@
  * and `top_k`.
  * @module
  */
-import { codePointTable, hasAstral } from "../data/mod.ts";
+import { codePointTable, hasAstral, utf16ToCodePoint } from "../data/mod.ts";
 import {
   type FeatureTokenizer,
   type QaFeature,
@@ -28,7 +28,8 @@ import { BertTokenizer } from "../tokenization/mod.ts";
 import type { ForwardModel } from "./inference.ts";
 import { predictParagraphs } from "./mc.ts";
 import { predictAnswers, type QaPredictResult } from "./qa.ts";
-import { MC_DEFAULTS, QA_DEFAULTS, readTrainingArgs } from "./train.ts";
+import { readTrainingArgs } from "./train.ts";
+import { ANSWER_ARGS, resolveSettings, type SettingSource } from "../args/mod.ts";
 
 /** A question about one paragraph (`context`) or about several (`paragraphs`). */
 export type AnswerQuery =
@@ -64,7 +65,10 @@ export interface AnswerResult extends AnswerSpan {
   top_k?: AnswerSpan[];
 }
 
-/** The window and decoding settings of an {@link Answerer}, with Hugging Face's names. */
+/**
+ * The window and decoding settings of an {@link Answerer}, with Hugging Face's names: the entries
+ * of lib/args `ANSWER_ARGS` (their defaults, bounds and help).
+ */
 export interface AnswerSettings {
   /** Tokens per QA window, specials included. */
   max_seq_length: number;
@@ -93,22 +97,12 @@ export interface AnswerLoadOptions extends AnswerOptions {
   mcModel?: string;
   /** Loading messages (default: stderr). */
   log?: (message: string) => void;
+  /**
+   * Settings already resolved ({@link resolveAnswerSettings}, e.g. by the command line); the
+   * options above and the runs' `training_args.json` are then not read again.
+   */
+  settings?: AnswerSettings;
 }
-
-/** Defaults that no training run records: `top_k` of Hugging Face's pipeline. */
-export const ANSWER_DEFAULTS = { top_k: 1 } as const;
-
-/** The smallest value of each setting. */
-export const ANSWER_SETTING_MIN: Record<keyof AnswerSettings, number> = {
-  // [CLS] question [SEP] context [SEP]: one token of each at least.
-  max_seq_length: 4,
-  doc_stride: 0,
-  n_best_size: 1,
-  max_answer_length: 1,
-  top_k: 1,
-  mc_max_seq_length: 4,
-  batch_size: 1,
-};
 
 /** A question that cannot be answered as given (bad field, empty paragraph, ...). */
 export class AnswerInputError extends Error {
@@ -118,15 +112,12 @@ export class AnswerInputError extends Error {
   }
 }
 
-/** Where each resolved setting came from. */
-export type SettingSource = "given" | "training_args.json" | "default";
-
 /**
- * Resolves the settings as `predict` does: the given value, else the run's `training_args.json`
- * (the QA run's for the QA settings, the MC run's `max_seq_length` for `mc_max_seq_length`), else
- * the Hugging Face script default (`QA_DEFAULTS`, `MC_DEFAULTS`, {@link ANSWER_DEFAULTS}). Throws
- * a RangeError naming the setting when a value is not an integer at or above its minimum, or
- * `doc_stride` is not below `max_seq_length`.
+ * Resolves the settings as `predict` does (lib/args `resolveSettings` over `ANSWER_ARGS`): the
+ * given value, else the run's `training_args.json` (the QA run's for the QA settings, the MC
+ * run's `max_seq_length` for `mc_max_seq_length`), else the schema's default. Throws an
+ * `ArgumentError` naming the flag (and saying so when the value came from `training_args.json`)
+ * when a value is out of its bounds or `doc_stride` is not below `max_seq_length`.
  *
  * @example
  * ```ts
@@ -143,58 +134,22 @@ export function resolveAnswerSettings(
   qaArgs: Record<string, unknown>,
   mcArgs: Record<string, unknown>,
 ): { settings: AnswerSettings; sources: Record<keyof AnswerSettings, SettingSource> } {
-  const sources = {} as Record<keyof AnswerSettings, SettingSource>;
-  const pick = (
-    key: keyof AnswerSettings,
-    from: Record<string, unknown>,
-    fromKey: string,
-    dflt: number,
-  ): number => {
-    if (given[key] !== undefined) {
-      sources[key] = "given";
-      return given[key]!;
-    }
-    if (from[fromKey] !== undefined) {
-      sources[key] = "training_args.json";
-      return from[fromKey] as number;
-    }
-    sources[key] = "default";
-    return dflt;
-  };
-  const settings: AnswerSettings = {
-    max_seq_length: pick("max_seq_length", qaArgs, "max_seq_length", QA_DEFAULTS.max_seq_length),
-    doc_stride: pick("doc_stride", qaArgs, "doc_stride", QA_DEFAULTS.doc_stride),
-    n_best_size: pick("n_best_size", qaArgs, "n_best_size", QA_DEFAULTS.n_best_size),
-    max_answer_length: pick(
-      "max_answer_length",
-      qaArgs,
-      "max_answer_length",
-      QA_DEFAULTS.max_answer_length,
-    ),
-    top_k: pick("top_k", {}, "top_k", ANSWER_DEFAULTS.top_k),
-    mc_max_seq_length: pick(
-      "mc_max_seq_length",
-      mcArgs,
-      "max_seq_length",
-      MC_DEFAULTS.max_seq_length,
-    ),
-  };
-  if (given.batch_size !== undefined) settings.batch_size = given.batch_size;
-  for (const [key, value] of Object.entries(settings) as [keyof AnswerSettings, number][]) {
-    const min = ANSWER_SETTING_MIN[key];
-    if (!Number.isInteger(value) || value < min) {
-      const from = sources[key] === "training_args.json" ? " (from training_args.json)" : "";
-      throw new RangeError(
-        `${key} must be an integer >= ${min}, got ${JSON.stringify(value)}${from}`,
-      );
-    }
-  }
-  if (settings.doc_stride >= settings.max_seq_length) {
-    throw new RangeError(
-      `doc_stride ${settings.doc_stride} must be smaller than max_seq_length ${settings.max_seq_length}`,
-    );
-  }
-  return { settings, sources };
+  const { args, sources } = resolveSettings(ANSWER_ARGS, given, mcArgs, qaArgs);
+  return { settings: args, sources };
+}
+
+/**
+ * The settings of the models in `qaModel` (and `mcModel`): {@link resolveAnswerSettings} over
+ * their `training_args.json`.
+ */
+export async function answerSettingsOf(
+  given: AnswerOptions,
+  qaModel: string,
+  mcModel?: string,
+): Promise<AnswerSettings> {
+  const qaArgs = (await readTrainingArgs(qaModel)) ?? {};
+  const mcArgs = mcModel ? (await readTrainingArgs(mcModel)) ?? {} : {};
+  return resolveAnswerSettings(given, qaArgs, mcArgs).settings;
 }
 
 /** A model with its tokenizer (a `BertModel` of head `O`'s task, or a test double). */
@@ -273,8 +228,9 @@ export function parseAnswerQuery(value: unknown, where: string, limits: QueryLim
       `field "${field}" has ${cLen} characters, more than the limit of ${limits.maxContextLength}`,
     );
   }
-  if (o.top_k !== undefined && (!Number.isInteger(o.top_k) || (o.top_k as number) < 1)) {
-    throw fail(`field "top_k" must be an integer >= 1, got ${JSON.stringify(o.top_k)}`);
+  const minTopK = ANSWER_ARGS.args.top_k.min; // the schema's bound of --top_k
+  if (o.top_k !== undefined && (!Number.isInteger(o.top_k) || (o.top_k as number) < minTopK)) {
+    throw fail(`field "top_k" must be an integer >= ${minTopK}, got ${JSON.stringify(o.top_k)}`);
   }
   const q =
     (field === "context"
@@ -291,11 +247,7 @@ function kindOf(v: unknown): string {
   return typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
+const codePoints = (s: string) => utf16ToCodePoint(s, s.length);
 
 /** A query checked and normalised. */
 interface Normalised {
@@ -364,14 +316,13 @@ export class Answerer {
   /**
    * Loads the QA model (and the MC model) from Hugging Face folders, as `predict` does
    * (`loadPretrained(dir, "qa")`, the folder's tokenizer); settings not given come from the
-   * runs' `training_args.json` ({@link resolveAnswerSettings}). Throws a RangeError naming the
-   * setting when a window is longer than the model's `max_position_embeddings`.
+   * runs' `training_args.json` ({@link answerSettingsOf}). Throws an `ArgumentError` for a bad
+   * setting, a RangeError naming the setting when a window is longer than the model's
+   * `max_position_embeddings`.
    */
   static async load(opts: AnswerLoadOptions): Promise<Answerer> {
     const log = opts.log ?? ((m: string) => console.error(m));
-    const qaArgs = (await readTrainingArgs(opts.qaModel)) ?? {};
-    const mcArgs = opts.mcModel ? (await readTrainingArgs(opts.mcModel)) ?? {} : {};
-    const { settings } = resolveAnswerSettings(opts, qaArgs, mcArgs);
+    const settings = opts.settings ?? await answerSettingsOf(opts, opts.qaModel, opts.mcModel);
     const qaTok = await BertTokenizer.fromPretrained(opts.qaModel);
     const mcTok = opts.mcModel ? await BertTokenizer.fromPretrained(opts.mcModel) : undefined;
     const owned: BertModel[] = [];

@@ -5,8 +5,6 @@
  * @module
  */
 export {
-  ANSWER_DEFAULTS,
-  ANSWER_SETTING_MIN,
   Answerer,
   AnswerInputError,
   type AnswerLoadOptions,
@@ -14,12 +12,12 @@ export {
   type AnswerQuery,
   type AnswerResult,
   type AnswerSettings,
+  answerSettingsOf,
   type AnswerSpan,
   type AnswerStage,
   parseAnswerQuery,
   type QueryLimits,
   resolveAnswerSettings,
-  type SettingSource,
 } from "./answer.ts";
 export {
   assertMcAlignment,

@@ -46,25 +46,27 @@ export interface RenderOptions {
   timeoutMs?: number;
 }
 
+/** A path as the browser's `file://` URL needs it: absolute. */
+function absolute(p: string): string {
+  return p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
+}
+
 /**
- * Opens `htmlPath` in headless Chromium with a window of exactly width × height and screenshots
- * it to `pngPath`. Throws with the browser's stderr tail if no PNG was produced.
+ * Opens the page `htmlPath` at `#hash` in headless Chromium, with a window of exactly width ×
+ * height, a fresh profile (removed afterwards) and virtual time for the page's scripts (plotly's
+ * drawing) to run to completion; `output` are the flags of what to hand back (`--screenshot=…`,
+ * `--dump-dom`). The one launch of the browser for the figures' PNGs and their layout check.
  */
-export async function renderHtmlToPng(
+export async function runHeadlessChromium(
   htmlPath: string,
-  pngPath: string,
+  hash: string,
+  output: string[],
   opts: RenderOptions,
-): Promise<void> {
+): Promise<{ chromium: string; out: Deno.CommandOutput }> {
   const chromium = opts.chromium ?? findChromium();
   if (!chromium) throw new Error("no Chromium/Chrome executable found");
-  const abs = (p: string) => (p.startsWith("/") ? p : `${Deno.cwd()}/${p}`);
   const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
   try {
-    try {
-      await Deno.remove(pngPath);
-    } catch {
-      // no previous PNG
-    }
     const args = [
       "--headless",
       "--no-sandbox",
@@ -79,10 +81,9 @@ export async function renderHtmlToPng(
       "--force-device-scale-factor=1",
       `--user-data-dir=${profile}`,
       `--window-size=${opts.width},${opts.height}`,
-      // Virtual time runs the page's scripts (plotly's drawing) to completion before capture.
       `--virtual-time-budget=${opts.virtualTimeBudgetMs ?? 10000}`,
-      `--screenshot=${abs(pngPath)}`,
-      new URL(`file://${abs(htmlPath)}#static`).href,
+      ...output,
+      new URL(`file://${absolute(htmlPath)}#${hash}`).href,
     ];
     const out = await new Deno.Command(chromium, {
       args,
@@ -91,14 +92,42 @@ export async function renderHtmlToPng(
       stdin: "null",
       signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
     }).output();
-    if (!isFile(pngPath)) {
-      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
-      throw new Error(
-        `Chromium (${chromium}) exited with code ${out.code} without writing ${pngPath}:\n${err}`,
-      );
-    }
+    return { chromium, out };
   } finally {
     await Deno.remove(profile, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The last lines of a browser's stderr, for an error message. */
+export function stderrTail(out: Deno.CommandOutput): string {
+  return new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
+}
+
+/**
+ * Opens `htmlPath` in headless Chromium with a window of exactly width × height and screenshots
+ * it to `pngPath`. Throws with the browser's stderr tail if no PNG was produced.
+ */
+export async function renderHtmlToPng(
+  htmlPath: string,
+  pngPath: string,
+  opts: RenderOptions,
+): Promise<void> {
+  try {
+    await Deno.remove(pngPath);
+  } catch {
+    // no previous PNG
+  }
+  const { chromium, out } = await runHeadlessChromium(
+    htmlPath,
+    "static",
+    [`--screenshot=${absolute(pngPath)}`],
+    opts,
+  );
+  if (!isFile(pngPath)) {
+    throw new Error(
+      `Chromium (${chromium}) exited with code ${out.code} without writing ${pngPath}:\n` +
+        stderrTail(out),
+    );
   }
 }
 

@@ -6,7 +6,7 @@
  * {@link layoutProblems} lists the pairs that overlap and the texts outside the figure.
  * @module
  */
-import { findChromium } from "./export.ts";
+import { runHeadlessChromium, stderrTail } from "./export.ts";
 
 /** One text (or group of tick labels) and its box in CSS pixels, as the browser drew it. */
 export interface TextBox {
@@ -39,42 +39,15 @@ export async function drawnLayout(
   htmlPath: string,
   opts: { width: number; height: number; chromium?: string; timeoutMs?: number },
 ): Promise<DrawnLayout> {
-  const chromium = opts.chromium ?? findChromium();
-  if (!chromium) throw new Error("no Chromium/Chrome executable found");
-  const abs = htmlPath.startsWith("/") ? htmlPath : `${Deno.cwd()}/${htmlPath}`;
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const out = await new Deno.Command(chromium, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-extensions",
-        "--force-device-scale-factor=1",
-        `--user-data-dir=${profile}`,
-        `--window-size=${opts.width},${opts.height}`,
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        new URL(`file://${abs}#check`).href,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
-    }).output();
-    const dom = new TextDecoder().decode(out.stdout);
-    const m = dom.match(/<pre id="layout-check">([\s\S]*?)<\/pre>/);
-    if (!m) {
-      const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
-      throw new Error(`${htmlPath}: the page reported no layout (exit ${out.code}):\n${err}`);
-    }
-    return JSON.parse(unescapeHtml(m[1]));
-  } finally {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  const { out } = await runHeadlessChromium(htmlPath, "check", ["--dump-dom"], opts);
+  const dom = new TextDecoder().decode(out.stdout);
+  const m = dom.match(/<pre id="layout-check">([\s\S]*?)<\/pre>/);
+  if (!m) {
+    throw new Error(
+      `${htmlPath}: the page reported no layout (exit ${out.code}):\n${stderrTail(out)}`,
+    );
   }
+  return JSON.parse(unescapeHtml(m[1]));
 }
 
 const overlap = (a: TextBox, b: TextBox, tol: number) =>

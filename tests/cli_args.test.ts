@@ -203,3 +203,17 @@ Deno.test("deno task report --help names every environment variable the profiles
   for (const n of names) assert.ok(help.includes(n), `${n} missing from deno task report --help`);
   assert.ok(help.includes("ROBERTA_WWM_EXT_DIR"));
 });
+
+Deno.test("a missing local model folder gets no download hint; a hub id does", async () => {
+  const { checkPath, looksLikeHubId } = await import("../lib/cli/args.ts");
+  for (const id of ["bert-base-chinese", "hfl/chinese-roberta-wwm-ext"]) {
+    assert.ok(looksLikeHubId(id), id);
+  }
+  for (const p of ["./runs/mc", "/abs/model", "outputs/runs/mc/best", "runs/qa", "../m", "a/b/c"]) {
+    assert.ok(!looksLikeHubId(p), p);
+  }
+  await assert.rejects(
+    () => checkPath("/nonexistent/runs/mc", "mc_model", "dir", "./runs/mc"),
+    (e: Error) => /not found$/.test(e.message) && !/huggingface-cli/.test(e.message),
+  );
+});

@@ -153,6 +153,12 @@ export function modelFolderHint(path: string): string {
     `models/${name}`;
 }
 
+/** Whether a model name as typed reads as a Hugging Face hub id (`name` or `org/name`). */
+export function looksLikeHubId(name: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/.test(name) &&
+    !/^(outputs|runs|data)\//.test(name);
+}
+
 /**
  * Checks a path given with `--flag` before any work: it must exist and be a file or a folder.
  * A missing model folder explains where models come from (`given`: the value as typed, when
@@ -168,8 +174,11 @@ export async function checkPath(
   try {
     st = await Deno.stat(path);
   } catch {
-    // The hint names the model as the user typed it (a hub id), the message the path looked at.
-    const hint = MODEL_FLAGS.has(flag) && kind !== "file" ? `: ${modelFolderHint(given)}` : "";
+    // The hint names the model as the user typed it, and only when that reads as a hub id
+    // (`name` or `org/name`): a missing local path (`./runs/mc`, `outputs/runs/x/best`) gets none.
+    const hint = MODEL_FLAGS.has(flag) && kind !== "file" && looksLikeHubId(given)
+      ? `: ${modelFolderHint(given)}`
+      : "";
     throw new UsageError(`--${flag} ${path}: not found${hint}`);
   }
   if (kind === "file" && !st.isFile) throw new UsageError(`--${flag} ${path}: not a file`);

@@ -26,7 +26,11 @@ function argValue(runs: readonly StudyRun[], key: string): Cell {
   return runs.map((r, i) => `${r.variant}: ${shownArg(vals[i])}`).join("; ");
 }
 
-/** Q2 "Args": the arguments the runs were trained with (Hugging Face flag names). */
+/** Epochs a run went through, from its log (a run cut short by --max_train_steps: a fraction). */
+const epochsRan = (r: StudyRun) => String(Math.round(r.epochsRun * 100) / 100);
+
+/** Q2 "Args": the arguments the runs were trained with (Hugging Face flag names), and what the
+ *  logs say they ran (updates, epochs), since `--max_train_steps` overrides `--num_train_epochs`. */
 export function argsBlocks(variants: readonly VariantRuns[]): ReportBlock[] {
   const mc = variants.map((v) => v.mc), qa = variants.map((v) => v.qa);
   const rows: Cell[][] = [];
@@ -39,6 +43,11 @@ export function argsBlocks(variants: readonly VariantRuns[]): ReportBlock[] {
     "optimizer updates (from the log)",
     mc.map((r) => `${r.variant}: ${r.steps}`).join("; "),
     qa.map((r) => `${r.variant}: ${r.steps}`).join("; "),
+  ]);
+  rows.push([
+    "epochs run (from the log)",
+    mc.map((r) => `${r.variant}: ${epochsRan(r)}`).join("; "),
+    qa.map((r) => `${r.variant}: ${epochsRan(r)}`).join("; "),
   ]);
   rows.push([
     "effective batch (batch × accumulation)",
@@ -57,10 +66,14 @@ export function argsBlocks(variants: readonly VariantRuns[]): ReportBlock[] {
       kind: "table",
       title: "Masked-LM pretraining arguments (run_mlm_no_trainer.py flags + --masking)",
       columns: ["argument", ...pre.map((p) => p.label)],
-      rows: PRETRAINING_KEYS.filter((k) => pre.some((p) => p.args[k] !== undefined)).map((k) => [
-        `--${k}`,
-        ...pre.map((p) => shownArg(p.args[k])),
-      ]),
+      rows: [
+        ...PRETRAINING_KEYS.filter((k) => pre.some((p) => p.args[k] !== undefined)).map((k) => [
+          `--${k}`,
+          ...pre.map((p) => shownArg(p.args[k])),
+        ]),
+        ["optimizer updates (from the log)", ...pre.map((p) => String(p.steps))],
+        ["epochs run (from the log)", ...pre.map(epochsRan)],
+      ],
     });
   }
   return blocks;

@@ -8,6 +8,7 @@ import {
   type CommandSpec,
   type ParsedFlags,
   parseFlags,
+  resolvePathFlags,
   UsageError,
 } from "./lib/cli/args.ts";
 
@@ -114,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const flags = parseFlags(mod.spec, rest);
     if (flags === null) return 0;
+    // Relative paths are the user's folder's (`deno task` runs in the project's root).
+    resolvePathFlags(mod.spec, flags);
     // --bf16 (train-mc, train-qa, predict, evaluate): a backend setting, before the backend starts.
     if (flags.bf16) (await import("./lib/backend/bf16.ts")).setMatmulPrecision("bf16");
     await mod.run(flags);

@@ -217,3 +217,31 @@ Deno.test("a missing local model folder gets no download hint; a hub id does", a
     (e: Error) => /not found$/.test(e.message) && !/huggingface-cli/.test(e.message),
   );
 });
+
+Deno.test("every command reads relative paths from the user's folder (INIT_CWD), e.g. cd data && check-data", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "cli.ts", ...args],
+      cwd: root,
+      env: { INIT_CWD: `${root}data` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const ok = await run([
+    "check-data",
+    "--model_name_or_path",
+    "sample",
+    "--context_file",
+    "sample/context.json",
+    "--test_file",
+    "sample/test.json",
+  ]);
+  assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
+  const bad = await run(["tokenize", "--model_name_or_path", "./nope"]);
+  assert.equal(bad.code, 2);
+  assert.equal(
+    new TextDecoder().decode(bad.stderr).trim(),
+    `error: --model_name_or_path ${root}data/nope: not found`,
+  );
+});

@@ -26,6 +26,8 @@ export interface FlagSpec {
   required?: boolean;
   /** Allowed values (strings) for enumerations. */
   choices?: readonly string[];
+  /** A file or folder: a relative value is the user's (resolved by {@link resolvePathFlags}). */
+  path?: boolean;
   /** Lower bound for numeric flags (inclusive). */
   min?: number;
   /** What `--help` shows as the value (default: the choices, else the type). */
@@ -131,6 +133,18 @@ export function userDir(): string {
 /** A path from the command line, resolved against {@link userDir} (absolute paths stay). */
 export function userPath(path: string): string {
   return isAbsolute(path) ? path : resolve(userDir(), path);
+}
+
+/**
+ * Resolves every `path` flag that was given against the user's folder ({@link userPath}), so that
+ * `cd data && deno task cli check-data --model_name_or_path sample` reads `data/sample`, and
+ * messages show the path that was looked at.
+ */
+export function resolvePathFlags(spec: CommandSpec, flags: ParsedFlags): ParsedFlags {
+  for (const [name, f] of Object.entries(spec.flags)) {
+    if (f.path && typeof flags[name] === "string") flags[name] = userPath(flags[name] as string);
+  }
+  return flags;
 }
 
 /** Flags whose value is a model folder (a missing one gets the "how to get a model" hint). */

@@ -35,12 +35,18 @@ export const spec: CommandSpec = {
   name: "check-data",
   summary: "Validate an ADL-layout dataset, show window statistics and the answer round-trip.",
   flags: {
-    context_file: { type: "string", required: true, help: "context.json (array of paragraphs)" },
-    train_file: { type: "string", help: "train.json" },
-    validation_file: { type: "string", help: "valid.json" },
-    test_file: { type: "string", help: "test.json" },
+    context_file: {
+      type: "string",
+      path: true,
+      required: true,
+      help: "context.json (array of paragraphs)",
+    },
+    train_file: { type: "string", path: true, help: "train.json" },
+    validation_file: { type: "string", path: true, help: "valid.json" },
+    test_file: { type: "string", path: true, help: "test.json" },
     model_name_or_path: {
       type: "string",
+      path: true,
       required: true,
       help: "folder with vocab.txt and/or tokenizer.json",
     },

@@ -17,10 +17,11 @@ export const spec: CommandSpec = {
   flags: {
     data: {
       type: "string",
+      path: true,
       required: true,
       help: "ADL-layout folder with context.json, train.json and valid.json",
     },
-    output_dir: { type: "string", required: true, help: "folder for the four files" },
+    output_dir: { type: "string", path: true, required: true, help: "folder for the four files" },
   },
   epilog: [
     `Writes ${hfExportFileName("mc", "train")} and ${

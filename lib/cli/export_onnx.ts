@@ -17,11 +17,13 @@ export const spec: CommandSpec = {
   flags: {
     model_name_or_path: {
       type: "string",
+      path: true,
       required: true,
       help: "Trained model folder (config.json, model.safetensors or pytorch_model.bin, tokenizer)",
     },
     output_dir: {
       type: "string",
+      path: true,
       required: true,
       help: "Folder to write (created when missing; other files in it are left alone)",
     },

@@ -21,9 +21,15 @@ export const spec: CommandSpec = {
   summary: "Convert a SQuAD-layout file (DRCD uses it) to the ADL HW2 layout: each question " +
     "gets its paragraph plus distractor paragraphs from other articles, chosen with the seed.",
   flags: {
-    input: { type: "string", required: true, help: "SQuAD-layout JSON file (one split)." },
+    input: {
+      type: "string",
+      path: true,
+      required: true,
+      help: "SQuAD-layout JSON file (one split).",
+    },
     output_dir: {
       type: "string",
+      path: true,
       required: true,
       help: "Folder for context.json and the questions.",
     },

@@ -18,6 +18,7 @@ export const spec: CommandSpec = {
   flags: {
     model_name_or_path: {
       type: "string",
+      path: true,
       required: true,
       help: "Folder with config.json and model.safetensors or pytorch_model.bin",
     },
@@ -29,6 +30,7 @@ export const spec: CommandSpec = {
     },
     input: {
       type: "string",
+      path: true,
       required: true,
       help:
         'JSON file {"input_ids", "token_type_ids"?, "attention_mask"?}: [B][T] ([B][C][T] for mc)',

@@ -16,6 +16,7 @@ export const spec: CommandSpec = {
   flags: {
     model_name_or_path: {
       type: "string",
+      path: true,
       required: true,
       help: "Folder with vocab.txt and/or tokenizer.json (+ tokenizer_config.json)",
     },

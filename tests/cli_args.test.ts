@@ -245,3 +245,35 @@ Deno.test("every command reads relative paths from the user's folder (INIT_CWD),
     `error: --model_name_or_path ${root}data/nope: not found`,
   );
 });
+
+Deno.test("a folder that is not a model, and a port out of range, are usage errors naming the flag", async () => {
+  const notModel = await runDeno([
+    "run",
+    "-A",
+    "cli.ts",
+    "ask",
+    "--qa_model",
+    "data/sample",
+    "--question",
+    "q",
+    "--context",
+    "c",
+  ]);
+  assert.equal(notModel.code, 2, notModel.stderr);
+  assert.match(
+    notModel.stderr,
+    /--qa_model \S+data\/sample: no config\.json, so not a model folder/,
+  );
+  const port = await runDeno([
+    "run",
+    "-A",
+    "cli.ts",
+    "serve",
+    "--qa_model",
+    "x",
+    "--port",
+    "70000",
+  ]);
+  assert.equal(port.code, 2);
+  assert.match(port.stderr, /--port must be <= 65535, got 70000/);
+});

@@ -50,6 +50,15 @@ Deno.test({
       const r = await sh(block);
       assert.equal(r.code, 0, `tour block failed:\n${block}\n${r.out.slice(-3000)}`);
       if (block.includes("evaluate")) assert.match(r.out, /MC accuracy\s+\d/);
+      if (block.includes("cli ask")) {
+        // One JSON answer whose start/end (code points, end exclusive) cut it out of the context.
+        const context = /--context "([^"]+)"/.exec(block)![1];
+        const line = r.out.split("\n").find((l) => l.startsWith('{"answer"'));
+        assert.ok(line, r.out);
+        const a = JSON.parse(line);
+        assert.ok(a.answer.length > 0 && a.score > 0 && a.score <= 1, line);
+        assert.equal([...context].slice(a.start, a.end).join(""), a.answer);
+      }
     }
     for (const d of ["mc", "qa"]) {
       for (const f of ["config.json", "model.safetensors", "vocab.txt", "training_args.json"]) {

@@ -162,8 +162,8 @@ const OPTIMIZATION = {
 const PRECISION = {
   bf16: bool({
     identity: true,
-    help: "bf16 mixed precision: matMuls in bf16 with fp32 accumulation on CPUs with bf16 " +
-      "matrix units (AMX, AVX512-BF16; through oneDNN); fp32 weights, optimizer and loss",
+    help: "bf16 mixed precision: matMuls in bf16 with fp32 accumulation (oneDNN, on CPUs with " +
+      "AMX or AVX512-BF16); weights, optimizer state, loss, softmax and LayerNorm stay fp32",
     defaultText: "off: fp32",
   }),
 };
@@ -471,15 +471,18 @@ export const MLM_ARGS: ArgSchema<typeof MLM_ENTRIES> = {
   ],
 };
 
+/** The MC window when the mc_model saved none (bert-base-chinese's model_max_length). */
+const MC_INFERENCE_LENGTH = 512;
+
 const INFERENCE_ENTRIES = {
   mc_max_seq_length: int({
     ...MC_ENTRIES.max_seq_length,
     // As Hugging Face's run_swag.py without --max_seq_length: the tokenizer's model_max_length
     // (bert-base-chinese: 512), not run_swag_no_trainer.py's training default (128); the
     // mc_model's own length is used when it saved one.
-    default: 512,
+    default: MC_INFERENCE_LENGTH,
     help: "MC tokens per pair",
-    defaultText: "the mc_model's training max_seq_length, else 512",
+    defaultText: `the mc_model's training max_seq_length, else ${MC_INFERENCE_LENGTH}`,
   }),
   qa_max_seq_length: int({
     ...QA_WINDOW.max_seq_length,

@@ -21,6 +21,17 @@ import {
  * heads (and "look swapped" when they are).
  */
 export async function checkAnswerModels(uses: readonly ModelUse[]): Promise<ModelFolderInfo[]> {
+  // A folder without config.json is not a model folder: said with the flag that named it.
+  for (const u of uses) {
+    const st = await Deno.stat(`${u.dir}/config.json`).catch(() => undefined);
+    if (!st?.isFile) {
+      throw new UsageError(
+        `${u.flag ? `--${u.flag} ` : ""}${u.dir}: no config.json, so not a model folder (a ` +
+          "training run's output_dir, or a Hugging Face folder: config.json, model.safetensors " +
+          "or pytorch_model.bin, vocab.txt)",
+      );
+    }
+  }
   try {
     return await checkModelsForTasks(uses);
   } catch (e) {

@@ -30,6 +30,8 @@ export interface FlagSpec {
   path?: boolean;
   /** Lower bound for numeric flags (inclusive). */
   min?: number;
+  /** Upper bound for numeric flags (inclusive). */
+  max?: number;
   /** What `--help` shows as the value (default: the choices, else the type). */
   metavar?: string;
 }
@@ -209,6 +211,9 @@ function convert(name: string, f: FlagSpec, raw: string): string | number | bool
       if (f.min !== undefined && v < f.min) {
         throw new UsageError(`--${name} must be >= ${f.min}, got ${v}`);
       }
+      if (f.max !== undefined && v > f.max) {
+        throw new UsageError(`--${name} must be <= ${f.max}, got ${v}`);
+      }
       return v;
     }
     case "float": {
@@ -218,6 +223,9 @@ function convert(name: string, f: FlagSpec, raw: string): string | number | bool
       }
       if (f.min !== undefined && v < f.min) {
         throw new UsageError(`--${name} must be >= ${f.min}, got ${v}`);
+      }
+      if (f.max !== undefined && v > f.max) {
+        throw new UsageError(`--${name} must be <= ${f.max}, got ${v}`);
       }
       return v;
     }

@@ -40,6 +40,7 @@ export const spec: CommandSpec = {
     context: { type: "string", help: "The paragraph to answer from" },
     context_file: {
       type: "string",
+      path: true,
       help: "A JSON list of paragraphs (like context.json) to answer from; with --mc_model the " +
         "MC model picks one",
     },

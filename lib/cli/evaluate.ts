@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
       type: "string",
       help: "Also write the end-to-end predictions here and score them from the file",
     },
-    output_json: { type: "string", help: "Write the metrics as JSON here" },
+    output_json: { type: "string", path: true, help: "Write the metrics as JSON here" },
   }),
 };
 

@@ -15,7 +15,13 @@ const serveFlags: Record<keyof ServeOptions, FlagSpec> = {
     default: SERVE_DEFAULTS.host,
     help: "Address to bind (loopback by default; 0.0.0.0 exposes the server to the network)",
   },
-  port: { type: "int", min: 0, default: SERVE_DEFAULTS.port, help: "Port (0: a free one)" },
+  port: {
+    type: "int",
+    min: 0,
+    max: 65535,
+    default: SERVE_DEFAULTS.port,
+    help: "Port (0: a free one)",
+  },
   max_body_size: {
     type: "int",
     min: 1,

@@ -275,6 +275,40 @@ Deno.test("answer: bad queries are refused with the field and what is wrong", as
   a.dispose();
 });
 
+Deno.test("answer: score is p_start x p_end, each a softmax over the window's context tokens and [CLS] (as HF's select_starts_ends), on the chosen span", async () => {
+  const tokenizer = await BertTokenizer.fromPretrained(dirs.qa);
+  const qa = await loadPretrained(dirs.qa, "qa", { log });
+  const a = Answerer.fromModels({
+    qa: { model: qa, tokenizer },
+    settings: { max_seq_length: 128, doc_stride: 16, n_best_size: 128, max_answer_length: 15 },
+  });
+  const inputs = examplesToQaInputs(valid.slice(0, 8), contexts);
+  const feats = prepareQaFeatures(inputs, tokenizer, { maxSeqLength: 128, docStride: 16 });
+  assert.equal(feats.length, inputs.length, "one window per question");
+  const logits = await qaLogits(qa, feats, tokenizer.padTokenId);
+  // HF: tokens outside the context (except [CLS]) get -10000 before the softmax; [CLS] is then 0.
+  const probs = (x: ArrayLike<number>, keep: boolean[]) => {
+    const v = Array.from(x, (y, k) => (keep[k] ? y : -10000));
+    const m = Math.max(...v);
+    const e = v.map((y) => Math.exp(y - m));
+    const z = e.reduce((p, q) => p + q, 0);
+    return e.map((y, k) => (k === 0 ? 0 : y / z));
+  };
+  for (const [i, inp] of inputs.entries()) {
+    const f = feats[i];
+    const keep = f.offsetMapping.map((o, k) => o !== null || k === 0);
+    const ps = probs(logits.start[i], keep), pe = probs(logits.end[i], keep);
+    const r = await a.answer({ question: inp.question, context: inp.context });
+    // The sample text is in the BMP: code points are UTF-16 units here.
+    const s0 = f.offsetMapping.findIndex((o) => o !== null && o[0] === r.start);
+    const e0 = f.offsetMapping.findIndex((o) => o !== null && o[1] === r.end);
+    assert.ok(s0 > 0 && e0 >= s0, `${inp.id}: span [${r.start}, ${r.end}) on token boundaries`);
+    const want = ps[s0] * pe[e0];
+    assert.ok(Math.abs(r.score - want) <= 1e-5 * want, `${inp.id}: ${r.score} vs ${want}`);
+  }
+  qa.dispose();
+});
+
 const PY = peerPython();
 const peer = await pythonImports("transformers.pipelines.document_question_answering", PY);
 if (!peer.ok) console.error(`ignored: answer's python-peer score test: ${peer.reason}`);

@@ -277,3 +277,24 @@ Deno.test("a folder that is not a model, and a port out of range, are usage erro
   assert.equal(port.code, 2);
   assert.match(port.stderr, /--port must be <= 65535, got 70000/);
 });
+
+Deno.test("check-data refuses --doc_stride not below --max_seq_length as train-qa does (exit 2)", async () => {
+  const r = await runDeno([
+    "run",
+    "-A",
+    "cli.ts",
+    "check-data",
+    "--model_name_or_path",
+    "data/sample",
+    "--context_file",
+    "data/sample/context.json",
+    "--test_file",
+    "data/sample/test.json",
+    "--max_seq_length",
+    "64",
+    "--doc_stride",
+    "64",
+  ]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), "error: --doc_stride 64 must be smaller than --max_seq_length 64");
+});

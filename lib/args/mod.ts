@@ -35,6 +35,7 @@ export {
   MLM_ARGS,
   modelSourceRule,
   QA_ARGS,
+  QA_WINDOW_RULE,
   resolveSettings,
   SCHEDULER_TYPES,
   type SchedulerType,

@@ -369,11 +369,14 @@ function strideRule(lengthFlag: string): ArgRule {
       : undefined;
 }
 
+/** The QA window rule (`--doc_stride` below `--max_seq_length`), also for `check-data`. */
+export const QA_WINDOW_RULE: ArgRule = strideRule("max_seq_length");
+
 /** `train-qa`: extractive QA (`run_qa_no_trainer.py`). */
 export const QA_ARGS: ArgSchema<typeof QA_ENTRIES> = {
   command: "train-qa",
   args: QA_ENTRIES,
-  rules: [modelSourceRule, checkpointsNeedOutputDir, strideRule("max_seq_length")],
+  rules: [modelSourceRule, checkpointsNeedOutputDir, QA_WINDOW_RULE],
   reportKeys: [
     "max_seq_length",
     "doc_stride",

@@ -9,7 +9,7 @@
 import type { CommandSpec, ParsedFlags } from "./args.ts";
 import { checkPath, UsageError } from "./args.ts";
 import { boundedFlagOf } from "./train_flags.ts";
-import { QA_ARGS } from "../args/mod.ts";
+import { QA_ARGS, QA_WINDOW_RULE } from "../args/mod.ts";
 import { loadContexts, loadExamples } from "../data/mod.ts";
 import type { AdlExample, AdlSplit } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
@@ -84,6 +84,8 @@ function fmtPct(p: Percentiles): string {
 
 /** Runs the command. */
 export async function run(flags: ParsedFlags): Promise<void> {
+  const windowProblem = QA_WINDOW_RULE(flags);
+  if (windowProblem) throw new UsageError(windowProblem);
   const contextFile = flags.context_file as string;
   const files: [string, string | undefined, AdlSplit][] = [
     ["train", flags.train_file as string | undefined, "train"],

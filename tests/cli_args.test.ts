@@ -298,3 +298,54 @@ Deno.test("check-data refuses --doc_stride not below --max_seq_length as train-q
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim(), "error: --doc_stride 64 must be smaller than --max_seq_length 64");
 });
+
+Deno.test("predict refuses a window longer than the model's positions before anything loads (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cli_window_" });
+  try {
+    const tf = await import("@tensorflow/tfjs");
+    await tf.setBackend("cpu");
+    const { createFromConfig, makeBertConfig, saveModel } = await import("../lib/models/mod.ts");
+    const config = makeBertConfig({
+      vocab_size: 1166,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+    });
+    for (const task of ["mc", "qa"] as const) {
+      const m = createFromConfig(config, task, 1);
+      await saveModel(m, `${dir}/${task}`);
+      m.dispose();
+      await Deno.copyFile("data/sample/vocab.txt", `${dir}/${task}/vocab.txt`);
+    }
+    const r = await runDeno([
+      "run",
+      "-A",
+      "cli.ts",
+      "predict",
+      "--test_file",
+      "data/sample/test.json",
+      "--context_file",
+      "data/sample/context.json",
+      "--mc_model",
+      `${dir}/mc`,
+      "--qa_model",
+      `${dir}/qa`,
+      "--prediction_csv",
+      `${dir}/p.csv`,
+      "--mc_max_seq_length",
+      "64",
+      "--qa_max_seq_length",
+      "4096",
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /--qa_max_seq_length 4096 is longer than \S+'s max_position_embeddings \(64\); set --qa_max_seq_length to 64 or less/,
+    );
+    assert.doesNotMatch(r.stderr, /\[backend\]/, "refused before the backend starts");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,14 +4,14 @@
  * model folder), else to the schema's defaults (lib/args `INFERENCE_ARGS`).
  * @module
  */
-import { checkPath, type FlagSpec, type ParsedFlags, userPath } from "./args.ts";
+import { checkPath, type FlagSpec, type ParsedFlags, UsageError, userPath } from "./args.ts";
 import { asUsage, flagTable } from "./train_flags.ts";
 import { INFERENCE_ARGS, inferenceSettings } from "../args/mod.ts";
 import { announceBackend } from "./backend_line.ts";
 import { checkAnswerModels } from "./answer_models.ts";
 import { type AdlExample, loadContexts, loadExamples } from "../data/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
-import { type BertModel, loadPretrained } from "../models/mod.ts";
+import { type BertModel, checkWindowFits, loadPretrained, readConfig } from "../models/mod.ts";
 import { type PipelineOptions, readTrainingArgs } from "../pipeline/mod.ts";
 
 /** The pipeline commands. */
@@ -104,6 +104,20 @@ export async function withPipeline(
   ]);
   // The settings (flags over the models' training_args.json) are checked before any model loads.
   const options = await pipelineSettings(flags, log);
+  // A window longer than a model's positions is refused before anything loads or runs.
+  for (
+    const [flag, dir, length] of [
+      ["mc_max_seq_length", String(flags.mc_model), options.mcMaxSeqLength],
+      ["qa_max_seq_length", String(flags.qa_model), options.qaMaxSeqLength],
+    ] as const
+  ) {
+    const config = await readConfig(dir);
+    try {
+      checkWindowFits(config, length, flag, dir);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   await announceBackend();
   const p = await loadPipeline(flags, options, log);
   try {

@@ -299,3 +299,22 @@ export function renderConfigDiff(
   }
   return lines.join("\n");
 }
+
+/**
+ * Refuses a window longer than the model's position table: `--flag N is longer than DIR's
+ * max_position_embeddings (M); set --flag to M or less` (a RangeError), before anything runs.
+ */
+export function checkWindowFits(
+  config: Pick<BertConfig, "max_position_embeddings">,
+  length: number,
+  flag: string,
+  dir: string,
+): void {
+  const max = config.max_position_embeddings;
+  if (length > max) {
+    throw new RangeError(
+      `--${flag} ${length} is longer than ${dir}'s max_position_embeddings (${max}); ` +
+        `set --${flag} to ${max} or less`,
+    );
+  }
+}

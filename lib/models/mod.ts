@@ -7,6 +7,7 @@
 export {
   BERT_CONFIG_DEFAULTS,
   type BertConfig,
+  checkWindowFits,
   type ConfigDifference,
   configToJsonString,
   diffConfigs,

@@ -23,7 +23,13 @@ import {
   type QaInput,
   spanCandidates,
 } from "../features/mod.ts";
-import { type BertModel, loadPretrained, type McOutput, type QaOutput } from "../models/mod.ts";
+import {
+  type BertModel,
+  checkWindowFits,
+  loadPretrained,
+  type McOutput,
+  type QaOutput,
+} from "../models/mod.ts";
 import { BertTokenizer } from "../tokenization/mod.ts";
 import type { ForwardModel } from "./inference.ts";
 import { predictParagraphs } from "./mc.ts";
@@ -566,11 +572,5 @@ function contextLogSumExp(f: QaFeature, row: ArrayLike<number>): number {
 }
 
 function checkPositions(model: BertModel, length: number, name: string, dir: string): void {
-  const max = model.config.max_position_embeddings;
-  if (length > max) {
-    throw new RangeError(
-      `${name} ${length} is longer than ${dir}'s max_position_embeddings (${max}); ` +
-        `set ${name} to ${max} or less`,
-    );
-  }
+  checkWindowFits(model.config, length, name, dir);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { openBlas, useBackend } from "../lib/backend/mod.ts";
+import { blasFusedBiasActive, openBlas, useBackend } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
 import { refMatMul } from "./numeric_util.ts";
 
@@ -49,6 +49,36 @@ Deno.test("matMul (BLAS-backed) matches a float64 reference on wasm and cpu", as
     const r = tf.fused.matMul({ a: x, b: w, bias, activation: "relu" });
     assert.deepEqual(Array.from(await r.data()), [5.5, 1, 1, 11.5, 3, 0]);
     tf.dispose([x, w, bias, y, r]);
+  }
+});
+
+Deno.test("fused matMul with a bias (transposeB) gives matMul + add's bits on wasm and cpu", async () => {
+  // The model's dense layers in evaluation (lib/models/bert.ts `linear`) rely on this.
+  const rng = createRng(11);
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    assert.ok(blasFusedBiasActive(), `${backend}: BLAS kernels registered`);
+    for (const [m, k, n] of [[37, 24, 19], [300, 64, 48], [5, 130, 2]]) {
+      const av = Float32Array.from({ length: m * k }, () => rng.normal());
+      const wv = Float32Array.from({ length: n * k }, () => rng.normal());
+      const bv = Float32Array.from({ length: n }, () => rng.normal());
+      const before = tf.memory().numTensors;
+      const [fused, plain] = tf.tidy(() => {
+        const a = tf.tensor2d(av, [m, k]), w = tf.tensor2d(wv, [n, k]), b = tf.tensor1d(bv);
+        return [
+          tf.fused.matMul({ a, b: w, transposeB: true, bias: b }),
+          tf.add(tf.matMul(a, w, false, true), b),
+        ];
+      });
+      assert.deepEqual(fused.shape, [m, n]);
+      const f = await fused.data(), q = await plain.data();
+      const fb = new Uint32Array(f.buffer), qb = new Uint32Array(q.buffer);
+      for (let i = 0; i < fb.length; i++) {
+        assert.equal(fb[i], qb[i], `${backend} ${m}×${k}×${n} [${i}]: ${f[i]} vs ${q[i]}`);
+      }
+      tf.dispose([fused, plain]);
+      assert.equal(tf.memory().numTensors, before);
+    }
   }
 });
 

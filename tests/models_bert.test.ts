@@ -180,3 +180,58 @@ for (const backend of ["cpu", "wasm"]) {
     mlm.dispose();
   });
 }
+
+Deno.test("evaluation forward (bias fused into the BLAS matMul) has the unfused forward's bits", async () => {
+  const { blasFusedBiasActive, useBackend } = await import("../lib/backend/mod.ts");
+  // Dropout probabilities 0: `training: true` then computes the same function through the
+  // unfused matMul + add path, so every logit must agree bit for bit.
+  const config = makeBertConfig({
+    vocab_size: 50,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 64,
+    max_position_embeddings: 16,
+    hidden_dropout_prob: 0,
+    attention_probs_dropout_prob: 0,
+  });
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    assert.ok(blasFusedBiasActive(), backend);
+    for (const task of ["qa", "mc", "mlm"] as const) {
+      const model = createFromConfig(config, task, 3);
+      const shape = task === "mc" ? [2, 3, 9] : [3, 9];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const inputIds = tf.tensor(
+        Array.from({ length: n }, (_, i) => 1 + (i * 7) % 49),
+        shape,
+        "int32",
+      );
+      const attentionMask = tf.tensor(
+        Array.from({ length: n }, (_, i) => i % 9 < 7 ? 1 : 0),
+        shape,
+        "int32",
+      );
+      const before = tf.memory().numTensors;
+      const evalOut = model.forward({ inputIds, attentionMask }) as unknown as Record<
+        string,
+        tf.Tensor
+      >;
+      const trainOut = model.forward({ inputIds, attentionMask }, {
+        training: true,
+      }) as unknown as Record<string, tf.Tensor>;
+      for (const key of Object.keys(evalOut)) {
+        const e = new Uint32Array((await evalOut[key].data() as Float32Array).buffer);
+        const t = new Uint32Array((await trainOut[key].data() as Float32Array).buffer);
+        assert.equal(e.length, t.length);
+        for (let i = 0; i < e.length; i++) {
+          assert.equal(e[i], t[i], `${backend} ${task} ${key} [${i}]`);
+        }
+      }
+      tf.dispose([...Object.values(evalOut), ...Object.values(trainOut)]);
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([inputIds, attentionMask]);
+      model.dispose();
+    }
+  }
+});

@@ -244,9 +244,16 @@ function gemm(
   }
 }
 
-/** Adds a bias broadcast over the last dimension (the only bias shape dense layers use). */
+/** Adds a bias broadcast over the last dimension (the only bias shape dense layers use), in place.
+ * With the native kernels: their strided add (multi-threaded C, one float32 add per element as
+ * tfjs's `Add`, so the same bits as `tf.add(tf.matMul(...), bias)`); else a JavaScript loop. */
 function addBias(c: Float32Array, n: number, bias: Float32Array): boolean {
   if (bias.length === n) {
+    const native = nativeKernels();
+    if (native && n > 0) {
+      native.binaryStrided(0, c, bias, c, [c.length / n, n], [n, 1], [0, 1]);
+      return true;
+    }
     for (let i = 0; i < c.length; i += n) for (let j = 0; j < n; j++) c[i + j] += bias[j];
     return true;
   }
@@ -328,6 +335,25 @@ export function linkBatchedGemm(): boolean {
 }
 
 let registered = false;
+
+/**
+ * Whether `tf.fused.matMul` with a bias runs on this project's BLAS kernel on the current backend
+ * (cpu or wasm with {@link registerBlasKernels} done): the bias is then added in place to the
+ * product, with the same float32 adds as a separate `tf.add`. Without it, `_FusedMatMul` is
+ * tfjs's own kernel, whose bias broadcast is wrong on wasm 4.22 with `transposeB`: callers then
+ * keep `matMul` + `add`.
+ *
+ * @example
+ * ```ts
+ * import { blasFusedBiasActive } from "./blas.ts";
+ * console.log(typeof blasFusedBiasActive()); // "boolean"
+ * ```
+ */
+export function blasFusedBiasActive(): boolean {
+  if (!registered) return false;
+  const backend = tf.getBackend();
+  return backend === "wasm" || backend === "cpu";
+}
 
 /**
  * Replaces `BatchMatMul` and `_FusedMatMul` on the cpu and wasm backends by BLAS-backed kernels

@@ -25,7 +25,13 @@ export {
   openBf16,
   setMatmulPrecision,
 } from "./bf16.ts";
-export { type BlasInfo, linkBatchedGemm, openBlas, registerBlasKernels } from "./blas.ts";
+export {
+  blasFusedBiasActive,
+  type BlasInfo,
+  linkBatchedGemm,
+  openBlas,
+  registerBlasKernels,
+} from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {
   ADAMW_HOST_MOMENTS_KERNEL,

@@ -9,6 +9,7 @@ import { createRng, deriveSeed } from "../util/random.ts";
 // (initBackend/useBackend); tfjs ops otherwise. ~12% off an M-size training step on wasm.
 import { gelu, layerNorm } from "../backend/fused_ops.ts";
 import { dropout } from "../backend/fused_dropout.ts";
+import { blasFusedBiasActive } from "../backend/blas.ts";
 import type { BertConfig } from "./config.ts";
 
 /** Which head sits on the encoder. */
@@ -214,9 +215,20 @@ function lookupRows(table: tf.Tensor, ids: tf.Tensor, paddingIdx?: number): tf.T
 }
 
 /** `x W^T + b` for a PyTorch-layout Linear weight `[out, in]`. `x` is 2-D.
- * Not `tf.fused.matMul` with a bias: in tfjs-backend-wasm 4.22 its bias is broadcast wrongly
- * when `transposeB` is set (rows after the first get wrong values). */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+ * `fuseBias` (evaluation, on the project's BLAS kernels only: {@link blasFusedBiasActive}): one
+ * `tf.fused.matMul` whose kernel adds the bias in place to the product, with the same float32 adds
+ * as the separate `tf.add` (same bits), one pass and one tensor fewer per dense layer. Otherwise,
+ * and always in training, `matMul` then `add`: tfjs-backend-wasm 4.22's own fused kernel broadcasts
+ * the bias wrongly when `transposeB` is set (rows after the first get wrong values). */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fuseBias = false): tf.Tensor2D {
+  if (fuseBias) {
+    return tf.fused.matMul({
+      a: x as tf.Tensor2D,
+      b: w as tf.Tensor2D,
+      transposeB: true,
+      bias: b,
+    }) as tf.Tensor2D;
+  }
   return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
 }
 
@@ -250,6 +262,8 @@ interface LayerContext {
   seed: number;
   /** `[N, 1, 1, T]`: 0 at tokens, {@link MASK_VALUE} at padding; null without a mask. */
   additiveMask: tf.Tensor | null;
+  /** Dense layers add their bias inside the matMul kernel (evaluation only; see `linear`). */
+  fuseBias: boolean;
 }
 
 /** A layer's parameter by its name under `bert.encoder.layer.<l>.` (e.g. `output.dense.bias`). */
@@ -266,7 +280,12 @@ function selfAttention(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: numb
   const heads = (name: string) =>
     tf.transpose(
       tf.reshape(
-        linear(x, w(`attention.self.${name}.weight`), w(`attention.self.${name}.bias`)), // [N*T, H]
+        linear(
+          x,
+          w(`attention.self.${name}.weight`),
+          w(`attention.self.${name}.bias`),
+          c.fuseBias,
+        ), // [N*T, H]
         [c.N, c.T, c.heads, dh],
       ),
       [0, 2, 1, 3],
@@ -294,7 +313,7 @@ function addAndNorm(
   tag: (string | number)[],
 ): tf.Tensor2D {
   const out = dropoutAt(
-    linear(h, w(`${prefix}.dense.weight`), w(`${prefix}.dense.bias`)), // [N*T, H]
+    linear(h, w(`${prefix}.dense.weight`), w(`${prefix}.dense.bias`), c.fuseBias), // [N*T, H]
     c.hiddenDropout,
     c.seed,
     ...tag,
@@ -312,7 +331,9 @@ function addAndNorm(
 function encoderLayer(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: number): tf.Tensor2D {
   const context = selfAttention(w, x, c, l); // [N*T, H]
   const attn = addAndNorm(w, "attention.output", context, x, c, [l, "attn_out"]); // [N*T, H]
-  const inter = gelu(linear(attn, w("intermediate.dense.weight"), w("intermediate.dense.bias"))); // [N*T, I]
+  const inter = gelu(
+    linear(attn, w("intermediate.dense.weight"), w("intermediate.dense.bias"), c.fuseBias),
+  ); // [N*T, I]
   return addAndNorm(w, "output", inter, attn, c, [l, "ffn"]); // [N*T, H]
 }
 
@@ -429,7 +450,8 @@ export class BertModel<T extends Task = Task> {
     const mask = inputs.attentionMask
       ? tf.reshape(tf.cast(inputs.attentionMask, "float32"), [N, 1, 1, T])
       : null;
-    const hidden = this.encode(ids, types, mask, N, T, training, seed); // [N*T, H]
+    const fuseBias = !training && blasFusedBiasActive();
+    const hidden = this.encode(ids, types, mask, N, T, training, seed, fuseBias); // [N*T, H]
     const H = cfg.hidden_size;
 
     switch (this.task) {
@@ -440,7 +462,12 @@ export class BertModel<T extends Task = Task> {
           [N, H],
         ) as tf.Tensor2D;
         const pooled = tf.tanh(
-          linear(first, this.p("bert.pooler.dense.weight"), this.p("bert.pooler.dense.bias")),
+          linear(
+            first,
+            this.p("bert.pooler.dense.weight"),
+            this.p("bert.pooler.dense.bias"),
+            fuseBias,
+          ),
         );
         if (this.task === "base") {
           return { lastHiddenState: tf.reshape(hidden, [...shape, H]), poolerOutput: pooled };
@@ -450,11 +477,17 @@ export class BertModel<T extends Task = Task> {
           dropoutAt(pooled, rate, seed, "classifier"),
           this.p("classifier.weight"),
           this.p("classifier.bias"),
+          fuseBias,
         );
         return { logits: tf.reshape(logits, shape.slice(0, -1)) };
       }
       case "qa": {
-        const logits = linear(hidden, this.p("qa_outputs.weight"), this.p("qa_outputs.bias"));
+        const logits = linear(
+          hidden,
+          this.p("qa_outputs.weight"),
+          this.p("qa_outputs.bias"),
+          fuseBias,
+        );
         const [s, e] = tf.split(logits, 2, 1);
         return { startLogits: tf.reshape(s, [N, T]), endLogits: tf.reshape(e, [N, T]) };
       }
@@ -465,7 +498,7 @@ export class BertModel<T extends Task = Task> {
         }
         const p = "cls.predictions.transform";
         const t = layerNorm(
-          gelu(linear(rows, this.p(`${p}.dense.weight`), this.p(`${p}.dense.bias`))),
+          gelu(linear(rows, this.p(`${p}.dense.weight`), this.p(`${p}.dense.bias`), fuseBias)),
           this.p(`${p}.LayerNorm.weight`),
           this.p(`${p}.LayerNorm.bias`),
           cfg.layer_norm_eps,
@@ -474,6 +507,7 @@ export class BertModel<T extends Task = Task> {
           t,
           this.p("bert.embeddings.word_embeddings.weight"),
           this.p("cls.predictions.bias"),
+          fuseBias,
         );
         if (opts.maskedPositions) return { logits };
         return { logits: tf.reshape(logits, [...shape, cfg.vocab_size]) };
@@ -490,6 +524,7 @@ export class BertModel<T extends Task = Task> {
     T: number,
     training: boolean,
     seed: number,
+    fuseBias: boolean,
   ): tf.Tensor2D {
     const cfg = this.config;
     const H = cfg.hidden_size;
@@ -525,6 +560,7 @@ export class BertModel<T extends Task = Task> {
       attentionDropout: training ? cfg.attention_probs_dropout_prob : 0,
       seed,
       additiveMask: mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null, // [N, 1, 1, T]
+      fuseBias,
     };
 
     for (let l = 0; l < cfg.num_hidden_layers; l++) {

@@ -275,7 +275,11 @@ Deno.test("answer: bad queries are refused with the field and what is wrong", as
   a.dispose();
 });
 
-Deno.test("answer: score is p_start x p_end, each a softmax over the window's context tokens and [CLS] (as HF's select_starts_ends), on the chosen span", async () => {
+/**
+ * The QA model answering 8 validation questions in one window each, with n_best_size over every
+ * token (then predict's rule and HF's agree on the span), and the raw logits of those windows.
+ */
+async function oneWindowScoring() {
   const tokenizer = await BertTokenizer.fromPretrained(dirs.qa);
   const qa = await loadPretrained(dirs.qa, "qa", { log });
   const a = Answerer.fromModels({
@@ -286,6 +290,11 @@ Deno.test("answer: score is p_start x p_end, each a softmax over the window's co
   const feats = prepareQaFeatures(inputs, tokenizer, { maxSeqLength: 128, docStride: 16 });
   assert.equal(feats.length, inputs.length, "one window per question");
   const logits = await qaLogits(qa, feats, tokenizer.padTokenId);
+  return { qa, a, inputs, feats, logits };
+}
+
+Deno.test("answer: score is p_start x p_end, each a softmax over the window's context tokens and [CLS] (as HF's select_starts_ends), on the chosen span", async () => {
+  const { qa, a, inputs, feats, logits } = await oneWindowScoring();
   // HF: tokens outside the context (except [CLS]) get -10000 before the softmax; [CLS] is then 0.
   const probs = (x: ArrayLike<number>, keep: boolean[]) => {
     const v = Array.from(x, (y, k) => (keep[k] ? y : -10000));
@@ -317,17 +326,7 @@ Deno.test({
   name: "answer: score is Hugging Face's select_starts_ends probability of the span (python peer)",
   ignore: !peer.ok,
   fn: async () => {
-    const tokenizer = await BertTokenizer.fromPretrained(dirs.qa);
-    const qa = await loadPretrained(dirs.qa, "qa", { log });
-    // One window each, n_best_size over every token: then predict's rule and HF's agree on the span.
-    const a = Answerer.fromModels({
-      qa: { model: qa, tokenizer },
-      settings: { max_seq_length: 128, doc_stride: 16, n_best_size: 128, max_answer_length: 15 },
-    });
-    const inputs = examplesToQaInputs(valid.slice(0, 8), contexts);
-    const feats = prepareQaFeatures(inputs, tokenizer, { maxSeqLength: 128, docStride: 16 });
-    assert.equal(feats.length, inputs.length, "one window per question");
-    const logits = await qaLogits(qa, feats, tokenizer.padTokenId);
+    const { qa, a, inputs, feats, logits } = await oneWindowScoring();
     const cases = feats.map((f, i) => ({
       start: Array.from(logits.start[i]),
       end: Array.from(logits.end[i]),

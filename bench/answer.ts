@@ -19,6 +19,7 @@ import { Answerer, type AnswerQuery, type AnswerResult, QA_DEFAULTS } from "../l
 import { BertTokenizer } from "../lib/tokenization/mod.ts";
 import { peerPython } from "../lib/util/python.ts";
 import { CONFIGS } from "./qa_step.ts";
+import { readServeUrl } from "../lib/cli/serve.ts";
 
 const SHARED = new URL("../../shared/data/", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -173,14 +174,7 @@ async function serverBench(
     stderr: "piped",
   }).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let err = "";
-  let url = "";
-  while (!url) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${err}`);
-    err += value;
-    url = err.match(/listening on (http:\/\/[^/]+)\//)?.[1] ?? "";
-  }
+  const { url } = await readServeUrl(reader);
   // Drain the request log so the server never blocks on a full pipe.
   const drain = (async () => {
     while (!(await reader.read()).done) { /* request log lines */ }

@@ -12,6 +12,7 @@ import {
 import { type BatchAnswerer, startServer } from "../lib/serve/mod.ts";
 import { makeModelDirs, mixedQueries, sameOrTied, sampleQuestions } from "./answer_util.ts";
 import { ROOT } from "./process_util.ts";
+import { readServeUrl } from "../lib/cli/serve.ts";
 
 await tf.setBackend("cpu");
 const dirs = await makeModelDirs();
@@ -312,14 +313,10 @@ Deno.test({
         stderr: "piped",
       }).spawn();
       const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let err = "";
-      let url = "";
-      while (!url) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`serve exited early:\n${err}`);
-        err += value;
-        url = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//)?.[1] ?? "";
-      }
+      const started = await readServeUrl(reader);
+      const url = started.url;
+      let err = started.stderr;
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, "binds 127.0.0.1 by default");
       const q = {
         question: valid[2].question,
         paragraphs: valid[2].paragraphs.map((p) => contexts[p]),

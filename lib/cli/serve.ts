@@ -89,7 +89,7 @@ export async function run(flags: ParsedFlags): Promise<void> {
       log,
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        log(`listening on http://${host}:${port}/ (POST /answer, GET /health; Ctrl-C stops)`);
+        log(`${LISTENING} http://${host}:${port}/ (POST /answer, GET /health; Ctrl-C stops)`);
       },
     });
     let stopping = false;
@@ -113,5 +113,26 @@ export async function run(flags: ParsedFlags): Promise<void> {
     log(`stopped after ${n} question${n === 1 ? "" : "s"}`);
   } finally {
     answerer.dispose();
+  }
+}
+
+/** The start of the line `serve` prints on stderr once it accepts requests. */
+const LISTENING = "listening on";
+
+/**
+ * Reads a `deno task cli serve` child's stderr up to the line that says it listens and returns
+ * the server's base URL (`http://host:port`) with what was read; throws when the child exits
+ * first. Keep reading `reader` afterwards (the request log) so the child never blocks on a pipe.
+ */
+export async function readServeUrl(
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<{ url: string; stderr: string }> {
+  let stderr = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before listening:\n${stderr}`);
+    stderr += value;
+    const url = stderr.match(new RegExp(`${LISTENING} (http://[^/\\s]+)/`))?.[1];
+    if (url) return { url, stderr };
   }
 }

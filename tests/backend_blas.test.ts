@@ -104,3 +104,53 @@ Deno.test("TFJS_BLAS=0 disables the BLAS path and tfjs's own kernels still compu
   assert.match(r.reason, /TFJS_BLAS=0/);
   assert.deepEqual(r.y, [11]);
 });
+
+Deno.test("TFJS_GEMM picks oneDNN or OpenBLAS; both match a float64 reference, 2-D and batched", async () => {
+  // Each library in its own process (a process opens one); CI installs both (.ci/run).
+  const code = `
+    import * as tf from "@tensorflow/tfjs";
+    import { initBackend } from "./lib/backend/mod.ts";
+    const c = await initBackend({ backend: "wasm", quiet: true });
+    const a = Array.from({ length: 2 * 3 * 40 * 24 }, (_, i) => Math.sin(i * 0.37));
+    const b = Array.from({ length: 2 * 3 * 24 * 16 }, (_, i) => Math.cos(i * 0.11));
+    const y2 = tf.matMul(tf.tensor(a, [240, 24]), tf.tensor(b.slice(0, 16 * 24), [16, 24]), false, true);
+    const y3 = tf.matMul(tf.tensor(a, [6, 40, 24]), tf.tensor(b, [6, 24, 16]));
+    console.log(JSON.stringify({ name: c.blas.name, a, b, y2: Array.from(y2.dataSync()), y3: Array.from(y3.dataSync()) }));
+  `;
+  for (const gemm of ["onednn", "openblas"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      env: { TFJS_GEMM: gemm },
+      cwd: new URL("..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    assert.equal(r.name, gemm === "onednn" ? "oneDNN" : "OpenBLAS");
+    const f = (x: number[]) => Float32Array.from(x);
+    const want2 = refMatMul(f(r.a), [240, 24], f(r.b.slice(0, 16 * 24)), [16, 24], false, true);
+    const want3 = refMatMul(f(r.a), [6, 40, 24], f(r.b), [6, 24, 16], false, false);
+    for (const [got, want] of [[r.y2, want2], [r.y3, want3]] as const) {
+      assert.equal(got.length, want.length);
+      for (let i = 0; i < got.length; i++) {
+        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${gemm} [${i}]`);
+      }
+    }
+  }
+});
+
+Deno.test("TFJS_GEMM with an unknown library is refused by name", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", `import { openBlas } from "./lib/backend/mod.ts"; openBlas();`],
+    env: { TFJS_GEMM: "mkl" },
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(!out.success);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /TFJS_GEMM=mkl: expected "onednn" or "openblas"/,
+  );
+});

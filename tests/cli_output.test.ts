@@ -8,7 +8,7 @@ Deno.test("backendLine: one short line; every reason only when verbose", () => {
     reason: "wasm (SIMD on, threads off); skipped: webgpu: llvmpipe is a software adapter, " +
       "slower than wasm; @tensorflow/tfjs-node-gpu: no usable NVIDIA GPU (nvidia-smi found " +
       "none); @tensorflow/tfjs-node: not installed (absent from deno.json imports)",
-    blas: { enabled: true, reason: "cblas_sgemm from libopenblas.so.0" },
+    blas: { enabled: true, name: "OpenBLAS", reason: "cblas_sgemm from libopenblas.so.0" },
   };
   const short = backendLine(c, false);
   assert.equal(

@@ -26,6 +26,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { cpuFlags } from "./native_build.ts";
 import { nativeKernels } from "./native.ts";
+import { DNNL_CANDIDATES } from "./internals.ts";
 
 /** Precision of matMuls on the cpu and wasm backends. */
 export type MatmulPrecision = "fp32" | "bf16";
@@ -49,13 +50,6 @@ export class Bf16Error extends Error {
     this.name = "Bf16Error";
   }
 }
-
-const DNNL_CANDIDATES = [
-  "libdnnl.so.2",
-  "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
-  "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
-  "libdnnl.so.3",
-];
 
 /**
  * The bf16 matrix units named by a /proc/cpuinfo `flags` line.

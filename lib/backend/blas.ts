@@ -1,18 +1,24 @@
 /**
- * Matrix products through a system BLAS (OpenBLAS) over Deno's FFI, for the wasm and cpu backends.
+ * Matrix products through a system GEMM over Deno's FFI, for the wasm and cpu backends.
  *
  * tfjs's wasm matMul is single-threaded XNNPACK (~17 GFLOP/s on the 2-core reference machine) and
- * the cpu backend's is plain JavaScript (~1.5 GFLOP/s); OpenBLAS reaches several times that. When
- * `libopenblas.so.0` (Debian: `libopenblas0-pthread`) can be opened, `BatchMatMul` and
- * `_FusedMatMul` on both backends call `cblas_sgemm` directly on the tensors' memory (the wasm
- * heap or the cpu backend's arrays). When it cannot, nothing is registered and tfjs's own kernels
- * stay. `TFJS_BLAS=0` disables it; `TFJS_BLAS=/path/lib.so` picks a library.
+ * the cpu backend's is plain JavaScript (~1.5 GFLOP/s); a tuned GEMM reaches ten times that. The
+ * float32 GEMM is oneDNN's `dnnl_sgemm` (Debian: `libdnnl2`) where it opens, else OpenBLAS's
+ * `cblas_sgemm` (Debian: `libopenblas0-pthread`): on the skinny products of BERT (K = 128–1024,
+ * a few hundred to a few thousand rows) oneDNN runs 1.1–2× faster than OpenBLAS on the same cores
+ * (docs/PERF.md). `BatchMatMul` and `_FusedMatMul` on both backends then call it directly on the
+ * tensors' memory (the wasm heap or the cpu backend's arrays). When neither opens, nothing is
+ * registered and tfjs's own kernels stay. `TFJS_BLAS=0` disables the path; `TFJS_GEMM=openblas`
+ * (or `onednn`) picks the library; `TFJS_BLAS=/path/lib.so` names a CBLAS library to use.
+ * The two libraries round differently (sums in another order), so a run's bits depend on which
+ * one ran: a run resumed from a checkpoint keeps the same one as long as the machine does.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import {
   type CpuBackendLike,
   cpuFloat32,
+  DNNL_CANDIDATES,
   type LibraryInfo,
   type WasmBackendLike,
 } from "./internals.ts";
@@ -51,6 +57,29 @@ const SYMBOLS = {
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
 } as const;
 
+/** `dnnl_sgemm(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)`: row-major, `'N'` /
+ * `'T'` as chars, 64-bit sizes; returns a `dnnl_status_t` (0: success). */
+const DNNL_SYMBOLS = {
+  dnnl_sgemm: {
+    parameters: [
+      "u8",
+      "u8",
+      "i64",
+      "i64",
+      "i64",
+      "f32",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "f32",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+} as const;
+
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
@@ -78,14 +107,57 @@ export type BlasInfo = LibraryInfo;
 let sgemm: Sgemm | undefined;
 let info: BlasInfo | undefined;
 
-/** Opens the BLAS library once; returns what happened. */
-export function openBlas(): BlasInfo {
-  if (info) return info;
-  const setting = Deno.env.get("TFJS_BLAS");
-  if (setting === "0" || setting === "false") {
-    return info = { enabled: false, reason: "disabled by TFJS_BLAS=0" };
+/** Threads of a library that takes its count from the environment variable `name`. */
+function threadsFrom(name: string): number {
+  return Math.max(1, Number(Deno.env.get(name) ?? navigator.hardwareConcurrency) || 1);
+}
+
+/** oneDNN's `dnnl_sgemm` behind the CBLAS signature the kernels call, or an error line. */
+function openOneDnn(paths: string[]): BlasInfo & { gemm?: Sgemm } {
+  const errors: string[] = [];
+  for (const path of paths) {
+    try {
+      const f = Deno.dlopen(path, DNNL_SYMBOLS).symbols.dnnl_sgemm;
+      const gemm: Sgemm = (_order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+        const status = f(
+          ta === TRANS ? 84 : 78, // 'T' : 'N'
+          tb === TRANS ? 84 : 78,
+          BigInt(m),
+          BigInt(n),
+          BigInt(k),
+          alpha,
+          a,
+          BigInt(lda),
+          b,
+          BigInt(ldb),
+          beta,
+          c,
+          BigInt(ldc),
+        );
+        if (status !== 0) throw new Error(`matMul: oneDNN's dnnl_sgemm returned status ${status}`);
+      };
+      // oneDNN runs on OpenMP's threads (OMP_NUM_THREADS, else every core).
+      const threads = threadsFrom("OMP_NUM_THREADS");
+      return {
+        enabled: true,
+        library: path,
+        name: "oneDNN",
+        threads,
+        gemm,
+        reason: `dnnl_sgemm from ${path}`,
+      };
+    } catch (e) {
+      errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+    }
   }
-  const paths = setting && setting !== "1" ? [setting] : CANDIDATES;
+  return {
+    enabled: false,
+    reason: errors.slice(0, 2).join("; ") + (errors.length > 2 ? "; ..." : ""),
+  };
+}
+
+/** OpenBLAS's (or another CBLAS library's) `cblas_sgemm`, or an error line. */
+function openCblas(paths: string[]): BlasInfo & { gemm?: Sgemm } {
   // OpenBLAS's idle threads spin for 2^28 cycles by default before they sleep, taking a core from
   // the single-threaded wasm kernels and the native kernels' threads between two matMuls (~90 ms
   // of system time per S training step in bench/profile.ts; 2^10: ~15 ms). Read when the library
@@ -97,23 +169,69 @@ export function openBlas(): BlasInfo {
   for (const path of paths) {
     try {
       const lib = Deno.dlopen(path, SYMBOLS);
-      sgemm = lib.symbols.cblas_sgemm as unknown as Sgemm;
-      const threads = Math.max(
-        1,
-        Number(Deno.env.get("OPENBLAS_NUM_THREADS") ?? navigator.hardwareConcurrency) || 1,
-      );
+      const threads = threadsFrom("OPENBLAS_NUM_THREADS");
       lib.symbols.openblas_set_num_threads?.(threads);
-      return info = { enabled: true, library: path, threads, reason: `cblas_sgemm from ${path}` };
+      return {
+        enabled: true,
+        library: path,
+        name: /openblas/i.test(path) ? "OpenBLAS" : "CBLAS",
+        threads,
+        gemm: lib.symbols.cblas_sgemm as unknown as Sgemm,
+        reason: `cblas_sgemm from ${path}`,
+      };
     } catch (e) {
       errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
     }
   }
-  return info = {
+  return {
     enabled: false,
-    reason: `no BLAS library could be opened (install libopenblas0-pthread); tried ${
-      errors.slice(0, 2).join("; ")
-    }${errors.length > 2 ? "; ..." : ""}`,
+    reason: errors.slice(0, 2).join("; ") + (errors.length > 2 ? "; ..." : ""),
   };
+}
+
+/**
+ * Opens the float32 GEMM once; returns what happened. oneDNN first (faster on BERT's shapes),
+ * OpenBLAS when oneDNN does not open; env `TFJS_GEMM=openblas|onednn` insists on one,
+ * `TFJS_BLAS=/path` names a CBLAS library, `TFJS_BLAS=0` turns the path off.
+ */
+export function openBlas(): BlasInfo {
+  if (info) return info;
+  const setting = Deno.env.get("TFJS_BLAS");
+  if (setting === "0" || setting === "false") {
+    return info = { enabled: false, reason: "disabled by TFJS_BLAS=0" };
+  }
+  const choice = (Deno.env.get("TFJS_GEMM") ?? "").toLowerCase();
+  if (choice && choice !== "onednn" && choice !== "openblas") {
+    throw new Error(`TFJS_GEMM=${choice}: expected "onednn" or "openblas"`);
+  }
+  const tries: string[] = [];
+  let opened: BlasInfo & { gemm?: Sgemm } | undefined;
+  if (setting && setting !== "1") {
+    opened = openCblas([setting]);
+  } else {
+    if (choice !== "openblas") {
+      const dnnl = Deno.env.get("TFJS_DNNL");
+      opened = openOneDnn(dnnl ? [dnnl] : DNNL_CANDIDATES);
+      if (!opened.enabled) tries.push(`oneDNN (install libdnnl2): ${opened.reason}`);
+    }
+    if (!opened?.enabled && choice !== "onednn") {
+      opened = openCblas(CANDIDATES);
+      if (!opened.enabled) tries.push(`OpenBLAS (install libopenblas0-pthread): ${opened.reason}`);
+    }
+  }
+  if (!opened?.enabled) {
+    return info = {
+      enabled: false,
+      reason: `no float32 GEMM library could be opened; tried ${
+        tries.join("; ") || opened?.reason
+      }`,
+    };
+  }
+  sgemm = opened.gemm;
+  const { gemm: _, ...state } = opened;
+  return info = tries.length
+    ? { ...state, reason: `${state.reason} (${tries.join("; ")})` }
+    : state;
 }
 
 interface Geometry {

@@ -10,6 +10,8 @@ import * as tf from "@tensorflow/tfjs";
 export interface LibraryInfo {
   enabled: boolean;
   library?: string;
+  /** What users call it (`"oneDNN"`, `"OpenBLAS"`). */
+  name?: string;
   /** Threads it was set to use. */
   threads?: number;
   reason: string;
@@ -59,3 +61,11 @@ export function withMemory(
   body(inputs.map((t) => be.typedArrayFromHeap(t)), infos.map((t) => be.typedArrayFromHeap(t)));
   return infos;
 }
+
+/** Where oneDNN (`libdnnl`, Debian: `libdnnl2`) is looked for; env `TFJS_DNNL` names another. */
+export const DNNL_CANDIDATES = [
+  "libdnnl.so.2",
+  "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
+  "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
+  "libdnnl.so.3",
+];

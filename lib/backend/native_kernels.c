@@ -226,18 +226,42 @@ void nk_softmax(const float *x, float *y, int64_t rows, int64_t h) {
   }
 }
 
-/* cblas_sgemm and openblas_set_num_threads of the BLAS library the matMul kernels opened. */
+/* The float32 GEMM the matMul kernels opened, behind CBLAS's signature: OpenBLAS's cblas_sgemm
+   (with openblas_set_num_threads), or oneDNN's dnnl_sgemm through nk_dnnl_as_cblas. */
 typedef void (*nk_sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
                             const float *, int, float, float *, int);
 static nk_sgemm_fn nk_sgemm;
 static void (*nk_blas_set_threads)(int);
 
-/* Finds the BLAS functions in the library at path (already loaded by the process: dlopen returns that copy).
-   0 when both are there. */
+/* dnnl_sgemm: row-major, 'N'/'T', 64-bit sizes, returns a dnnl_status_t. */
+typedef int (*nk_dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *,
+                                int64_t, const float *, int64_t, float, float *, int64_t);
+static nk_dnnl_sgemm_fn nk_dnnl_sgemm;
+
+static void nk_dnnl_as_cblas(int order, int ta, int tb, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb, float beta,
+                             float *c, int ldc) {
+  (void)order; /* row-major only */
+  nk_dnnl_sgemm(ta == 112 ? 'T' : 'N', tb == 112 ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
+}
+
+/* oneDNN takes its threads from OpenMP: inside the parallel loop below each call runs on one. */
+static void nk_no_threads(int threads) { (void)threads; }
+
+/* Finds the GEMM in the library at path (already loaded by the process: dlopen returns that
+   copy): oneDNN's dnnl_sgemm, else CBLAS's cblas_sgemm with openblas_set_num_threads. 0 when
+   found. */
 int nk_open_blas(const char *path) {
   void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
   if (!h) h = dlopen(path, RTLD_NOW);
   if (!h) return 1;
+  nk_dnnl_sgemm = (nk_dnnl_sgemm_fn)dlsym(h, "dnnl_sgemm");
+  if (nk_dnnl_sgemm) {
+    nk_sgemm = nk_dnnl_as_cblas;
+    nk_blas_set_threads = nk_no_threads;
+    return 0;
+  }
   /* An OpenMP build of OpenBLAS (openblas_get_parallel() == 2) sets the OpenMP thread count
      with openblas_set_num_threads, which would serialize the loop below: not used then. */
   int (*parallel)(void) = (int (*)(void))dlsym(h, "openblas_get_parallel");

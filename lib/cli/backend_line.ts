@@ -9,13 +9,13 @@ import { type BackendChoice, initBackend } from "../backend/mod.ts";
 export interface BackendFacts {
   name: string;
   reason: string;
-  blas?: { enabled: boolean; reason: string };
+  blas?: { enabled: boolean; name?: string; reason: string };
   /** The bf16 matMul path (`--bf16`), when it was asked for. */
   bf16?: { active: boolean; requested: string; reason: string };
 }
 
 /**
- * `[backend] wasm: wasm (SIMD on, threads off); matMul: OpenBLAS (--verbose or DEBUG=1 for why)`;
+ * `[backend] wasm: wasm (SIMD on, threads off); matMul: oneDNN (--verbose or DEBUG=1 for why)`;
  * with `verbose`, the full reason (every candidate skipped and why) and the matMul route.
  */
 export function backendLine(c: BackendFacts, verbose: boolean): string {
@@ -28,7 +28,9 @@ export function backendLine(c: BackendFacts, verbose: boolean): string {
   }
   const why = c.reason.split("; skipped:")[0];
   const matMul = cpuSide
-    ? `; matMul: ${c.blas!.enabled ? "OpenBLAS" : "tfjs (no OpenBLAS)"}${bf16}`
+    ? `; matMul: ${
+      c.blas!.enabled ? c.blas!.name ?? "BLAS" : "tfjs (no oneDNN or OpenBLAS)"
+    }${bf16}`
     : "";
   return `[backend] ${c.name}: ${why}${matMul} (--verbose or DEBUG=1 for why)`;
 }

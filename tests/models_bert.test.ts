@@ -181,8 +181,10 @@ for (const backend of ["cpu", "wasm"]) {
   });
 }
 
-Deno.test("evaluation forward (bias fused into the BLAS matMul) has the unfused forward's bits", async () => {
-  const { blasFusedBiasActive, useBackend } = await import("../lib/backend/mod.ts");
+Deno.test("evaluation forward (bias fused into the BLAS matMul, fused attention) has the unfused forward's bits", async () => {
+  const { blasFusedBiasActive, fusedAttentionActive, useBackend } = await import(
+    "../lib/backend/mod.ts"
+  );
   // Dropout probabilities 0: `training: true` then computes the same function through the
   // unfused matMul + add path, so every logit must agree bit for bit.
   const config = makeBertConfig({
@@ -198,6 +200,7 @@ Deno.test("evaluation forward (bias fused into the BLAS matMul) has the unfused 
   for (const backend of ["wasm", "cpu"] as const) {
     await useBackend(backend);
     assert.ok(blasFusedBiasActive(), backend);
+    if (Deno.env.get("NATIVE_REQUIRED") === "1") assert.ok(fusedAttentionActive(), backend);
     for (const task of ["qa", "mc", "mlm"] as const) {
       const model = createFromConfig(config, task, 3);
       const shape = task === "mc" ? [2, 3, 9] : [3, 9];

@@ -21,6 +21,7 @@ import { type NativeInfo, openNative } from "./native.ts";
 import { registerSoftmaxGrad } from "./fused_softmax.ts";
 import { registerDropoutKernel } from "./fused_dropout.ts";
 import { registerNativeOps } from "./native_ops.ts";
+import { registerAttentionKernel } from "./fused_attention.ts";
 import { type Bf16Info, openBf16 } from "./bf16.ts";
 import { type Candidate, planBackends } from "./rules.ts";
 import { adapterLabel, probeWebGpu, startWebGpu, type WebGpuProbe } from "./webgpu.ts";
@@ -199,6 +200,7 @@ async function registerAll(): Promise<{ blas: BlasInfo; native: NativeInfo; bf16
   registerSoftmaxGrad();
   registerDropoutKernel();
   registerNativeOps();
+  registerAttentionKernel();
   linkBatchedGemm();
   const bf16 = openBf16();
   muteCpuBanner();

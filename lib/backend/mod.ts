@@ -72,6 +72,14 @@ export {
   registerDropoutKernel,
 } from "./fused_dropout.ts";
 export { NATIVE_OP_KERNELS, registerNativeOps } from "./native_ops.ts";
+export {
+  attention,
+  ATTENTION_KERNEL,
+  attentionComposite,
+  type AttentionDims,
+  fusedAttentionActive,
+  registerAttentionKernel,
+} from "./fused_attention.ts";
 export { registerSoftmaxGrad, SOFTMAX_GRAD_KERNEL, softmaxGradComposite } from "./fused_softmax.ts";
 export { projectKernelNames, registerProjectKernels, segmentSumValues } from "./kernels.ts";
 export { type BackendPlan, type Candidate, planBackends } from "./rules.ts";

@@ -36,6 +36,8 @@ export interface NativeKernels {
    * uses `threads` threads); false when its functions are not there.
    */
   linkBlas(path: string, threads: number): boolean;
+  /** Whether `linkBlas` succeeded (the GEMM calls below can run). */
+  blasLinked(): boolean;
   /**
    * Items of a batched row-major matMul (`trans*`: CBLAS's 111 no / 112 yes; a stride of 0
    * broadcasts one matrix), one single-threaded sgemm per item, items over the threads. Only
@@ -54,6 +56,21 @@ export interface NativeKernels {
     ldb: number,
     c: Float32Array,
   ): void;
+  /**
+   * One layer's self-attention without dropout (evaluation): `out = softmax(q·scale kᵀ + mask) v`
+   * per sequence and head, `q`, `k`, `v`, `out` as `[N·T, heads·dh]` rows, `mask` `[N, T]`
+   * additive or null. The same bits as the unfused ops (see `nk_attention`). Only after
+   * `linkBlas` returned true; false when the C side could not run (no GEMM, no memory).
+   */
+  attention(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    mask: Float32Array | null,
+    out: Float32Array,
+    dims: { n: number; t: number; heads: number; dh: number },
+    scale: number,
+  ): boolean;
   /** Column sums of `x` viewed as `[rows, out.length]` (see `sumLeadingRows`; same bits). */
   colSum(x: Float32Array, out: Float32Array): void;
   /** `y = x · mask` with the mask `dropoutMask(init, keep)` would draw (see `fused_dropout.ts`);
@@ -208,6 +225,7 @@ export async function openNative(): Promise<NativeInfo> {
         blasThreads = threads;
         return true;
       },
+      blasLinked: () => blasThreads > 0,
       sgemmBatch: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c) => {
         if (blasThreads === 0) throw new Error("sgemmBatch: call linkBlas first");
         s.nk_sgemm_batch(
@@ -226,6 +244,22 @@ export async function openNative(): Promise<NativeInfo> {
           c,
           blasThreads,
         );
+      },
+      attention: (q, k, v, mask, out, { n, t, heads, dh }, scale) => {
+        if (blasThreads === 0) throw new Error("attention: call linkBlas first");
+        return s.nk_attention(
+          q,
+          k,
+          v,
+          mask,
+          out,
+          BigInt(n),
+          BigInt(t),
+          BigInt(heads),
+          BigInt(dh),
+          scale,
+          blasThreads,
+        ) === 0;
       },
       colSum: (x, out) => s.nk_col_sum(x, out, BigInt(x.length / out.length), BigInt(out.length)),
       dropout: (x, y, init, threshold, scale) =>

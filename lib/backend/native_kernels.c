@@ -203,27 +203,28 @@ void nk_add(const float *a, const float *b, float *out, int64_t n, int64_t m) {
   }
 }
 
-/* Softmax over rows of h: exp(x - max) / sum. Terms below e^-87 (masked positions) are 0, as
+/* Softmax of one row of h: exp(x - max) / sum. Terms below e^-87 (masked positions) are 0, as
    expf gives them. */
+static inline void nk_softmax_row(const float *xr, float *yr, int64_t h) {
+  float mx = xr[0], s = 0.0f;
+  #pragma omp simd reduction(max:mx)
+  for (int64_t j = 0; j < h; j++) mx = xr[j] > mx ? xr[j] : mx;
+  #pragma omp simd reduction(+:s)
+  for (int64_t j = 0; j < h; j++) {
+    float d = xr[j] - mx;
+    float e = d < -87.0f ? 0.0f : nk_exp(d);
+    yr[j] = e;
+    s += e;
+  }
+  float inv = 1.0f / s;
+  #pragma omp simd
+  for (int64_t j = 0; j < h; j++) yr[j] *= inv;
+}
+
+/* Softmax over rows of h (nk_softmax_row per row). */
 void nk_softmax(const float *x, float *y, int64_t rows, int64_t h) {
   #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * h;
-    float *yr = y + r * h;
-    float mx = xr[0], s = 0.0f;
-    #pragma omp simd reduction(max:mx)
-    for (int64_t j = 0; j < h; j++) mx = xr[j] > mx ? xr[j] : mx;
-    #pragma omp simd reduction(+:s)
-    for (int64_t j = 0; j < h; j++) {
-      float d = xr[j] - mx;
-      float e = d < -87.0f ? 0.0f : nk_exp(d);
-      yr[j] = e;
-      s += e;
-    }
-    float inv = 1.0f / s;
-    #pragma omp simd
-    for (int64_t j = 0; j < h; j++) yr[j] *= inv;
-  }
+  for (int64_t r = 0; r < rows; r++) nk_softmax_row(x + r * h, y + r * h, h);
 }
 
 /* The float32 GEMM the matMul kernels opened, behind CBLAS's signature: OpenBLAS's cblas_sgemm
@@ -395,4 +396,66 @@ void nk_transpose(const float *x, float *y, int rank, const int64_t *shape, cons
       for (int64_t j = 0; j < inner; j++) o[j] = xr[j * ix];
     }
   }
+}
+
+/* Self-attention of one layer without dropout or gradient (evaluation), for each sequence n and
+   head h: out[n, :, h] = softmax((q[n, :, h] * scale) k[n, :, h]^T + mask[n]) v[n, :, h], with
+   q, k, v and out as [N * T, heads * dh] rows, so the heads are read and written in place of
+   the model's four transposes. Each (n, h) runs on one thread with its operands copied into
+   scratch of the layout the unfused ops give them ([T, dh] rows; [T, T] scores), and the same
+   float operations in the same order as those ops: the scale multiply, one single-threaded
+   sgemm per product, the mask add, nk_softmax_row. BLAS gets blas_threads back afterwards. The bits equal the unfused path's
+   (tests/backend_attention.test.ts). mask: [N, T] additive, or NULL. Returns 0, 1 before
+   nk_open_blas, 2 when scratch memory cannot be had. */
+int nk_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
+                 int64_t n_seq, int64_t t, int64_t heads, int64_t dh, float scale,
+                 int blas_threads) {
+  if (!nk_sgemm) return 1;
+  const int64_t hid = heads * dh, items = n_seq * heads;
+  int failed = 0;
+  nk_blas_set_threads(1);
+  #pragma omp parallel reduction(|:failed)
+  {
+    float *qs = malloc(sizeof(float) * (size_t)(4 * t * dh + t * t));
+    if (!qs) {
+      failed = 1;
+    } else {
+      float *ks = qs + t * dh, *vs = ks + t * dh, *cs = vs + t * dh, *sc = cs + t * dh;
+      #pragma omp for schedule(static)
+      for (int64_t it = 0; it < items; it++) {
+        const int64_t n = it / heads, h = it % heads;
+        const int64_t base = n * t * hid + h * dh;
+        for (int64_t i = 0; i < t; i++) {
+          const float *qr = q + base + i * hid, *kr = k + base + i * hid, *vr = v + base + i * hid;
+          #pragma omp simd
+          for (int64_t d = 0; d < dh; d++) {
+            qs[i * dh + d] = qr[d] * scale;
+            ks[i * dh + d] = kr[d];
+            vs[i * dh + d] = vr[d];
+          }
+        }
+        nk_sgemm(101, 111, 112, (int)t, (int)t, (int)dh, 1.0f, qs, (int)dh, ks, (int)dh, 0.0f,
+                 sc, (int)t);
+        for (int64_t i = 0; i < t; i++) {
+          float *row = sc + i * t;
+          if (mask) {
+            const float *mr = mask + n * t;
+            #pragma omp simd
+            for (int64_t j = 0; j < t; j++) row[j] = row[j] + mr[j];
+          }
+          nk_softmax_row(row, row, t);
+        }
+        nk_sgemm(101, 111, 111, (int)t, (int)dh, (int)t, 1.0f, sc, (int)t, vs, (int)dh, 0.0f,
+                 cs, (int)dh);
+        for (int64_t i = 0; i < t; i++) {
+          float *orow = out + base + i * hid;
+          #pragma omp simd
+          for (int64_t d = 0; d < dh; d++) orow[d] = cs[i * dh + d];
+        }
+      }
+      free(qs);
+    }
+  }
+  nk_blas_set_threads(blas_threads);
+  return failed ? 2 : 0;
 }

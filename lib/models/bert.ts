@@ -10,6 +10,7 @@ import { createRng, deriveSeed } from "../util/random.ts";
 import { gelu, layerNorm } from "../backend/fused_ops.ts";
 import { dropout } from "../backend/fused_dropout.ts";
 import { blasFusedBiasActive } from "../backend/blas.ts";
+import { attention } from "../backend/fused_attention.ts";
 import type { BertConfig } from "./config.ts";
 
 /** Which head sits on the encoder. */
@@ -264,40 +265,41 @@ interface LayerContext {
   additiveMask: tf.Tensor | null;
   /** Dense layers add their bias inside the matMul kernel (evaluation only; see `linear`). */
   fuseBias: boolean;
+  /** Self-attention as one kernel where it runs (evaluation only: it has no gradient). */
+  fuseAttention: boolean;
 }
 
 /** A layer's parameter by its name under `bert.encoder.layer.<l>.` (e.g. `output.dense.bias`). */
 type LayerWeights = (name: string) => tf.Tensor;
 
 /**
- * Multi-head self-attention (HF `BertSelfAttention`): `softmax(q kᵀ / √d + mask) v` per head.
- * Three matMuls rather than one fused QKV matMul: splitting the fused result (or slicing a 5-D
- * transpose) costs more than it saves — tf.split is very slow on cpu, 5-D transposes on wasm.
+ * Multi-head self-attention (HF `BertSelfAttention`): `softmax(q kᵀ / √d + mask) v` per head
+ * (`attention` in lib/backend: one fused kernel in evaluation where it runs, the composed ops
+ * otherwise). Three matMuls rather than one fused QKV matMul: splitting the fused result (or
+ * slicing a 5-D transpose) costs more than it saves — tf.split is very slow on cpu, 5-D
+ * transposes on wasm.
  */
 function selfAttention(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: number): tf.Tensor2D {
-  const H = x.shape[1];
-  const dh = H / c.heads;
-  const heads = (name: string) =>
-    tf.transpose(
-      tf.reshape(
-        linear(
-          x,
-          w(`attention.self.${name}.weight`),
-          w(`attention.self.${name}.bias`),
-          c.fuseBias,
-        ), // [N*T, H]
-        [c.N, c.T, c.heads, dh],
-      ),
-      [0, 2, 1, 3],
-    ); // [N, heads, T, dh]
-  const q = heads("query"); // [N, heads, T, dh]
-  const k = heads("key"); // [N, heads, T, dh]
-  const v = heads("value"); // [N, heads, T, dh]
-  let scores = tf.matMul(tf.mul(q, 1 / Math.sqrt(dh)), k, false, true); // [N, heads, T, T]
-  if (c.additiveMask) scores = tf.add(scores, c.additiveMask); // [N, heads, T, T]
-  const probs = dropoutAt(tf.softmax(scores, -1), c.attentionDropout, c.seed, l, "attn"); // [N, heads, T, T]
-  const context = tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]); // [N, T, heads, dh]
-  return tf.reshape(context, [c.N * c.T, H]) as tf.Tensor2D; // [N*T, H]
+  const proj = (name: string) =>
+    linear(
+      x,
+      w(`attention.self.${name}.weight`),
+      w(`attention.self.${name}.bias`),
+      c.fuseBias,
+    ); // [N*T, H]
+  return attention(
+    proj("query"), // [N*T, H]
+    proj("key"), // [N*T, H]
+    proj("value"), // [N*T, H]
+    c.additiveMask, // [N, 1, 1, T]
+    { n: c.N, t: c.T, heads: c.heads },
+    {
+      fused: c.fuseAttention,
+      dropProbs: c.attentionDropout > 0
+        ? (probs) => dropoutAt(probs, c.attentionDropout, c.seed, l, "attn") // [N, heads, T, T]
+        : undefined,
+    },
+  ); // [N*T, H]
 }
 
 /**
@@ -561,6 +563,7 @@ export class BertModel<T extends Task = Task> {
       seed,
       additiveMask: mask ? tf.mul(tf.sub(1, mask), MASK_VALUE) : null, // [N, 1, 1, T]
       fuseBias,
+      fuseAttention: !training,
     };
 
     for (let l = 0; l < cfg.num_hidden_layers; l++) {

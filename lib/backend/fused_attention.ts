@@ -1,0 +1,169 @@
+/**
+ * Multi-head self-attention, `softmax(q kᵀ / √d + mask) v` per head (HF `BertSelfAttention`
+ * after its three projections), composed from tfjs ops or, in evaluation on cpu and wasm with the
+ * native kernels and their GEMM linked, as one kernel (`ProjectAttention`, C `nk_attention`).
+ *
+ * The composed form splits the heads with a transpose of each of q, k and v, scales q, runs two
+ * batched matMuls around the mask add and the softmax, and merges the heads with a fourth
+ * transpose: nine kernels and four full passes over `[N, heads, T, T]` scores. The fused kernel
+ * reads the heads in place from the `[N·T, H]` rows, keeps each head's scores in a per-thread
+ * buffer, and writes the context straight into the merged layout, with the same float operations
+ * in the same order (the same bits: tests/backend_attention.test.ts). It has no gradient, so it
+ * runs only where no gradient is taken and no dropout is drawn: `evaluate`, `predict`, the
+ * answering API and the report's validation. float32 only: under `--bf16` the composed form runs,
+ * so its matMuls take the bf16 path.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { withMemory } from "./internals.ts";
+import { nativeKernels } from "./native.ts";
+import { matmulPrecision } from "./bf16.ts";
+
+/** Name of the fused kernel registered for cpu and wasm. */
+export const ATTENTION_KERNEL = "ProjectAttention";
+
+/** Shape facts of one attention call. */
+export interface AttentionDims {
+  /** Sequences in the batch. */
+  n: number;
+  /** Tokens per sequence. */
+  t: number;
+  /** `num_attention_heads`; the hidden size is a multiple of it. */
+  heads: number;
+}
+
+/**
+ * Self-attention from tfjs ops. `q`, `k`, `v`: `[N·T, H]` (the projections' outputs), `mask`:
+ * `[N, 1, 1, T]` additive (0 at tokens, a large negative value at padding) or null; `dropProbs`,
+ * when given, is applied to the probabilities before they weight `v` (attention dropout in
+ * training). Returns the context `[N·T, H]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { attentionComposite } from "./fused_attention.ts";
+ * const x = tf.ones([4, 6]); // N = 2 sequences of T = 2 tokens, H = 6 (3 heads of 2)
+ * const out = attentionComposite(x, x, x, null, { n: 2, t: 2, heads: 3 });
+ * console.log(out.shape); // [4, 6]
+ * tf.dispose([x, out]);
+ * ```
+ */
+export function attentionComposite(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor | null,
+  { n, t, heads }: AttentionDims,
+  dropProbs?: (probs: tf.Tensor4D) => tf.Tensor4D,
+): tf.Tensor2D {
+  const H = q.shape[1];
+  const dh = H / heads;
+  const split = (x: tf.Tensor2D) => tf.transpose(tf.reshape(x, [n, t, heads, dh]), [0, 2, 1, 3]); // [N, heads, T, dh]
+  let scores = tf.matMul(tf.mul(split(q), 1 / Math.sqrt(dh)), split(k), false, true); // [N, heads, T, T]
+  if (mask) scores = tf.add(scores, mask); // [N, heads, T, T]
+  let probs = tf.softmax(scores, -1) as tf.Tensor4D; // [N, heads, T, T]
+  if (dropProbs) probs = dropProbs(probs); // [N, heads, T, T]
+  const context = tf.transpose(tf.matMul(probs, split(v)), [0, 2, 1, 3]); // [N, T, heads, dh]
+  return tf.reshape(context, [n * t, H]) as tf.Tensor2D; // [N·T, H]
+}
+
+/**
+ * Whether {@link attention} without dropout runs as the fused kernel on the current backend:
+ * cpu or wasm, the kernel registered, the native GEMM linked and matMuls in float32.
+ *
+ * @example
+ * ```ts
+ * import { fusedAttentionActive } from "./fused_attention.ts";
+ * console.log(typeof fusedAttentionActive()); // "boolean"
+ * ```
+ */
+export function fusedAttentionActive(): boolean {
+  const backend = tf.getBackend();
+  return registered && (backend === "wasm" || backend === "cpu") &&
+    nativeKernels()?.blasLinked() === true && matmulPrecision() === "fp32";
+}
+
+/**
+ * Self-attention (see {@link attentionComposite} for the arguments): the fused kernel when
+ * `fused` is set, {@link fusedAttentionActive} holds and no gradient tape is recording; the
+ * composed ops otherwise (also whenever `dropProbs` is given).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { attention } from "./fused_attention.ts";
+ * const x = tf.ones([4, 6]);
+ * const mask = tf.zeros([2, 1, 1, 2]);
+ * const out = attention(x, x, x, mask, { n: 2, t: 2, heads: 3 }, { fused: true });
+ * console.log(out.shape); // [4, 6]
+ * tf.dispose([x, mask, out]);
+ * ```
+ */
+export function attention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor | null,
+  dims: AttentionDims,
+  { fused = false, dropProbs }: {
+    fused?: boolean;
+    dropProbs?: (probs: tf.Tensor4D) => tf.Tensor4D;
+  } = {},
+): tf.Tensor2D {
+  // No tape may be recording: the kernel has no gradient (a forward in evaluation mode can still
+  // run under tf.grad, e.g. a gradient check without dropout).
+  const taped = tf.engine().state.gradientDepth > 0;
+  if (fused && !dropProbs && !taped && fusedAttentionActive() && q.dtype === "float32") {
+    const inputs: tf.NamedTensorMap = mask ? { q, k, v, mask } : { q, k, v };
+    return tf.engine().runKernel(ATTENTION_KERNEL, inputs, {
+      ...dims,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
+  return attentionComposite(q, k, v, mask, dims, dropProbs);
+}
+
+function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
+  return (args) => {
+    const { q, k, v, mask } = args.inputs as Record<string, tf.TensorInfo>;
+    const { n, t, heads } = args.attrs as unknown as AttentionDims;
+    const H = q.shape[1];
+    if (mask && tf.util.sizeFromShape(mask.shape) !== n * t) {
+      throw new Error(`${ATTENTION_KERNEL}: mask [${mask.shape}] for ${n} × ${t} tokens`);
+    }
+    const ins = mask ? [q, k, v, mask] : [q, k, v];
+    return withMemory(backendName, args.backend, ins, [[n * t, H]], (views, [out]) => {
+      const ok = nativeKernels()!.attention(
+        views[0],
+        views[1],
+        views[2],
+        mask ? views[3] : null,
+        out,
+        { n, t, heads, dh: H / heads },
+        Math.fround(1 / Math.sqrt(H / heads)),
+      );
+      if (!ok) throw new Error(`${ATTENTION_KERNEL}: the native kernel could not run`);
+    })[0];
+  };
+}
+
+let registered = false;
+
+/**
+ * Registers `ProjectAttention` for cpu and wasm when the native kernels are open (call after
+ * `openNative`). Idempotent; a no-op without them.
+ */
+export function registerAttentionKernel(): boolean {
+  if (registered) return true;
+  if (!nativeKernels()) return false;
+  for (const backendName of ["cpu", "wasm"] as const) {
+    if (tf.getKernel(ATTENTION_KERNEL, backendName)) {
+      tf.unregisterKernel(ATTENTION_KERNEL, backendName);
+    }
+    tf.registerKernel({
+      kernelName: ATTENTION_KERNEL,
+      backendName,
+      kernelFunc: kernel(backendName),
+    });
+  }
+  return registered = true;
+}

@@ -2,7 +2,7 @@
  * The machine's matrix-product peak, measured in the bench's own run, and the FLOPs of a BERT QA
  * step counted from its shapes (`deno task bench` divides one by the other).
  *
- * - `sgemmPeakGflops`: float32 `cblas_sgemm` of the BLAS the project uses (`lib/backend/blas.ts`,
+ * - `sgemmPeakGflops`: float32 GEMM the project uses (oneDNN or OpenBLAS, `lib/backend/blas.ts`,
  *   its thread count), square matrices of 768, 1024 and 2048, the best of a few repeats.
  * - `bf16PeakGflops`: oneDNN's `dnnl_gemm_bf16bf16f32` on operands already in bf16 (what the bf16
  *   units do, conversion excluded), same sizes; null where the bf16 path does not open.
@@ -17,6 +17,7 @@
  * @module
  */
 import {
+  float32Gemm,
   matmulPrecision,
   nativeKernels,
   openBlas,
@@ -81,34 +82,10 @@ function best(reps: number, f: () => void): number {
  */
 export function measurePeaks(reps = 3): Peaks {
   const blas = openBlas();
-  let sgemm: ((n: number, a: Float32Array, b: Float32Array, c: Float32Array) => void) | null = null;
-  if (blas.enabled) {
-    const lib = Deno.dlopen(
-      blas.library!,
-      {
-        cblas_sgemm: {
-          parameters: [
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "f32",
-            "buffer",
-            "i32",
-            "buffer",
-            "i32",
-            "f32",
-            "buffer",
-            "i32",
-          ],
-          result: "void",
-        },
-      } as const,
-    );
-    sgemm = (n, a, b, c) => lib.symbols.cblas_sgemm(101, 111, 111, n, n, n, 1, a, n, b, n, 0, c, n);
-  }
+  const gemm = float32Gemm();
+  const sgemm = gemm &&
+    ((n: number, a: Float32Array, b: Float32Array, c: Float32Array) =>
+      gemm(false, false, n, n, n, a, n, b, n, c, n));
   const before = matmulPrecision();
   const bf16Info = setMatmulPrecision("bf16");
   const native = nativeKernels();

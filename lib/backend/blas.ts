@@ -234,6 +234,55 @@ export function openBlas(): BlasInfo {
     : state;
 }
 
+/**
+ * The float32 GEMM {@link openBlas} opened (oneDNN's or OpenBLAS's, at its thread count), as
+ * `C = op(A) · op(B)` in row-major order; null when none is open. For measurements of the
+ * library itself (the bench's peak); models go through `tf.matMul`.
+ *
+ * @example
+ * ```ts
+ * import { float32Gemm } from "./blas.ts";
+ * const gemm = float32Gemm();
+ * const c = new Float32Array(1);
+ * gemm?.(false, false, 1, 1, 2, new Float32Array([1, 2]), 2, new Float32Array([3, 4]), 1, c, 1);
+ * console.log(gemm ? c[0] : 11); // 11
+ * ```
+ */
+export function float32Gemm():
+  | ((
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    c: Float32Array,
+    ldc: number,
+  ) => void)
+  | null {
+  if (!openBlas().enabled) return null;
+  return (ta, tb, m, n, k, a, lda, b, ldb, c, ldc) =>
+    sgemm!(
+      ROW_MAJOR,
+      ta ? TRANS : NO_TRANS,
+      tb ? TRANS : NO_TRANS,
+      m,
+      n,
+      k,
+      1,
+      a,
+      lda,
+      b,
+      ldb,
+      0,
+      c,
+      ldc,
+    );
+}
+
 interface Geometry {
   batchA: number;
   batchB: number;

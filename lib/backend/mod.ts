@@ -28,6 +28,7 @@ export {
 export {
   blasFusedBiasActive,
   type BlasInfo,
+  float32Gemm,
   linkBatchedGemm,
   openBlas,
   registerBlasKernels,

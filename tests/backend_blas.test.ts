@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { blasFusedBiasActive, openBlas, useBackend } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
-import { refMatMul } from "./numeric_util.ts";
+import { assertSameBits, refMatMul } from "./numeric_util.ts";
 
 Deno.test("BLAS library is found here (libopenblas0-pthread is a CI dependency)", () => {
   const info = openBlas();
@@ -156,4 +156,32 @@ Deno.test("TFJS_GEMM with an unknown library is refused by name", async () => {
     new TextDecoder().decode(out.stderr),
     /TFJS_GEMM=mkl: expected "onednn" or "openblas"/,
   );
+});
+
+Deno.test("fused matMul over a variable weight: same bits as matMul + add, and follows assign()", async () => {
+  // Evaluation's dense layers may read a kept [in, out] copy of a variable's [out, in] weight
+  // (oneDNN): the copy must give the same bits and must never outlive the data it copies.
+  const rng = createRng(11);
+  const vals = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    for (const [m, n, k] of [[64, 40, 48], [16, 3, 200], [300, 96, 32], [5, 8, 8]]) {
+      const x = tf.tensor2d(vals(m * k), [m, k]);
+      const w = tf.variable(tf.tensor2d(vals(n * k), [n, k]));
+      const bias = tf.tensor1d(vals(n));
+      const before = tf.memory().numTensors;
+      for (let round = 0; round < 3; round++) {
+        const fused = tf.tidy(() => tf.fused.matMul({ a: x, b: w, transposeB: true, bias }));
+        const plain = tf.tidy(() => tf.add(tf.matMul(x, w, false, true), bias));
+        const what = `${backend} [${m}, ${k}]·[${n}, ${k}]ᵀ round ${round}`;
+        assertSameBits(fused.dataSync() as Float32Array, plain.dataSync() as Float32Array, what);
+        tf.dispose([fused, plain]);
+        const next = tf.tidy(() => tf.mul(w, -0.5)) as tf.Tensor2D;
+        w.assign(next);
+        next.dispose();
+      }
+      assert.equal(tf.memory().numTensors, before, `${backend}: tensors`);
+      tf.dispose([x, w, bias]);
+    }
+  }
 });

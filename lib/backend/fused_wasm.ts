@@ -240,6 +240,19 @@ function gatherKernel(fallback: tf.KernelFunc): tf.KernelFunc {
     }
     const out = be.makeOutput(outShape, x.dtype);
     if (tf.util.sizeFromShape(outShape) === 0) return out;
+    const native = nativeKernels();
+    if (native && outer === 1 && (x.dtype === "float32" || x.dtype === "int32")) {
+      // One memcpy per row in C, rows over the threads (the JavaScript loop's per-row subarray
+      // costs ~0.5 µs: 1.1 ms of S's 21 ms forward for the word embeddings).
+      // Views by dtype (Float32Array or Int32Array); C copies 4-byte words.
+      native.gatherRows(
+        be.typedArrayFromHeap(x) as Float32Array,
+        be.typedArrayFromHeap(indices) as unknown as Int32Array,
+        be.typedArrayFromHeap(out) as Float32Array,
+        inner,
+      );
+      return out;
+    }
     gatherRows(
       be.typedArrayFromHeap(x),
       outer,

@@ -71,6 +71,13 @@ export interface NativeKernels {
     dims: { n: number; t: number; heads: number; dh: number },
     scale: number,
   ): boolean;
+  /** `y[i, :] = x[ids[i], :]` for rows of `inner` 4-byte values (ids checked by the caller). */
+  gatherRows(
+    x: Float32Array | Int32Array,
+    ids: Int32Array,
+    y: Float32Array | Int32Array,
+    inner: number,
+  ): void;
   /** Column sums of `x` viewed as `[rows, out.length]` (see `sumLeadingRows`; same bits). */
   colSum(x: Float32Array, out: Float32Array): void;
   /** `y = x · mask` with the mask `dropoutMask(init, keep)` would draw (see `fused_dropout.ts`);
@@ -261,6 +268,8 @@ export async function openNative(): Promise<NativeInfo> {
           blasThreads,
         ) === 0;
       },
+      gatherRows: (x, ids, y, inner) =>
+        s.nk_gather_rows(x, ids, y, BigInt(ids.length), BigInt(inner)),
       colSum: (x, out) => s.nk_col_sum(x, out, BigInt(x.length / out.length), BigInt(out.length)),
       dropout: (x, y, init, threshold, scale) =>
         s.nk_dropout(x, y, BigInt(y.length), init, BigInt(threshold), scale),

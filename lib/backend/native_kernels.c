@@ -459,3 +459,12 @@ int nk_attention(const float *q, const float *k, const float *v, const float *ma
   nk_blas_set_threads(blas_threads);
   return failed ? 2 : 0;
 }
+
+/* Rows of a table by index, for any 4-byte element type: y[i, :] = x[idx[i], :] (the indices are
+   checked by the caller). One memcpy per row, rows over the threads. */
+void nk_gather_rows(const float *x, const int32_t *idx, float *y, int64_t n, int64_t inner) {
+  #pragma omp parallel for schedule(static) if (n * inner > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    memcpy(y + i * inner, x + (int64_t)idx[i] * inner, sizeof(float) * (size_t)inner);
+  }
+}

@@ -8,10 +8,10 @@
  * transpose: nine kernels and four full passes over `[N, heads, T, T]` scores. The fused kernel
  * reads the heads in place from the `[N·T, H]` rows, keeps each head's scores in a per-thread
  * buffer, and writes the context straight into the merged layout, with the same float operations
- * in the same order (the same bits: tests/backend_attention.test.ts). It has no gradient, so it
- * runs only where no gradient is taken and no dropout is drawn: `evaluate`, `predict`, the
- * answering API and the report's validation. float32 only: under `--bf16` the composed form runs,
- * so its matMuls take the bf16 path.
+ * in the same order (the same bits: tests/backend_attention.test.ts), including under `--bf16`,
+ * where its two products round their operands to bf16 and multiply through oneDNN as every bf16
+ * matMul does. It has no gradient, so it runs only where no gradient is taken and no dropout is
+ * drawn: `evaluate`, `predict`, the answering API and the report's validation.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -69,7 +69,7 @@ export function attentionComposite(
 
 /**
  * Whether {@link attention} without dropout runs as the fused kernel on the current backend:
- * cpu or wasm, the kernel registered, the native GEMM linked and matMuls in float32.
+ * cpu or wasm, the kernel registered and the native GEMM linked.
  *
  * @example
  * ```ts
@@ -80,7 +80,7 @@ export function attentionComposite(
 export function fusedAttentionActive(): boolean {
   const backend = tf.getBackend();
   return registered && (backend === "wasm" || backend === "cpu") &&
-    nativeKernels()?.blasLinked() === true && matmulPrecision() === "fp32";
+    nativeKernels()?.blasLinked() === true;
 }
 
 /**
@@ -140,6 +140,7 @@ function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
         out,
         { n, t, heads, dh: H / heads },
         Math.fround(1 / Math.sqrt(H / heads)),
+        matmulPrecision() === "bf16",
       );
       if (!ok) throw new Error(`${ATTENTION_KERNEL}: the native kernel could not run`);
     })[0];

@@ -59,7 +59,8 @@ export interface NativeKernels {
   /**
    * One layer's self-attention without dropout (evaluation): `out = softmax(q·scale kᵀ + mask) v`
    * per sequence and head, `q`, `k`, `v`, `out` as `[N·T, heads·dh]` rows, `mask` `[N, T]`
-   * additive or null. The same bits as the unfused ops (see `nk_attention`). Only after
+   * additive or null; `bf16`: the products as `--bf16` runs matMuls. The same bits as the
+   * unfused ops (see `nk_attention`). Only after
    * `linkBlas` returned true; false when the C side could not run (no GEMM, no memory).
    */
   attention(
@@ -70,6 +71,7 @@ export interface NativeKernels {
     out: Float32Array,
     dims: { n: number; t: number; heads: number; dh: number },
     scale: number,
+    bf16: boolean,
   ): boolean;
   /** `y[i, :] = x[ids[i], :]` for rows of `inner` 4-byte values (ids checked by the caller). */
   gatherRows(
@@ -252,7 +254,7 @@ export async function openNative(): Promise<NativeInfo> {
           blasThreads,
         );
       },
-      attention: (q, k, v, mask, out, { n, t, heads, dh }, scale) => {
+      attention: (q, k, v, mask, out, { n, t, heads, dh }, scale, bf16) => {
         if (blasThreads === 0) throw new Error("attention: call linkBlas first");
         return s.nk_attention(
           q,
@@ -266,6 +268,7 @@ export async function openNative(): Promise<NativeInfo> {
           BigInt(dh),
           scale,
           blasThreads,
+          bf16 ? 1 : 0,
         ) === 0;
       },
       gatherRows: (x, ids, y, inner) =>

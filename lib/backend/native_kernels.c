@@ -398,29 +398,56 @@ void nk_transpose(const float *x, float *y, int rank, const int64_t *shape, cons
   }
 }
 
+/* bf16 helpers of native_bf16.c (same library). */
+void nk_to_bf16(const float *x, uint16_t *y, int64_t n);
+int nk_gemm_bf16(int ta, int tb, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                 const uint16_t *b, int64_t ldb, float *c, int64_t ldc);
+
+/* C = A B^T (tb) or A B of one head, [t, dh] or [t, t] operands in scratch: float32 sgemm, or
+   with bf16 set both operands rounded to bf16 into a16 / b16 and oneDNN's bf16 product with
+   float32 accumulation (what lib/backend/bf16.ts does for a matMul). 0 or a oneDNN status. */
+static int nk_head_product(int bf16, int tb, int64_t m, int64_t n, int64_t k, const float *a,
+                           const float *b, uint16_t *a16, uint16_t *b16, float *c) {
+  const int64_t ldb = tb ? k : n;
+  if (!bf16) {
+    nk_sgemm(101, 111, tb ? 112 : 111, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)ldb,
+             0.0f, c, (int)n);
+    return 0;
+  }
+  nk_to_bf16(a, a16, m * k);
+  nk_to_bf16(b, b16, n * k);
+  return nk_gemm_bf16(0, tb, m, n, k, a16, k, b16, ldb, c, n);
+}
+
 /* Self-attention of one layer without dropout or gradient (evaluation), for each sequence n and
    head h: out[n, :, h] = softmax((q[n, :, h] * scale) k[n, :, h]^T + mask[n]) v[n, :, h], with
    q, k, v and out as [N * T, heads * dh] rows, so the heads are read and written in place of
    the model's four transposes. Each (n, h) runs on one thread with its operands copied into
    scratch of the layout the unfused ops give them ([T, dh] rows; [T, T] scores), and the same
    float operations in the same order as those ops: the scale multiply, one single-threaded
-   sgemm per product, the mask add, nk_softmax_row. BLAS gets blas_threads back afterwards. The bits equal the unfused path's
-   (tests/backend_attention.test.ts). mask: [N, T] additive, or NULL. Returns 0, 1 before
-   nk_open_blas, 2 when scratch memory cannot be had. */
+   product per matMul (float32 sgemm, or with bf16 set bf16 operands and oneDNN's bf16 product, as
+   --bf16 runs a matMul), the mask add, nk_softmax_row. BLAS gets blas_threads back afterwards.
+   The bits equal the unfused path's (tests/backend_attention.test.ts). mask: [N, T] additive, or
+   NULL. Returns 0, 1 before nk_open_blas, 2 when scratch memory cannot be had, 3 when a bf16
+   product fails. */
 int nk_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
                  int64_t n_seq, int64_t t, int64_t heads, int64_t dh, float scale,
-                 int blas_threads) {
+                 int blas_threads, int bf16) {
   if (!nk_sgemm) return 1;
   const int64_t hid = heads * dh, items = n_seq * heads;
   int failed = 0;
   nk_blas_set_threads(1);
   #pragma omp parallel reduction(|:failed)
   {
+    /* bf16 operands: the left one (q, then the probabilities), the right one (k, then v). */
+    const int64_t left = t * (t > dh ? t : dh);
     float *qs = malloc(sizeof(float) * (size_t)(4 * t * dh + t * t));
-    if (!qs) {
-      failed = 1;
+    uint16_t *h16 = bf16 ? malloc(sizeof(uint16_t) * (size_t)(left + t * dh)) : NULL;
+    if (!qs || (bf16 && !h16)) {
+      failed |= 2;
     } else {
       float *ks = qs + t * dh, *vs = ks + t * dh, *cs = vs + t * dh, *sc = cs + t * dh;
+      uint16_t *l16 = h16, *r16 = h16 ? h16 + left : NULL;
       #pragma omp for schedule(static)
       for (int64_t it = 0; it < items; it++) {
         const int64_t n = it / heads, h = it % heads;
@@ -434,8 +461,7 @@ int nk_attention(const float *q, const float *k, const float *v, const float *ma
             vs[i * dh + d] = vr[d];
           }
         }
-        nk_sgemm(101, 111, 112, (int)t, (int)t, (int)dh, 1.0f, qs, (int)dh, ks, (int)dh, 0.0f,
-                 sc, (int)t);
+        if (nk_head_product(bf16, 1, t, t, dh, qs, ks, l16, r16, sc)) failed |= 3;
         for (int64_t i = 0; i < t; i++) {
           float *row = sc + i * t;
           if (mask) {
@@ -445,19 +471,19 @@ int nk_attention(const float *q, const float *k, const float *v, const float *ma
           }
           nk_softmax_row(row, row, t);
         }
-        nk_sgemm(101, 111, 111, (int)t, (int)dh, (int)t, 1.0f, sc, (int)t, vs, (int)dh, 0.0f,
-                 cs, (int)dh);
+        if (nk_head_product(bf16, 0, t, dh, t, sc, vs, l16, r16, cs)) failed |= 3;
         for (int64_t i = 0; i < t; i++) {
           float *orow = out + base + i * hid;
           #pragma omp simd
           for (int64_t d = 0; d < dh; d++) orow[d] = cs[i * dh + d];
         }
       }
-      free(qs);
     }
+    free(qs);
+    free(h16);
   }
   nk_blas_set_threads(blas_threads);
-  return failed ? 2 : 0;
+  return failed & 2 ? 2 : failed;
 }
 
 /* Rows of a table by index, for any 4-byte element type: y[i, :] = x[idx[i], :] (the indices are

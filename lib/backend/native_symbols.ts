@@ -28,7 +28,7 @@ export const NATIVE_SYMBOLS = {
   nk_binary_strided: { parameters: ["i32", B, B, B, "i32", B, B, B], result: "void" },
   nk_transpose: { parameters: [B, B, "i32", B, B], result: "void" },
   nk_gather_rows: { parameters: [B, B, B, I, I], result: "void" },
-  nk_attention: { parameters: [B, B, B, B, B, I, I, I, I, F, "i32"], result: "i32" },
+  nk_attention: { parameters: [B, B, B, B, B, I, I, I, I, F, "i32", "i32"], result: "i32" },
   // native_bf16.c
   nk_open_dnnl: { parameters: [B], result: "i32" },
   nk_dnnl_effective_isa: { parameters: [], result: "i32" },

@@ -131,6 +131,14 @@ async function runWorker(task: WorkerTask): Promise<WorkerResult> {
 /** Exit code of torch_reference.py when `--model hf` finds no `transformers`. */
 const NO_TRANSFORMERS = 3;
 
+/** Timed forwards per batch size, ours and the peers' alike (the median is reported): a forward
+ * of S or M takes milliseconds, so 20 or 10 keep a moment's load on the shared machine from
+ * deciding the median; bert-base forwards take a second, 3 of them. */
+function evalSteps(name: string, quick: boolean): number {
+  if (quick) return 2;
+  return name === "B" ? 3 : name === "M" ? 10 : 20;
+}
+
 async function runTorch(
   python: string,
   model: PeerModel,
@@ -157,7 +165,7 @@ async function runTorch(
     `--budget-s=${budgetS}`,
     // bert-base steps take seconds: one warm-up step and 3 forwards are enough.
     `--warmup=${big ? 1 : 3}`,
-    `--eval-steps=${big ? 3 : 5}`,
+    `--eval-steps=${evalSteps(name, false)}`,
     "--threads=2",
     ...(bf16 ? ["--bf16"] : []),
   ];
@@ -385,7 +393,7 @@ export async function main(argv: string[]): Promise<void> {
         backend,
         steps,
         warmup: name === "B" ? 1 : 2,
-        evalSteps: opts.quick ? 2 : (name === "B" ? 3 : 5),
+        evalSteps: evalSteps(name, opts.quick),
         budgetS: opts.budgetS,
         seed: 7,
         allowSoftwareGpu: opts.explicitBackends,

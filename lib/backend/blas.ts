@@ -350,6 +350,8 @@ const TRANSPOSED_COPY_MIN_ROWS = 16;
 
 /** `[in, out]` copies of dense-layer weights (`[out, in]` variables), by data id. */
 const transposedCopies = new Map<object, Float32Array>();
+/** Buffers of the copies dropped last, reused by new copies of the same size. */
+let spareCopies: Float32Array[] = [];
 
 /** Data ids of the registered variables' current data. */
 function variableDataIds(): Set<object> {
@@ -360,10 +362,13 @@ function variableDataIds(): Set<object> {
 /**
  * The `[k, n]` copy of a variable's `[n, k]` data, made on first use and kept while the data is a
  * variable's (copies of data no variable holds any more are dropped whenever a new one is made,
- * so at most one copy of the model's weights is kept); null for other tensors. oneDNN's `N·N`
- * product over it runs 1.1–1.45× faster than `N·T` over the original on the dense layers' shapes
- * (the largest gain where K is large: the feed-forward output) and gives the same bits
- * (tests/models_bert.test.ts compares evaluation with the training forward bit for bit).
+ * so about one copy of the model's dense weights is kept, outside the wasm heap); null for other
+ * tensors. oneDNN's `N·N` product over it runs 1.1–1.45× faster than `N·T` over the original on
+ * the dense layers' shapes (most where K is large: the feed-forward output) and gives the same
+ * bits (tests/backend_blas.test.ts). Used in evaluation only (`_FusedMatMul` with a bias, which
+ * the model issues there): training replaces every weight at each update, and making the copies
+ * then cost more than they saved (bert-base widths, 2 layers, batch 1 × 384: 319–337 against
+ * 302–311 ms per step).
  */
 function transposedVariableCopy(
   dataId: object,
@@ -375,9 +380,19 @@ function transposedVariableCopy(
   if (have) return have;
   const ids = variableDataIds();
   if (!ids.has(dataId)) return null;
-  for (const key of transposedCopies.keys()) if (!ids.has(key)) transposedCopies.delete(key);
+  const stale: Float32Array[] = [];
+  for (const [key, copy] of transposedCopies) {
+    if (ids.has(key)) continue;
+    transposedCopies.delete(key);
+    stale.push(copy);
+  }
+  // Spares left unused since the last drop (another model's sizes) go; these take their place.
+  if (stale.length) spareCopies = stale;
+  // A buffer of a dropped copy when one has the size (training replaces every weight at each
+  // update: fresh buffers would page-fault in every step), else a new one.
+  const spare = spareCopies.findIndex((c) => c.length === n * k);
+  const t = spare >= 0 ? spareCopies.splice(spare, 1)[0] : new Float32Array(n * k);
   const native = nativeKernels();
-  const t = new Float32Array(n * k);
   if (native) native.transpose(b, t, [k, n], [1, k]);
   else for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = b[i * k + j];
   transposedCopies.set(dataId, t);
@@ -394,7 +409,7 @@ function gemm(
   transposeB: boolean,
   ids?: { a: object; b: object },
   /** Evaluation's dense layers (`_FusedMatMul` with a bias): a weight operand `B` used transposed
-   * may be read from its kept `[k, n]` copy (oneDNN only; see {@link transposedVariableCopy}). */
+   * may be read from its kept `[k, n]` copy (see {@link transposedVariableCopy}). */
   constantWeights = false,
 ): void {
   const { m, n, k } = g;
@@ -445,6 +460,7 @@ function gemm(
     );
   }
   if (
+    // A dense layer's `x · Wᵀ` over a variable weight: its kept `[k, n]` copy (oneDNN only).
     constantWeights && g.batch === 1 && !g.items && transposeB && !transposeA && ids &&
     info?.name === "oneDNN" && m >= TRANSPOSED_COPY_MIN_ROWS
   ) {

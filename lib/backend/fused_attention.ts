@@ -42,7 +42,8 @@ export interface AttentionDims {
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { attentionComposite } from "./fused_attention.ts";
- * const x = tf.ones([4, 6]); // N = 2 sequences of T = 2 tokens, H = 6 (3 heads of 2)
+ * // N = 2 sequences of T = 2 tokens, H = 6 (3 heads of 2)
+ * const x = tf.tensor2d(Array.from({ length: 24 }, (_, i) => i / 24), [4, 6]);
  * const out = attentionComposite(x, x, x, null, { n: 2, t: 2, heads: 3 });
  * console.log(out.shape); // [4, 6]
  * tf.dispose([x, out]);
@@ -92,7 +93,7 @@ export function fusedAttentionActive(): boolean {
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { attention } from "./fused_attention.ts";
- * const x = tf.ones([4, 6]);
+ * const x = tf.tensor2d(Array.from({ length: 24 }, (_, i) => i / 24), [4, 6]);
  * const mask = tf.zeros([2, 1, 1, 2]);
  * const out = attention(x, x, x, mask, { n: 2, t: 2, heads: 3 }, { fused: true });
  * console.log(out.shape); // [4, 6]

@@ -35,6 +35,7 @@ const CASES = [
   { n: 2, t: 33, heads: 2, dh: 16, lengths: null },
   { n: 1, t: 1, heads: 3, dh: 4, lengths: [1] },
   { n: 2, t: 5, heads: 1, dh: 6, lengths: [0, 5] }, // a fully padded sequence: uniform rows
+  { n: 1, t: 40, heads: 1, dh: 24, lengths: [33] }, // one item: its products get every thread
 ];
 
 Deno.test("fused attention has the composed ops' bits (wasm and cpu, masks, one token, one head)", async () => {
@@ -127,4 +128,27 @@ Deno.test("fused attention under --bf16 has the composed bf16 ops' bits (where b
       setMatmulPrecision("fp32");
     }
   }
+});
+
+Deno.test("attention refuses inputs that do not match n, t and heads, naming them", () => {
+  const x = tf.zeros([6, 8]) as tf.Tensor2D;
+  const wrong = tf.zeros([6, 4]) as tf.Tensor2D;
+  const intMask = tf.zeros([2, 1, 1, 3], "int32");
+  const shortMask = tf.zeros([2, 1, 1, 2]);
+  const dims = { n: 2, t: 3, heads: 2 };
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => attention(x, x, x, null, { n: 2, t: 4, heads: 2 }, { fused: true }),
+      /q has shape \[6,8\]/,
+    ],
+    [
+      () => attention(x, x, x, null, { n: 2, t: 3, heads: 3 }, { fused: true }),
+      /not a multiple of 3 heads/,
+    ],
+    [() => attention(x, wrong, x, null, dims, { fused: true }), /k has shape \[6,4\]/],
+    [() => attention(x, x, x, intMask, dims, { fused: true }), /mask is int32/],
+    [() => attention(x, x, x, shortMask, dims, { fused: true }), /mask has shape \[2,1,1,2\]/],
+  ];
+  for (const [f, message] of cases) assert.throws(f, message);
+  tf.dispose([x, wrong, intMask, shortMask]);
 });

@@ -325,3 +325,40 @@ Deno.test("native kernels on cpu read float32 tensors cast from int32 or bool (s
     assert.deepEqual([...tf.matMul(x, ints, false, true).dataSync()], [10.5, 16, 22, 41]);
   });
 });
+
+Deno.test("native GELU: huge and infinite inputs, the far negative tail, against double erfc", async () => {
+  if (!(await nativeOn("cpu"))) return;
+  const native = nativeKernels()!;
+  // Beyond |x| ≈ 1.8e19 x² overflows float: GELU(x) is x there, and 0 (-0) far below zero.
+  const x = Float32Array.from([Infinity, 3e19, 1e10, 40, -40, -1e10, -14, -13.5, -7, -3, 0.5]);
+  const y = new Float32Array(x.length), dx = new Float32Array(x.length);
+  native.gelu(x, y);
+  native.geluGrad(new Float32Array(x.length).fill(1), x, dx);
+  assert.deepEqual(Array.from(y.slice(0, 4)), Array.from(x.slice(0, 4)));
+  assert.deepEqual(Array.from(dx.slice(1, 4)), [1, 1, 1]); // at +inf: inf · 0, NaN as in torch
+  for (let i = 4; i < 6; i++) {
+    assert.ok(y[i] === 0 && dx[i] === 0, `x = ${x[i]}: ${y[i]}, ${dx[i]}`);
+  }
+  // x·Φ(x) and Φ(x) + x·φ(x) in double (erfc by its continued fraction, fine for x ≤ -3).
+  const phi = (v: number) => Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+  const tailPhi = (v: number) => {
+    const a = -v;
+    let f = a;
+    for (let k = 60; k >= 1; k--) f = a + k / f; // Φ(-a) = φ(a) / (a + 1/(a + 2/(a + …)))
+    return phi(a) / f;
+  };
+  // Float32 denormals below 1.2e-38 have a step of 2^-149: that much absolute error is rounding.
+  const ulp = 2 ** -149;
+  for (let i = 6; i < 10; i++) {
+    const v = x[i], P = tailPhi(v);
+    assert.ok(
+      Math.abs(y[i] - v * P) <= Math.max(1e-6 * Math.abs(v * P), ulp),
+      `gelu(${v}) = ${y[i]}, want ${v * P}`,
+    );
+    const g = P + v * phi(v);
+    assert.ok(
+      Math.abs(dx[i] - g) <= Math.max(1e-5 * Math.abs(g), ulp),
+      `gelu'(${v}) = ${dx[i]}, want ${g}`,
+    );
+  }
+});

@@ -136,8 +136,15 @@ function openOneDnn(paths: string[]): BlasInfo & { gemm?: Sgemm } {
         );
         if (status !== 0) throw new Error(`matMul: oneDNN's dnnl_sgemm returned status ${status}`);
       };
-      // oneDNN runs on OpenMP's threads (OMP_NUM_THREADS, else every core).
-      const threads = threadsFrom("OMP_NUM_THREADS");
+      // oneDNN runs on OpenMP's threads, whose count the native kernels set when they are open
+      // (TFJS_NATIVE_THREADS, else every core); without them OMP_NUM_THREADS, else every core.
+      // OpenMP's idle threads keep the default wait policy (they spin a while before sleeping):
+      // with oneDNN and the native kernels on the same pool, OMP_WAIT_POLICY=passive measured
+      // slower (bench/profile.ts, S / M training 71–74 / 353–361 ms per step against 82–83 /
+      // 400–404 passive, alternating twice).
+      const threads = threadsFrom(
+        Deno.env.get("TFJS_NATIVE") === "0" ? "OMP_NUM_THREADS" : "TFJS_NATIVE_THREADS",
+      );
       return {
         enabled: true,
         library: path,
@@ -162,9 +169,12 @@ function openCblas(paths: string[]): BlasInfo & { gemm?: Sgemm } {
   // the single-threaded wasm kernels and the native kernels' threads between two matMuls (~90 ms
   // of system time per S training step in bench/profile.ts; 2^10: ~15 ms). Read when the library
   // loads, so it is set before dlopen; a user's setting wins.
+  // OpenMP's idle threads (the native kernels', loaded after this) likewise sleep instead of
+  // spinning, leaving the cores to OpenBLAS's threads. Both are read when each library loads.
   try {
     if (!Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "10");
-  } catch { /* no --allow-env: OpenBLAS keeps its default */ }
+    if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
+  } catch { /* no --allow-env: the libraries keep their defaults */ }
   const errors: string[] = [];
   for (const path of paths) {
     try {
@@ -349,7 +359,7 @@ function geometry(
 const TRANSPOSED_COPY_MIN_ROWS = 16;
 
 /** `[in, out]` copies of dense-layer weights (`[out, in]` variables), by data id. */
-const transposedCopies = new Map<object, Float32Array>();
+const transposedCopies = new Map<object, { n: number; k: number; t: Float32Array }>();
 /** Buffers of the copies dropped last, reused by new copies of the same size. */
 let spareCopies: Float32Array[] = [];
 
@@ -361,9 +371,10 @@ function variableDataIds(): Set<object> {
 
 /**
  * The `[k, n]` copy of a variable's `[n, k]` data, made on first use and kept while the data is a
- * variable's (copies of data no variable holds any more are dropped whenever a new one is made,
- * so about one copy of the model's dense weights is kept, outside the wasm heap); null for other
- * tensors. oneDNN's `N·N` product over it runs 1.1–1.45× faster than `N·T` over the original on
+ * variable's (tensors are immutable in tfjs: new values come as new data). Copies of data no
+ * variable holds any more are dropped whenever a new one is made, so about one copy of the model's
+ * dense weights is kept, outside the wasm heap, until then (also after the model is disposed).
+ * Null for other tensors and for the same data seen with another shape. oneDNN's `N·N` product over it runs 1.1–1.45× faster than `N·T` over the original on
  * the dense layers' shapes (most where K is large: the feed-forward output) and gives the same
  * bits (tests/backend_blas.test.ts). Used in evaluation only (`_FusedMatMul` with a bias, which
  * the model issues there): training replaces every weight at each update, and making the copies
@@ -377,14 +388,15 @@ function transposedVariableCopy(
   k: number,
 ): Float32Array | null {
   const have = transposedCopies.get(dataId);
-  if (have) return have;
+  // The same data seen as another [n, k] (a reshape shares its data): no copy for that view.
+  if (have) return have.n === n && have.k === k ? have.t : null;
   const ids = variableDataIds();
   if (!ids.has(dataId)) return null;
   const stale: Float32Array[] = [];
   for (const [key, copy] of transposedCopies) {
     if (ids.has(key)) continue;
     transposedCopies.delete(key);
-    stale.push(copy);
+    stale.push(copy.t);
   }
   // Spares left unused since the last drop (another model's sizes) go; these take their place.
   if (stale.length) spareCopies = stale;
@@ -395,7 +407,7 @@ function transposedVariableCopy(
   const native = nativeKernels();
   if (native) native.transpose(b, t, [k, n], [1, k]);
   else for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = b[i * k + j];
-  transposedCopies.set(dataId, t);
+  transposedCopies.set(dataId, { n, k, t });
   return t;
 }
 
@@ -546,17 +558,22 @@ function makeKernel(
     const out = be.makeOutput(g.outShape, "float32");
     // Heap views are taken after the allocation: growing the heap detaches older views.
     const outView = be.typedArrayFromHeap(out);
-    gemm(
-      g,
-      be.typedArrayFromHeap(a),
-      be.typedArrayFromHeap(b),
-      outView,
-      transposeA,
-      transposeB,
-      { a: a.dataId, b: b.dataId },
-      fused && bias !== undefined,
-    );
-    if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
+    try {
+      gemm(
+        g,
+        be.typedArrayFromHeap(a),
+        be.typedArrayFromHeap(b),
+        outView,
+        transposeA,
+        transposeB,
+        { a: a.dataId, b: b.dataId },
+        fused && bias !== undefined,
+      );
+      if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
+    } catch (e) {
+      be.disposeData(out.dataId); // a failed product leaves no output behind
+      throw e;
+    }
     return out;
   };
 }

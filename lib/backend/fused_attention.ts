@@ -114,7 +114,8 @@ export function attention(
   // No tape may be recording: the kernel has no gradient (a forward in evaluation mode can still
   // run under tf.grad, e.g. a gradient check without dropout).
   const taped = tf.engine().state.gradientDepth > 0;
-  if (fused && !dropProbs && !taped && fusedAttentionActive() && q.dtype === "float32") {
+  checkAttentionInputs(q, k, v, mask, dims);
+  if (fused && !dropProbs && !taped && fusedAttentionActive()) {
     const inputs: tf.NamedTensorMap = mask ? { q, k, v, mask } : { q, k, v };
     return tf.engine().runKernel(ATTENTION_KERNEL, inputs, {
       ...dims,
@@ -123,13 +124,53 @@ export function attention(
   return attentionComposite(q, k, v, mask, dims, dropProbs);
 }
 
+/** Shapes and dtypes {@link attention} needs (the fused kernel reads memory by them): throws
+ * with the argument's name and what is wrong. */
+function checkAttentionInputs(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask: tf.Tensor | null,
+  { n, t, heads }: AttentionDims,
+): void {
+  const fail = (what: string) => {
+    throw new Error(`attention: ${what}`);
+  };
+  if (![n, t, heads].every((d) => Number.isInteger(d) && d > 0)) {
+    fail(`n, t and heads must be positive integers, got ${n}, ${t}, ${heads}`);
+  }
+  if (q.rank !== 2 || q.shape[0] !== n * t) {
+    fail(`q has shape [${q.shape}], expected [${n * t}, H] (n · t rows)`);
+  }
+  if ((q.shape[1] ?? 0) % heads !== 0) {
+    fail(`hidden size ${q.shape[1]} is not a multiple of ${heads} heads`);
+  }
+  for (const [name, x] of [["k", k], ["v", v]] as const) {
+    if (x.shape.join() !== q.shape.join()) fail(`${name} has shape [${x.shape}], q [${q.shape}]`);
+  }
+  for (const [name, x] of [["q", q], ["k", k], ["v", v], ["mask", mask]] as const) {
+    if (x && x.dtype !== "float32") fail(`${name} is ${x.dtype}, expected float32`);
+  }
+  if (mask && mask.size !== n * t) {
+    fail(`mask has shape [${mask.shape}], expected ${n * t} values ([n, 1, 1, t])`);
+  }
+}
+
 function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
   return (args) => {
     const { q, k, v, mask } = args.inputs as Record<string, tf.TensorInfo>;
     const { n, t, heads } = args.attrs as unknown as AttentionDims;
     const H = q.shape[1];
-    if (mask && tf.util.sizeFromShape(mask.shape) !== n * t) {
-      throw new Error(`${ATTENTION_KERNEL}: mask [${mask.shape}] for ${n} × ${t} tokens`);
+    // attention() checked the inputs; a direct runKernel call gets the same checks' essentials.
+    if (
+      q.shape[0] !== n * t || q.shape[1] % heads !== 0 ||
+      [k, v].some((x) => x.shape.join() !== q.shape.join()) ||
+      [q, k, v, mask].some((x) => x && x.dtype !== "float32") ||
+      (mask && tf.util.sizeFromShape(mask.shape) !== n * t)
+    ) {
+      throw new Error(
+        `${ATTENTION_KERNEL}: inputs do not match n = ${n}, t = ${t}, heads = ${heads}`,
+      );
     }
     const ins = mask ? [q, k, v, mask] : [q, k, v];
     return withMemory(backendName, args.backend, ins, [[n * t, H]], (views, [out]) => {

@@ -37,6 +37,7 @@ export function cpuFloat32(be: CpuBackendLike, t: tf.TensorInfo): Float32Array {
 export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(dataId: tf.DataId): boolean;
 }
 
 /**
@@ -58,7 +59,12 @@ export function withMemory(
   }
   const be = backend as WasmBackendLike;
   const infos = shapes.map((s) => be.makeOutput(s, "float32"));
-  body(inputs.map((t) => be.typedArrayFromHeap(t)), infos.map((t) => be.typedArrayFromHeap(t)));
+  try {
+    body(inputs.map((t) => be.typedArrayFromHeap(t)), infos.map((t) => be.typedArrayFromHeap(t)));
+  } catch (e) {
+    for (const t of infos) be.disposeData(t.dataId); // outputs nobody will own
+    throw e;
+  }
   return infos;
 }
 

@@ -192,8 +192,6 @@ export async function openNative(): Promise<NativeInfo> {
     return info = { enabled: false, reason: "disabled by TFJS_NATIVE=0" };
   }
   try {
-    // Idle OpenMP threads sleep instead of spinning, leaving the cores to OpenBLAS's threads.
-    if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
     const path = setting && setting !== "1" ? setting : await buildNative();
     const lib = Deno.dlopen(path, NATIVE_SYMBOLS);
     const threads = Math.max(
@@ -237,7 +235,7 @@ export async function openNative(): Promise<NativeInfo> {
       blasLinked: () => blasThreads > 0,
       sgemmBatch: (ta, tb, batch, { m, n, k }, a, sa, lda, b, sb, ldb, c) => {
         if (blasThreads === 0) throw new Error("sgemmBatch: call linkBlas first");
-        s.nk_sgemm_batch(
+        const failed = s.nk_sgemm_batch(
           ta,
           tb,
           BigInt(batch),
@@ -253,6 +251,7 @@ export async function openNative(): Promise<NativeInfo> {
           c,
           blasThreads,
         );
+        if (failed !== 0) throw new Error("batched matMul: oneDNN's dnnl_sgemm failed");
       },
       attention: (q, k, v, mask, out, { n, t, heads, dh }, scale, bf16) => {
         if (blasThreads === 0) throw new Error("attention: call linkBlas first");

@@ -49,7 +49,9 @@ static inline float nk_exp(float x) {
    would cost ~1e-7 * v^2 of relative accuracy (6e-6 at v = -7). */
 static inline float nk_gauss(float v) {
   float v2 = v * v, lo = fmaf(v, v, -v2);
-  return nk_exp(-0.5f * v2) * (1.0f - 0.5f * lo);
+  /* Beyond v^2 = 174 the value is below float's normal range (nk_exp clamps there): 0, which
+     also covers an overflowed v^2 (|v| > 1.8e19, inf) and its NaN lo. */
+  return v2 < 174.0f ? nk_exp(-0.5f * v2) * (1.0f - 0.5f * lo) : 0.0f;
 }
 
 /* Phi(v) = erfc(-v / sqrt 2) / 2 by Numerical Recipes' erfcc (fractional error < 1.2e-7 in exact
@@ -259,12 +261,19 @@ typedef int (*nk_dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, co
                                 int64_t, const float *, int64_t, float, float *, int64_t);
 static nk_dnnl_sgemm_fn nk_dnnl_sgemm;
 
+/* Set when a dnnl_sgemm call through nk_dnnl_as_cblas failed; read and cleared by the callers
+   that return a status (nk_sgemm_batch, nk_attention). */
+static int nk_gemm_failed;
+
 static void nk_dnnl_as_cblas(int order, int ta, int tb, int m, int n, int k, float alpha,
                              const float *a, int lda, const float *b, int ldb, float beta,
                              float *c, int ldc) {
   (void)order; /* row-major only */
-  nk_dnnl_sgemm(ta == 112 ? 'T' : 'N', tb == 112 ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
-                beta, c, ldc);
+  if (nk_dnnl_sgemm(ta == 112 ? 'T' : 'N', tb == 112 ? 'T' : 'N', m, n, k, alpha, a, lda, b,
+                    ldb, beta, c, ldc) != 0) {
+    #pragma omp atomic write
+    nk_gemm_failed = 1;
+  }
 }
 
 /* oneDNN takes its threads from OpenMP: inside the parallel loop below each call runs on one. */
@@ -274,6 +283,7 @@ static void nk_no_threads(int threads) { (void)threads; }
    copy): oneDNN's dnnl_sgemm, else CBLAS's cblas_sgemm with openblas_set_num_threads. 0 when
    found. */
 int nk_open_blas(const char *path) {
+  nk_sgemm = NULL; /* a failed call leaves nothing linked */
   void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
   if (!h) h = dlopen(path, RTLD_NOW);
   if (!h) return 1;
@@ -287,18 +297,21 @@ int nk_open_blas(const char *path) {
      with openblas_set_num_threads, which would serialize the loop below: not used then. */
   int (*parallel)(void) = (int (*)(void))dlsym(h, "openblas_get_parallel");
   if (parallel && parallel() == 2) return 3;
-  nk_sgemm = (nk_sgemm_fn)dlsym(h, "cblas_sgemm");
+  nk_sgemm_fn f = (nk_sgemm_fn)dlsym(h, "cblas_sgemm");
   nk_blas_set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
-  return nk_sgemm && nk_blas_set_threads ? 0 : 2;
+  if (!f || !nk_blas_set_threads) return 2;
+  nk_sgemm = f;
+  return 0;
 }
 
 /* A batched matMul, C_i = op(A_i) op(B_i) (row-major; sa or sb 0 broadcasts one matrix): one
    single-threaded sgemm per item, the items spread over the threads. Per-head attention
    products are too small to keep two BLAS threads busy each; side by side they run ~1.5-2x
-   faster. BLAS gets blas_threads back afterwards. */
-void nk_sgemm_batch(int ta, int tb, int64_t batch, int m, int n, int k, const float *a,
-                    int64_t sa, int lda, const float *b, int64_t sb, int ldb, float *c,
-                    int blas_threads) {
+   faster. BLAS gets blas_threads back afterwards. Returns 0, or 1 when a oneDNN call failed. */
+int nk_sgemm_batch(int ta, int tb, int64_t batch, int m, int n, int k, const float *a,
+                   int64_t sa, int lda, const float *b, int64_t sb, int ldb, float *c,
+                   int blas_threads) {
+  nk_gemm_failed = 0;
   nk_blas_set_threads(1);
   #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < batch; i++) {
@@ -306,6 +319,7 @@ void nk_sgemm_batch(int ta, int tb, int64_t batch, int m, int n, int k, const fl
              c + i * (int64_t)m * n, n);
   }
   nk_blas_set_threads(blas_threads);
+  return nk_gemm_failed;
 }
 
 #define COL_CHUNK 64
@@ -448,62 +462,69 @@ static int nk_head_product(int bf16, int tb, int64_t m, int64_t n, int64_t k, co
    product per matMul (float32 sgemm, or with bf16 set bf16 operands and oneDNN's bf16 product, as
    --bf16 runs a matMul), the mask add, nk_softmax_row. BLAS gets blas_threads back afterwards.
    The bits equal the unfused path's (tests/backend_attention.test.ts). mask: [N, T] additive, or
-   NULL. Returns 0, 1 before nk_open_blas, 2 when scratch memory cannot be had, 3 when a bf16
-   product fails. */
+   NULL. Returns 0, 1 before nk_open_blas, 2 when scratch memory cannot be had, 3 when a product
+   (oneDNN) fails. */
 int nk_attention(const float *q, const float *k, const float *v, const float *mask, float *out,
                  int64_t n_seq, int64_t t, int64_t heads, int64_t dh, float scale,
                  int blas_threads, int bf16) {
   if (!nk_sgemm) return 1;
   const int64_t hid = heads * dh, items = n_seq * heads;
-  int failed = 0;
-  nk_blas_set_threads(1);
-  #pragma omp parallel reduction(|:failed)
+  /* One item: no parallel region, so its products get every thread as the composed matMul's
+     single product does (the same call, the same bits). */
+  const int par = items > 1;
+  int nomem = 0, badprod = 0;
+  nk_gemm_failed = 0;
+  if (par) nk_blas_set_threads(1);
+  #pragma omp parallel if (par) reduction(|:nomem, badprod)
   {
     /* bf16 operands: the left one (q, then the probabilities), the right one (k, then v). */
     const int64_t left = t * (t > dh ? t : dh);
     float *qs = malloc(sizeof(float) * (size_t)(4 * t * dh + t * t));
     uint16_t *h16 = bf16 ? malloc(sizeof(uint16_t) * (size_t)(left + t * dh)) : NULL;
-    if (!qs || (bf16 && !h16)) {
-      failed |= 2;
-    } else {
-      float *ks = qs + t * dh, *vs = ks + t * dh, *cs = vs + t * dh, *sc = cs + t * dh;
-      uint16_t *l16 = h16, *r16 = h16 ? h16 + left : NULL;
-      #pragma omp for schedule(static)
-      for (int64_t it = 0; it < items; it++) {
-        const int64_t n = it / heads, h = it % heads;
-        const int64_t base = n * t * hid + h * dh;
-        for (int64_t i = 0; i < t; i++) {
-          const float *qr = q + base + i * hid, *kr = k + base + i * hid, *vr = v + base + i * hid;
+    const int ok = qs && (!bf16 || h16);
+    float *ks = ok ? qs + t * dh : NULL, *vs = ok ? ks + t * dh : NULL;
+    float *cs = ok ? vs + t * dh : NULL, *sc = ok ? cs + t * dh : NULL;
+    uint16_t *l16 = h16, *r16 = h16 ? h16 + left : NULL;
+    /* Every thread meets the worksharing loop; one without scratch skips its items. */
+    #pragma omp for schedule(static)
+    for (int64_t it = 0; it < items; it++) {
+      if (!ok) {
+        nomem = 1;
+        continue;
+      }
+      const int64_t n = it / heads, h = it % heads;
+      const int64_t base = n * t * hid + h * dh;
+      for (int64_t i = 0; i < t; i++) {
+        const float *qr = q + base + i * hid, *kr = k + base + i * hid, *vr = v + base + i * hid;
+        #pragma omp simd
+        for (int64_t d = 0; d < dh; d++) {
+          qs[i * dh + d] = qr[d] * scale;
+          ks[i * dh + d] = kr[d];
+          vs[i * dh + d] = vr[d];
+        }
+      }
+      if (nk_head_product(bf16, 1, t, t, dh, qs, ks, l16, r16, sc)) badprod = 1;
+      for (int64_t i = 0; i < t; i++) {
+        float *row = sc + i * t;
+        if (mask) {
+          const float *mr = mask + n * t;
           #pragma omp simd
-          for (int64_t d = 0; d < dh; d++) {
-            qs[i * dh + d] = qr[d] * scale;
-            ks[i * dh + d] = kr[d];
-            vs[i * dh + d] = vr[d];
-          }
+          for (int64_t j = 0; j < t; j++) row[j] = row[j] + mr[j];
         }
-        if (nk_head_product(bf16, 1, t, t, dh, qs, ks, l16, r16, sc)) failed |= 3;
-        for (int64_t i = 0; i < t; i++) {
-          float *row = sc + i * t;
-          if (mask) {
-            const float *mr = mask + n * t;
-            #pragma omp simd
-            for (int64_t j = 0; j < t; j++) row[j] = row[j] + mr[j];
-          }
-          nk_softmax_row(row, row, t);
-        }
-        if (nk_head_product(bf16, 0, t, dh, t, sc, vs, l16, r16, cs)) failed |= 3;
-        for (int64_t i = 0; i < t; i++) {
-          float *orow = out + base + i * hid;
-          #pragma omp simd
-          for (int64_t d = 0; d < dh; d++) orow[d] = cs[i * dh + d];
-        }
+        nk_softmax_row(row, row, t);
+      }
+      if (nk_head_product(bf16, 0, t, dh, t, sc, vs, l16, r16, cs)) badprod = 1;
+      for (int64_t i = 0; i < t; i++) {
+        float *orow = out + base + i * hid;
+        #pragma omp simd
+        for (int64_t d = 0; d < dh; d++) orow[d] = cs[i * dh + d];
       }
     }
     free(qs);
     free(h16);
   }
-  nk_blas_set_threads(blas_threads);
-  return failed & 2 ? 2 : failed;
+  if (par) nk_blas_set_threads(blas_threads);
+  return nomem ? 2 : (badprod || nk_gemm_failed) ? 3 : 0;
 }
 
 /* Rows of a table by index, for any 4-byte element type: y[i, :] = x[idx[i], :] (the indices are

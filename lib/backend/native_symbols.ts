@@ -22,7 +22,7 @@ export const NATIVE_SYMBOLS = {
   nk_open_blas: { parameters: [B], result: "i32" },
   nk_sgemm_batch: {
     parameters: ["i32", "i32", I, "i32", "i32", "i32", B, I, "i32", B, I, "i32", B, "i32"],
-    result: "void",
+    result: "i32",
   },
   nk_layernorm_grad: { parameters: [B, B, B, B, B, B, B, B, I, I], result: "i32" },
   nk_binary_strided: { parameters: ["i32", B, B, B, "i32", B, B, B], result: "void" },

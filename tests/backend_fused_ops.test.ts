@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
+  addLayerNorm,
   gelu,
   geluComposite,
   layerNorm,
@@ -8,7 +9,7 @@ import {
   useBackend,
 } from "../lib/backend/mod.ts";
 import { erfc } from "../lib/backend/fused_ops.ts";
-import { maxRelErr, randn, values } from "./numeric_util.ts";
+import { assertSameBits, maxRelErr, randn, values } from "./numeric_util.ts";
 
 /** Value and gradients (w.r.t. every input) of sum(f(...) · w) for a fixed random w. */
 function valueAndGrads(
@@ -106,4 +107,26 @@ Deno.test("fused LayerNorm rejects a gamma of the wrong size", async () => {
     () => tf.tidy(() => layerNorm(tf.zeros([2, 4]), tf.ones([3]), tf.zeros([4]), 1e-5)),
     /gamma \[3\] and beta \[4\] must have 4 values/,
   );
+});
+
+Deno.test("addLayerNorm: the fused evaluation kernel has tf.add + layerNorm's bits; taped, it composes", async () => {
+  const shape = [37, 96];
+  const xs = randn(37 * 96, 11, 2, 0.3), rs = randn(37 * 96, 12), gs = randn(96, 13, 0.2, 1);
+  const bs = randn(96, 14, 0.1);
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    const [x, r, g, b] = [[xs, shape], [rs, shape], [gs, [96]], [bs, [96]]].map(([v, s]) =>
+      tf.tensor(v as Float32Array, s as number[])
+    );
+    const before = tf.memory().numTensors;
+    const fused = addLayerNorm(x, r, g, b, 1e-12, true);
+    const plain = tf.tidy(() => layerNorm(tf.add(x, r), g, b, 1e-12));
+    assert.equal(tf.memory().numTensors, before + 2, `${backend}: tensors`);
+    assertSameBits(await fused.data() as Float32Array, await plain.data() as Float32Array, backend);
+    // Under a tape the composed ops run, so the gradient exists and is layerNorm's.
+    const grad = tf.grad((a: tf.Tensor) => tf.sum(addLayerNorm(a, r, g, b, 1e-12, true)))(x);
+    const want = tf.grad((a: tf.Tensor) => tf.sum(layerNorm(tf.add(a, r), g, b, 1e-12)))(x);
+    assertSameBits(await grad.data() as Float32Array, await want.data() as Float32Array, backend);
+    tf.dispose([x, r, g, b, fused, plain, grad, want]);
+  }
 });

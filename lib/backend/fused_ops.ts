@@ -24,6 +24,7 @@ export const FUSED_OP_KERNELS = [
   "ProjectGeluGrad",
   "ProjectLayerNorm",
   "ProjectLayerNormGrad",
+  "ProjectAddLayerNorm",
 ] as const;
 
 const INV_SQRT2 = Math.SQRT1_2;
@@ -194,6 +195,34 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
         },
       );
     },
+    ProjectAddLayerNorm: ({ inputs, backend, attrs }) => {
+      const { a, b, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const eps = (attrs as unknown as { eps: number }).eps;
+      const h = a.shape[a.shape.length - 1];
+      const rows = tf.util.sizeFromShape(a.shape) / h;
+      return withMemory(
+        backendName,
+        backend,
+        [a, b, gamma, beta],
+        [a.shape],
+        ([av, bv, gv, betav], [yv]) => {
+          const native = nativeKernels();
+          if (native) return native.addLayerNorm(av, bv, gv, betav, eps, yv);
+          for (let i = 0; i < yv.length; i++) yv[i] = av[i] + bv[i]; // float32 adds, as tf.add
+          layerNormValues(
+            yv,
+            gv,
+            betav,
+            rows,
+            h,
+            eps,
+            yv,
+            new Float32Array(rows),
+            new Float32Array(rows),
+          );
+        },
+      )[0];
+    },
     ProjectLayerNormGrad: ({ inputs, backend }) => {
       const { dy, x, gamma, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
       const h = x.shape[x.shape.length - 1];
@@ -339,4 +368,38 @@ export function layerNorm<T extends tf.Tensor>(
       beta.rank === 1 ? beta : tf.reshape(beta, [h]),
     )
   ) as T;
+}
+
+/**
+ * `layerNorm(x + residual)`: the residual add and LayerNorm of a BERT sublayer. With `fused`
+ * (evaluation: no gradient tape may be recording) on cpu and wasm it is one kernel, one pass per
+ * row (`ProjectAddLayerNorm`: the same float32 adds and the same LayerNorm, so the same bits);
+ * otherwise, and under a tape, `tf.add` then {@link layerNorm}.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { addLayerNorm } from "./fused_ops.ts";
+ * const x = tf.tensor2d([[1, 2, 3], [4, 5, 7]]);
+ * const y = addLayerNorm(x, tf.onesLike(x), tf.ones([3]), tf.zeros([3]), 1e-12, true);
+ * console.log(y.shape); // [2, 3]
+ * ```
+ */
+export function addLayerNorm<T extends tf.Tensor>(
+  x: T,
+  residual: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  fused = false,
+): T {
+  const h = x.shape[x.shape.length - 1];
+  const taped = tf.engine().state.gradientDepth > 0;
+  if (
+    fused && !taped && x.shape.join() === residual.shape.join() && gamma.size === h &&
+    beta.size === h && fusedAvailable("ProjectAddLayerNorm", x, residual, gamma, beta)
+  ) {
+    return run("ProjectAddLayerNorm", { a: x, b: residual, gamma, beta }, { eps })[0] as T;
+  }
+  return tf.tidy(() => layerNorm(tf.add(x, residual), gamma, beta, eps)) as T;
 }

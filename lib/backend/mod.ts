@@ -46,6 +46,7 @@ export {
   registerAdamWKernels,
 } from "./fused_adamw.ts";
 export {
+  addLayerNorm,
   FUSED_OP_KERNELS,
   gelu,
   geluComposite,

@@ -96,6 +96,16 @@ export interface NativeKernels {
     mean: Float32Array,
     rstd: Float32Array,
   ): void;
+  /** `y = LayerNorm(a + b)` over rows of `gamma.length` values, without mean and rstd (the same
+   * bits as `add` then `layerNorm`). */
+  addLayerNorm(
+    a: Float32Array,
+    b: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    y: Float32Array,
+  ): void;
   /** LayerNorm backward (see `layerNormGradValues`); false when it could not allocate. */
   layerNormGrad(
     dy: Float32Array,
@@ -277,6 +287,17 @@ export async function openNative(): Promise<NativeInfo> {
         s.nk_dropout(x, y, BigInt(y.length), init, BigInt(threshold), scale),
       layerNorm: (x, gamma, beta, h, eps, y, mean, rstd) =>
         s.nk_layernorm(x, gamma, beta, y, mean, rstd, BigInt(mean.length), BigInt(h), eps),
+      addLayerNorm: (a, b, gamma, beta, eps, y) =>
+        s.nk_add_layernorm(
+          a,
+          b,
+          gamma,
+          beta,
+          y,
+          BigInt(y.length / gamma.length),
+          BigInt(gamma.length),
+          eps,
+        ),
       layerNormGrad: (dy, x, gamma, mean, rstd, dx, dgamma, dbeta) =>
         s.nk_layernorm_grad(
           dy,

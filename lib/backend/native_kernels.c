@@ -131,26 +131,45 @@ void nk_dropout(const float *x, float *y, int64_t n, uint32_t init, uint64_t thr
 
 /* LayerNorm over rows of h values in double (as the JavaScript loop): population variance,
    rstd = 1 / sqrt(var + eps); writes y and each row's mean and rstd. */
+/* One row of LayerNorm (may run in place: yr == xr); its mean and rstd into *mean, *rstd. */
+static inline void nk_layernorm_row(const float *xr, const float *gamma, const float *beta,
+                                    float *yr, float *mean, float *rstd, int64_t h, double eps) {
+  double s = 0.0, q = 0.0;
+  #pragma omp simd reduction(+:s)
+  for (int64_t j = 0; j < h; j++) s += xr[j];
+  double mu = s / (double)h;
+  #pragma omp simd reduction(+:q)
+  for (int64_t j = 0; j < h; j++) {
+    double d = xr[j] - mu;
+    q += d * d;
+  }
+  double rs = 1.0 / sqrt(q / (double)h + eps);
+  *mean = (float)mu;
+  *rstd = (float)rs;
+  #pragma omp simd
+  for (int64_t j = 0; j < h; j++) yr[j] = (float)((xr[j] - mu) * rs * gamma[j] + beta[j]);
+}
+
 void nk_layernorm(const float *x, const float *gamma, const float *beta, float *y, float *mean,
                   float *rstd, int64_t rows, int64_t h, double eps) {
   #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
   for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * h;
-    float *yr = y + r * h;
-    double s = 0.0, q = 0.0;
-    #pragma omp simd reduction(+:s)
-    for (int64_t j = 0; j < h; j++) s += xr[j];
-    double mu = s / (double)h;
-    #pragma omp simd reduction(+:q)
-    for (int64_t j = 0; j < h; j++) {
-      double d = xr[j] - mu;
-      q += d * d;
-    }
-    double rs = 1.0 / sqrt(q / (double)h + eps);
-    mean[r] = (float)mu;
-    rstd[r] = (float)rs;
+    nk_layernorm_row(x + r * h, gamma, beta, y + r * h, mean + r, rstd + r, h, eps);
+  }
+}
+
+/* LayerNorm(a + b) without its mean and rstd (evaluation's residual add and norm in one pass):
+   each row's float32 sum is written to y, then normalised in place, the same operations as
+   nk_add then nk_layernorm, so the same bits. */
+void nk_add_layernorm(const float *a, const float *b, const float *gamma, const float *beta,
+                      float *y, int64_t rows, int64_t h, double eps) {
+  #pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *ar = a + r * h, *br = b + r * h;
+    float *yr = y + r * h, mean, rstd;
     #pragma omp simd
-    for (int64_t j = 0; j < h; j++) yr[j] = (float)((xr[j] - mu) * rs * gamma[j] + beta[j]);
+    for (int64_t j = 0; j < h; j++) yr[j] = ar[j] + br[j];
+    nk_layernorm_row(yr, gamma, beta, yr, &mean, &rstd, h, eps);
   }
 }
 

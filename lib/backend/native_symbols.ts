@@ -19,6 +19,7 @@ export const NATIVE_SYMBOLS = {
   nk_col_sum: { parameters: [B, B, I, I], result: "void" },
   nk_dropout: { parameters: [B, B, I, "u32", "u64", F], result: "void" },
   nk_layernorm: { parameters: [B, B, B, B, B, B, I, I, "f64"], result: "void" },
+  nk_add_layernorm: { parameters: [B, B, B, B, B, I, I, "f64"], result: "void" },
   nk_open_blas: { parameters: [B], result: "i32" },
   nk_sgemm_batch: {
     parameters: ["i32", "i32", I, "i32", "i32", "i32", B, I, "i32", B, I, "i32", B, "i32"],

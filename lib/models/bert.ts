@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { createRng, deriveSeed } from "../util/random.ts";
 // One forward and one backward kernel each on cpu/wasm once the backend registered them
 // (initBackend/useBackend); tfjs ops otherwise. ~12% off an M-size training step on wasm.
-import { gelu, layerNorm } from "../backend/fused_ops.ts";
+import { addLayerNorm, gelu, layerNorm } from "../backend/fused_ops.ts";
 import { dropout } from "../backend/fused_dropout.ts";
 import { blasFusedBiasActive } from "../backend/blas.ts";
 import { attention } from "../backend/fused_attention.ts";
@@ -265,7 +265,8 @@ interface LayerContext {
   additiveMask: tf.Tensor | null;
   /** Dense layers add their bias inside the matMul kernel (evaluation only; see `linear`). */
   fuseBias: boolean;
-  /** Self-attention as one kernel where it runs (evaluation only: it has no gradient). */
+  /** Evaluation: self-attention as one kernel, and each residual add with its LayerNorm, where
+   * they run (neither has a gradient). */
   fuseAttention: boolean;
 }
 
@@ -320,11 +321,13 @@ function addAndNorm(
     c.seed,
     ...tag,
   ); // [N*T, H]
-  return layerNorm(
-    tf.add(out, residual), // [N*T, H]
+  return addLayerNorm(
+    out, // [N*T, H]
+    residual, // [N*T, H]
     w(`${prefix}.LayerNorm.weight`),
     w(`${prefix}.LayerNorm.bias`),
     c.eps,
+    c.fuseAttention, // evaluation: the add and the norm in one pass
   ); // [N*T, H]
 }
 

@@ -358,6 +358,47 @@ function geometry(
  * shape with m ≥ 16 tried, n 1–768, k 8–3072; below, its small-m kernels sum in another order). */
 const TRANSPOSED_COPY_MIN_ROWS = 16;
 
+let sameBits: boolean | undefined;
+
+/**
+ * Whether evaluation's dense layers read kept transposed weight copies here (oneDNN open and
+ * its `N·N` products checked to give `N·T`'s bits).
+ *
+ * @example
+ * ```ts
+ * import { weightCopiesActive } from "./blas.ts";
+ * console.log(typeof weightCopiesActive()); // "boolean"
+ * ```
+ */
+export function weightCopiesActive(): boolean {
+  return openBlas().name === "oneDNN" && copiesKeepBits();
+}
+
+/**
+ * Whether `N·N` over a transposed copy gives `N·T`'s bits with the GEMM opened here, checked
+ * once on a few products of 16 to 300 rows (the rule was measured on one oneDNN and one CPU;
+ * another build or instruction set may choose other kernels): when not, no copies are made.
+ */
+function copiesKeepBits(): boolean {
+  if (sameBits !== undefined) return sameBits;
+  let seed = 7;
+  const fill = (n: number) =>
+    Float32Array.from(
+      { length: n },
+      () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24 - 0.5,
+    );
+  sameBits = [[16, 40, 48], [37, 96, 200], [300, 128, 64], [64, 768, 256]].every(([m, n, k]) => {
+    const a = fill(m * k), w = fill(n * k), wt = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
+    const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+    sgemm!(ROW_MAJOR, NO_TRANS, TRANS, m, n, k, 1, a, k, w, k, 0, c1, n);
+    sgemm!(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, 1, a, k, wt, n, 0, c2, n);
+    const u1 = new Uint32Array(c1.buffer), u2 = new Uint32Array(c2.buffer);
+    return u1.every((x, i) => x === u2[i]);
+  });
+  return sameBits;
+}
+
 /** `[in, out]` copies of dense-layer weights (`[out, in]` variables), by data id. */
 const transposedCopies = new Map<object, { n: number; k: number; t: Float32Array }>();
 /** Buffers of the copies dropped last, reused by new copies of the same size. */
@@ -474,7 +515,7 @@ function gemm(
   if (
     // A dense layer's `x · Wᵀ` over a variable weight: its kept `[k, n]` copy (oneDNN only).
     constantWeights && g.batch === 1 && !g.items && transposeB && !transposeA && ids &&
-    info?.name === "oneDNN" && m >= TRANSPOSED_COPY_MIN_ROWS
+    info?.name === "oneDNN" && m >= TRANSPOSED_COPY_MIN_ROWS && copiesKeepBits()
   ) {
     const bt = transposedVariableCopy(ids.b, b.subarray(0, sizeB), n, k);
     if (bt) {

@@ -32,6 +32,7 @@ export {
   linkBatchedGemm,
   openBlas,
   registerBlasKernels,
+  weightCopiesActive,
 } from "./blas.ts";
 export { fastWasmKernelNames, registerFastWasmKernels } from "./fused_wasm.ts";
 export {

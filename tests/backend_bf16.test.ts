@@ -19,7 +19,7 @@ import { loadPretrained } from "../lib/models/mod.ts";
 import { createFromConfig } from "../lib/models/mod.ts";
 import { AdamW, qaLoss } from "../lib/training/mod.ts";
 import { type BenchConfig, bertConfigOf, disposeBatch, randomBatch } from "../bench/qa_step.ts";
-import { ROOT } from "./process_util.ts";
+import { runDeno } from "./process_util.ts";
 
 await initBackend({ backend: "wasm", quiet: true });
 const available = setMatmulPrecision("bf16")?.active === true;
@@ -255,16 +255,8 @@ Deno.test({
 });
 
 /** Runs a snippet in a fresh process (the precision setting is per process) with `env`. */
-async function inProcess(code: string, env: Record<string, string>) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", code],
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function inProcess(code: string, env: Record<string, string>) {
+  return runDeno(["eval", "--ext=ts", code], env);
 }
 
 const PROBE = `

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { blasFusedBiasActive, openBlas, useBackend } from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
 import { assertSameBits, refMatMul } from "./numeric_util.ts";
+import { runDeno } from "./process_util.ts";
 
 Deno.test("BLAS library is found here (libopenblas0-pthread is a CI dependency)", () => {
   const info = openBlas();
@@ -119,15 +120,9 @@ Deno.test("TFJS_GEMM picks oneDNN or OpenBLAS; both match a float64 reference, 2
     console.log(JSON.stringify({ name: c.blas.name, a, b, y2: Array.from(y2.dataSync()), y3: Array.from(y3.dataSync()) }));
   `;
   for (const gemm of ["onednn", "openblas"]) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", code],
-      env: { TFJS_GEMM: gemm },
-      cwd: new URL("..", import.meta.url).pathname,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+    const out = await runDeno(["eval", "--ext=ts", code], { TFJS_GEMM: gemm });
+    assert.equal(out.code, 0, out.stderr);
+    const r = JSON.parse(out.stdout.trim().split("\n").pop()!);
     // A library that is not installed is left out, except where CI installs both.
     if (r.name === undefined && Deno.env.get("NATIVE_REQUIRED") !== "1") continue;
     assert.equal(r.name, gemm === "onednn" ? "oneDNN" : "OpenBLAS");
@@ -144,16 +139,13 @@ Deno.test("TFJS_GEMM picks oneDNN or OpenBLAS; both match a float64 reference, 2
 });
 
 Deno.test("TFJS_GEMM with an unknown library is refused by name", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", `import { openBlas } from "./lib/backend/mod.ts"; openBlas();`],
-    env: { TFJS_GEMM: "mkl" },
-    cwd: new URL("..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(!out.success);
+  const out = await runDeno(
+    ["eval", "--ext=ts", `import { openBlas } from "./lib/backend/mod.ts"; openBlas();`],
+    { TFJS_GEMM: "mkl" },
+  );
+  assert.notEqual(out.code, 0);
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /TFJS_GEMM=mkl: expected "onednn" or "openblas"/,
   );
 });

@@ -26,7 +26,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { cpuFlags } from "./native_build.ts";
 import { nativeKernels } from "./native.ts";
-import { DNNL_CANDIDATES } from "./internals.ts";
+import { DNNL_CANDIDATES, variableDataIds } from "./internals.ts";
 
 /** Precision of matMuls on the cpu and wasm backends. */
 export type MatmulPrecision = "fp32" | "bf16";
@@ -195,12 +195,6 @@ export function bf16Info(): Bf16Info | undefined {
 
 /** bf16 copies of variables' data, by data id (freed with it). */
 let copies = new WeakMap<object, Uint16Array>();
-/** Whether `dataId` is a registered variable's current data (a pass over the variables). */
-function isVariableData(dataId: object): boolean {
-  const vars = tf.engine().state.registeredVariables;
-  for (const name in vars) if (vars[name].dataId === dataId) return true;
-  return false;
-}
 
 /**
  * The bf16 copy of a matMul operand when it is a variable's data (converted on first use, then
@@ -209,7 +203,7 @@ function isVariableData(dataId: object): boolean {
 export function bf16VariableCopy(dataId: object, values: Float32Array): Uint16Array | null {
   let c = copies.get(dataId);
   if (c) return c;
-  if (!isVariableData(dataId)) return null;
+  if (!variableDataIds().has(dataId)) return null;
   c = new Uint16Array(values.length);
   nativeKernels()!.toBf16(values, c);
   copies.set(dataId, c);

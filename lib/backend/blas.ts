@@ -20,10 +20,12 @@ import {
   cpuFloat32,
   DNNL_CANDIDATES,
   type LibraryInfo,
+  variableDataIds,
   type WasmBackendLike,
 } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 import { bf16VariableCopy, matmulPrecision } from "./bf16.ts";
+import { createRng } from "../util/random.ts";
 
 const CANDIDATES = [
   "libopenblas.so.0",
@@ -112,47 +114,14 @@ function threadsFrom(name: string): number {
   return Math.max(1, Number(Deno.env.get(name) ?? navigator.hardwareConcurrency) || 1);
 }
 
-/** oneDNN's `dnnl_sgemm` behind the CBLAS signature the kernels call, or an error line. */
-function openOneDnn(paths: string[]): BlasInfo & { gemm?: Sgemm } {
+type Opened = BlasInfo & { gemm?: Sgemm };
+
+/** The first of `paths` that `open` opens without throwing, or the first errors in one line. */
+function openFirst(paths: string[], open: (path: string) => Opened): Opened {
   const errors: string[] = [];
   for (const path of paths) {
     try {
-      const f = Deno.dlopen(path, DNNL_SYMBOLS).symbols.dnnl_sgemm;
-      const gemm: Sgemm = (_order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-        const status = f(
-          ta === TRANS ? 84 : 78, // 'T' : 'N'
-          tb === TRANS ? 84 : 78,
-          BigInt(m),
-          BigInt(n),
-          BigInt(k),
-          alpha,
-          a,
-          BigInt(lda),
-          b,
-          BigInt(ldb),
-          beta,
-          c,
-          BigInt(ldc),
-        );
-        if (status !== 0) throw new Error(`matMul: oneDNN's dnnl_sgemm returned status ${status}`);
-      };
-      // oneDNN runs on OpenMP's threads, whose count the native kernels set when they are open
-      // (TFJS_NATIVE_THREADS, else every core); without them OMP_NUM_THREADS, else every core.
-      // OpenMP's idle threads keep the default wait policy (they spin a while before sleeping):
-      // with oneDNN and the native kernels on the same pool, OMP_WAIT_POLICY=passive measured
-      // slower (bench/profile.ts, S / M training 71–74 / 353–361 ms per step against 82–83 /
-      // 400–404 passive, alternating twice).
-      const threads = threadsFrom(
-        Deno.env.get("TFJS_NATIVE") === "0" ? "OMP_NUM_THREADS" : "TFJS_NATIVE_THREADS",
-      );
-      return {
-        enabled: true,
-        library: path,
-        name: "oneDNN",
-        threads,
-        gemm,
-        reason: `dnnl_sgemm from ${path}`,
-      };
+      return open(path);
     } catch (e) {
       errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
     }
@@ -163,8 +132,50 @@ function openOneDnn(paths: string[]): BlasInfo & { gemm?: Sgemm } {
   };
 }
 
+/** oneDNN's `dnnl_sgemm` behind the CBLAS signature the kernels call, or an error line. */
+function openOneDnn(paths: string[]): Opened {
+  return openFirst(paths, (path) => {
+    const f = Deno.dlopen(path, DNNL_SYMBOLS).symbols.dnnl_sgemm;
+    const gemm: Sgemm = (_order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      const status = f(
+        ta === TRANS ? 84 : 78, // 'T' : 'N'
+        tb === TRANS ? 84 : 78,
+        BigInt(m),
+        BigInt(n),
+        BigInt(k),
+        alpha,
+        a,
+        BigInt(lda),
+        b,
+        BigInt(ldb),
+        beta,
+        c,
+        BigInt(ldc),
+      );
+      if (status !== 0) throw new Error(`matMul: oneDNN's dnnl_sgemm returned status ${status}`);
+    };
+    // oneDNN runs on OpenMP's threads, whose count the native kernels set when they are open
+    // (TFJS_NATIVE_THREADS, else every core); without them OMP_NUM_THREADS, else every core.
+    // OpenMP's idle threads keep the default wait policy (they spin a while before sleeping):
+    // with oneDNN and the native kernels on the same pool, OMP_WAIT_POLICY=passive measured
+    // slower (bench/profile.ts, S / M training 71–74 / 353–361 ms per step against 82–83 /
+    // 400–404 passive, alternating twice).
+    const threads = threadsFrom(
+      Deno.env.get("TFJS_NATIVE") === "0" ? "OMP_NUM_THREADS" : "TFJS_NATIVE_THREADS",
+    );
+    return {
+      enabled: true,
+      library: path,
+      name: "oneDNN",
+      threads,
+      gemm,
+      reason: `dnnl_sgemm from ${path}`,
+    };
+  });
+}
+
 /** OpenBLAS's (or another CBLAS library's) `cblas_sgemm`, or an error line. */
-function openCblas(paths: string[]): BlasInfo & { gemm?: Sgemm } {
+function openCblas(paths: string[]): Opened {
   // OpenBLAS's idle threads spin for 2^28 cycles by default before they sleep, taking a core from
   // the single-threaded wasm kernels and the native kernels' threads between two matMuls (~90 ms
   // of system time per S training step in bench/profile.ts; 2^10: ~15 ms). Read when the library
@@ -175,28 +186,19 @@ function openCblas(paths: string[]): BlasInfo & { gemm?: Sgemm } {
     if (!Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "10");
     if (!Deno.env.get("OMP_WAIT_POLICY")) Deno.env.set("OMP_WAIT_POLICY", "passive");
   } catch { /* no --allow-env: the libraries keep their defaults */ }
-  const errors: string[] = [];
-  for (const path of paths) {
-    try {
-      const lib = Deno.dlopen(path, SYMBOLS);
-      const threads = threadsFrom("OPENBLAS_NUM_THREADS");
-      lib.symbols.openblas_set_num_threads?.(threads);
-      return {
-        enabled: true,
-        library: path,
-        name: /openblas/i.test(path) ? "OpenBLAS" : "CBLAS",
-        threads,
-        gemm: lib.symbols.cblas_sgemm as unknown as Sgemm,
-        reason: `cblas_sgemm from ${path}`,
-      };
-    } catch (e) {
-      errors.push(`${path}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
-    }
-  }
-  return {
-    enabled: false,
-    reason: errors.slice(0, 2).join("; ") + (errors.length > 2 ? "; ..." : ""),
-  };
+  return openFirst(paths, (path) => {
+    const lib = Deno.dlopen(path, SYMBOLS);
+    const threads = threadsFrom("OPENBLAS_NUM_THREADS");
+    lib.symbols.openblas_set_num_threads?.(threads);
+    return {
+      enabled: true,
+      library: path,
+      name: /openblas/i.test(path) ? "OpenBLAS" : "CBLAS",
+      threads,
+      gemm: lib.symbols.cblas_sgemm as unknown as Sgemm,
+      reason: `cblas_sgemm from ${path}`,
+    };
+  });
 }
 
 /**
@@ -215,7 +217,7 @@ export function openBlas(): BlasInfo {
     throw new Error(`TFJS_GEMM=${choice}: expected "onednn" or "openblas"`);
   }
   const tries: string[] = [];
-  let opened: BlasInfo & { gemm?: Sgemm } | undefined;
+  let opened: Opened | undefined;
   if (setting && setting !== "1") {
     opened = openCblas([setting]);
   } else {
@@ -360,6 +362,14 @@ const TRANSPOSED_COPY_MIN_ROWS = 16;
 
 let sameBits: boolean | undefined;
 
+/** `t` = the `[k, n]` transpose of the `[n, k]` matrix `b` (native kernels when open); `t`. */
+function transposeInto(b: Float32Array, t: Float32Array, n: number, k: number): Float32Array {
+  const native = nativeKernels();
+  if (native) native.transpose(b, t, [k, n], [1, k]);
+  else for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = b[i * k + j];
+  return t;
+}
+
 /**
  * Whether evaluation's dense layers read kept transposed weight copies here (oneDNN open and
  * its `N·N` products checked to give `N·T`'s bits).
@@ -381,15 +391,10 @@ export function weightCopiesActive(): boolean {
  */
 function copiesKeepBits(): boolean {
   if (sameBits !== undefined) return sameBits;
-  let seed = 7;
-  const fill = (n: number) =>
-    Float32Array.from(
-      { length: n },
-      () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24 - 0.5,
-    );
+  const rng = createRng(7);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
   sameBits = [[16, 40, 48], [37, 96, 200], [300, 128, 64], [64, 768, 256]].every(([m, n, k]) => {
-    const a = fill(m * k), w = fill(n * k), wt = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
+    const a = fill(m * k), w = fill(n * k), wt = transposeInto(w, new Float32Array(n * k), n, k);
     const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
     sgemm!(ROW_MAJOR, NO_TRANS, TRANS, m, n, k, 1, a, k, w, k, 0, c1, n);
     sgemm!(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, 1, a, k, wt, n, 0, c2, n);
@@ -404,19 +409,13 @@ const transposedCopies = new Map<object, { n: number; k: number; t: Float32Array
 /** Buffers of the copies dropped last, reused by new copies of the same size. */
 let spareCopies: Float32Array[] = [];
 
-/** Data ids of the registered variables' current data. */
-function variableDataIds(): Set<object> {
-  const vars = tf.engine().state.registeredVariables;
-  return new Set(Object.values(vars).map((v) => v.dataId));
-}
-
 /**
  * The `[k, n]` copy of a variable's `[n, k]` data, made on first use and kept while the data is a
  * variable's (tensors are immutable in tfjs: new values come as new data). Copies of data no
  * variable holds any more are dropped whenever a new one is made, so about one copy of the model's
  * dense weights is kept, outside the wasm heap, until then (also after the model is disposed).
- * Null for other tensors and for the same data seen with another shape. oneDNN's `N·N` product over it runs 1.1–1.45× faster than `N·T` over the original on
- * the dense layers' shapes (most where K is large: the feed-forward output) and gives the same
+ * Null for other tensors and for the same data seen with another shape. oneDNN's `N·N` product
+ * over it runs 1.1–1.45× faster than `N·T` over the original on the dense layers' shapes (most where K is large: the feed-forward output) and gives the same
  * bits (tests/backend_blas.test.ts). Used in evaluation only (`_FusedMatMul` with a bias, which
  * the model issues there): training replaces every weight at each update, and making the copies
  * then cost more than they saved (bert-base widths, 2 layers, batch 1 × 384: 319–337 against
@@ -445,10 +444,7 @@ function transposedVariableCopy(
   // update: fresh buffers would page-fault in every step), else a new one.
   const spare = spareCopies.findIndex((c) => c.length === n * k);
   const t = spare >= 0 ? spareCopies.splice(spare, 1)[0] : new Float32Array(n * k);
-  const native = nativeKernels();
-  if (native) native.transpose(b, t, [k, n], [1, k]);
-  else for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) t[j * n + i] = b[i * k + j];
-  transposedCopies.set(dataId, { n, k, t });
+  transposedCopies.set(dataId, { n, k, t: transposeInto(b, t, n, k) });
   return t;
 }
 

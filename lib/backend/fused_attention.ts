@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { withMemory } from "./internals.ts";
+import { registerOnCpuAndWasm, withMemory } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 import { matmulPrecision } from "./bf16.ts";
 
@@ -114,23 +114,27 @@ export function attention(
   // No tape may be recording: the kernel has no gradient (a forward in evaluation mode can still
   // run under tf.grad, e.g. a gradient check without dropout).
   const taped = tf.engine().state.gradientDepth > 0;
-  checkAttentionInputs(q, k, v, mask, dims);
   if (fused && !dropProbs && !taped && fusedAttentionActive()) {
+    // The kernel checks its inputs (checkAttentionInputs).
     const inputs: tf.NamedTensorMap = mask ? { q, k, v, mask } : { q, k, v };
     return tf.engine().runKernel(ATTENTION_KERNEL, inputs, {
       ...dims,
     } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   }
+  checkAttentionInputs(q, k, v, mask, dims);
   return attentionComposite(q, k, v, mask, dims, dropProbs);
 }
+
+/** What the checks read of a tensor (a `tf.Tensor` or a kernel's `TensorInfo`). */
+type Operand = Pick<tf.TensorInfo, "shape" | "dtype">;
 
 /** Shapes and dtypes {@link attention} needs (the fused kernel reads memory by them): throws
  * with the argument's name and what is wrong. */
 function checkAttentionInputs(
-  q: tf.Tensor,
-  k: tf.Tensor,
-  v: tf.Tensor,
-  mask: tf.Tensor | null,
+  q: Operand,
+  k: Operand,
+  v: Operand,
+  mask: Operand | null | undefined,
   { n, t, heads }: AttentionDims,
 ): void {
   const fail = (what: string) => {
@@ -139,7 +143,7 @@ function checkAttentionInputs(
   if (![n, t, heads].every((d) => Number.isInteger(d) && d > 0)) {
     fail(`n, t and heads must be positive integers, got ${n}, ${t}, ${heads}`);
   }
-  if (q.rank !== 2 || q.shape[0] !== n * t) {
+  if (q.shape.length !== 2 || q.shape[0] !== n * t) {
     fail(`q has shape [${q.shape}], expected [${n * t}, H] (n · t rows)`);
   }
   if ((q.shape[1] ?? 0) % heads !== 0) {
@@ -151,7 +155,7 @@ function checkAttentionInputs(
   for (const [name, x] of [["q", q], ["k", k], ["v", v], ["mask", mask]] as const) {
     if (x && x.dtype !== "float32") fail(`${name} is ${x.dtype}, expected float32`);
   }
-  if (mask && mask.size !== n * t) {
+  if (mask && tf.util.sizeFromShape(mask.shape) !== n * t) {
     fail(`mask has shape [${mask.shape}], expected ${n * t} values ([n, 1, 1, t])`);
   }
 }
@@ -161,17 +165,7 @@ function kernel(backendName: "cpu" | "wasm"): tf.KernelFunc {
     const { q, k, v, mask } = args.inputs as Record<string, tf.TensorInfo>;
     const { n, t, heads } = args.attrs as unknown as AttentionDims;
     const H = q.shape[1];
-    // attention() checked the inputs; a direct runKernel call gets the same checks' essentials.
-    if (
-      q.shape[0] !== n * t || q.shape[1] % heads !== 0 ||
-      [k, v].some((x) => x.shape.join() !== q.shape.join()) ||
-      [q, k, v, mask].some((x) => x && x.dtype !== "float32") ||
-      (mask && tf.util.sizeFromShape(mask.shape) !== n * t)
-    ) {
-      throw new Error(
-        `${ATTENTION_KERNEL}: inputs do not match n = ${n}, t = ${t}, heads = ${heads}`,
-      );
-    }
+    checkAttentionInputs(q, k, v, mask, { n, t, heads });
     const ins = mask ? [q, k, v, mask] : [q, k, v];
     return withMemory(backendName, args.backend, ins, [[n * t, H]], (views, [out]) => {
       const ok = nativeKernels()!.attention(
@@ -198,15 +192,6 @@ let registered = false;
 export function registerAttentionKernel(): boolean {
   if (registered) return true;
   if (!nativeKernels()) return false;
-  for (const backendName of ["cpu", "wasm"] as const) {
-    if (tf.getKernel(ATTENTION_KERNEL, backendName)) {
-      tf.unregisterKernel(ATTENTION_KERNEL, backendName);
-    }
-    tf.registerKernel({
-      kernelName: ATTENTION_KERNEL,
-      backendName,
-      kernelFunc: kernel(backendName),
-    });
-  }
+  registerOnCpuAndWasm(ATTENTION_KERNEL, kernel);
   return registered = true;
 }

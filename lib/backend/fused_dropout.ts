@@ -13,7 +13,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { withMemory } from "./internals.ts";
+import { registerOnCpuAndWasm, withMemory } from "./internals.ts";
 import { type NativeKernels, nativeKernels } from "./native.ts";
 import { createRng, rngInitialState } from "../util/random.ts";
 
@@ -89,12 +89,7 @@ let registered = false;
 /** Registers `ProjectDropout` for cpu and wasm (idempotent). */
 export function registerDropoutKernel(): void {
   if (registered) return;
-  for (const backendName of ["cpu", "wasm"] as const) {
-    if (tf.getKernel(DROPOUT_KERNEL, backendName)) {
-      tf.unregisterKernel(DROPOUT_KERNEL, backendName);
-    }
-    tf.registerKernel({ kernelName: DROPOUT_KERNEL, backendName, kernelFunc: kernel(backendName) });
-  }
+  registerOnCpuAndWasm(DROPOUT_KERNEL, kernel);
   registered = true;
 }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { withMemory } from "./internals.ts";
+import { registerOnCpuAndWasm, withMemory } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 
 /** Kernel name (cpu and wasm, with the native kernels only). */
@@ -50,16 +50,7 @@ let registered = false;
 export function registerSoftmaxGrad(): boolean {
   if (registered) return true;
   if (!nativeKernels()) return false;
-  for (const backendName of ["cpu", "wasm"] as const) {
-    if (tf.getKernel(SOFTMAX_GRAD_KERNEL, backendName)) {
-      tf.unregisterKernel(SOFTMAX_GRAD_KERNEL, backendName);
-    }
-    tf.registerKernel({
-      kernelName: SOFTMAX_GRAD_KERNEL,
-      backendName,
-      kernelFunc: kernel(backendName),
-    });
-  }
+  registerOnCpuAndWasm(SOFTMAX_GRAD_KERNEL, kernel);
   const original = tf.getGradient(tf.Softmax);
   if (!original) return false;
   tf.registerGradient({

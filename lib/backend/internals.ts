@@ -75,3 +75,23 @@ export const DNNL_CANDIDATES = [
   "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
   "libdnnl.so.3",
 ];
+
+/**
+ * Registers `kernelName` on cpu and wasm with the function `make` gives each, replacing one
+ * already registered under that name (the project's own kernels, registered once per process).
+ */
+export function registerOnCpuAndWasm(
+  kernelName: string,
+  make: (backendName: "cpu" | "wasm") => tf.KernelFunc,
+): void {
+  for (const backendName of ["cpu", "wasm"] as const) {
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc: make(backendName) });
+  }
+}
+
+/** Data ids of the registered variables' current data (a pass over the variables). */
+export function variableDataIds(): Set<object> {
+  const vars = tf.engine().state.registeredVariables;
+  return new Set(Object.values(vars).map((v) => v.dataId));
+}

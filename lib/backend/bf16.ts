@@ -23,7 +23,6 @@
  * library; `TFJS_BF16_UNITS=none` treats the CPU as one without the units (tests the fallback).
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { cpuFlags } from "./native_build.ts";
 import { nativeKernels } from "./native.ts";
 import { DNNL_CANDIDATES, variableDataIds } from "./internals.ts";

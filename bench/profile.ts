@@ -4,9 +4,11 @@
  * a few steps run and the totals are printed by kernel name and input shapes.
  *
  *     deno run -A bench/profile.ts [--config M] [--backend wasm] [--steps 2] [--top 40] [--layers N]
+ *       [--batch B] [--eval]
  *
- * Besides wall time it prints the process CPU time per step (all threads: OpenBLAS and the
- * native kernels run on several) and the load average, since the machine may be shared.
+ * `TFJS_BF16=1` in front profiles `--bf16`. Besides wall time it prints the process CPU time and
+ * minor page faults per step (all threads: the GEMM and the native kernels run on several) and
+ * the load average, since the machine may be shared.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -114,12 +116,13 @@ async function phases(trainer: QaTrainer, batch: QaBatch, steps: number): Promis
 }
 
 /** Process CPU time (all threads) in ms from /proc (Linux): [user, system]; NaN elsewhere. */
-function cpuMs(): [number, number] {
+/** Process CPU time (user, system ms) and minor page faults so far (Linux). */
+function cpuMs(): [number, number, number] {
   try {
     const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return [Number(f[11]) * 10, Number(f[12]) * 10]; // clock ticks of 10 ms
+    return [Number(f[11]) * 10, Number(f[12]) * 10, Number(f[7])]; // clock ticks of 10 ms
   } catch {
-    return [NaN, NaN];
+    return [NaN, NaN, NaN];
   }
 }
 
@@ -144,6 +147,7 @@ if (import.meta.main) {
       trace: { type: "string" },
       phases: { type: "boolean", default: false },
       layers: { type: "string" },
+      batch: { type: "string" },
     },
   });
   // --layers N: the configuration's widths with N layers (e.g. bert-base per-layer costs in a
@@ -152,7 +156,8 @@ if (import.meta.main) {
   const cfg = values.layers ? { ...base, layers: Number(values.layers) } : base;
   await useBackend(values.backend as "wasm" | "cpu");
   const trainer = createQaTrainer(cfg, 1);
-  const batch = randomBatch(cfg, cfg.batches[0], 2);
+  // --batch B: that many sequences per step (default: the configuration's first batch size).
+  const batch = randomBatch(cfg, values.batch ? Number(values.batch) : cfg.batches[0], 2);
   if (values.phases) {
     await phases(trainer, batch, Number(values.steps));
     disposeBatch(batch);
@@ -170,6 +175,7 @@ if (import.meta.main) {
   const wall = (performance.now() - t0) / steps;
   const c1 = cpuMs();
   const user = (c1[0] - c0[0]) / steps, sys = (c1[1] - c0[1]) / steps;
+  const faults = (c1[2] - c0[2]) / steps;
   prof.unwrap();
   const kernelTotal = [...prof.byKernel.values()].reduce((a, t) => a + t.ms, 0) / steps;
   console.log(
@@ -177,9 +183,9 @@ if (import.meta.main) {
       wall.toFixed(0)
     } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels; process CPU time per step ${
       user.toFixed(0)
-    } ms user + ${
-      sys.toFixed(0)
-    } ms system; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
+    } ms user + ${sys.toFixed(0)} ms system, ${
+      faults.toFixed(0)
+    } minor page faults; load average ${load} at start, ${loadAverage()} at end, ${navigator.hardwareConcurrency} cores`,
   );
   const print = (m: Map<string, Tally>, n: number) => {
     const rows = [...m.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <omp.h>
 
+/* Below it the conversions run on the calling thread (also inside the attention kernel's per-head
+   loop), still vectorized: `if (parallel: ...)`, see PAR_MIN in native_kernels.c. */
 #define NK_BF_PAR_MIN 32768
 
 /* dnnl_status_t dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N,
@@ -44,12 +46,12 @@ static inline uint16_t nk_to_bf16_1(float f) {
 }
 
 void nk_to_bf16(const float *x, uint16_t *y, int64_t n) {
-  #pragma omp parallel for simd schedule(static) if (n > NK_BF_PAR_MIN)
+  #pragma omp parallel for simd schedule(static) if (parallel: n > NK_BF_PAR_MIN)
   for (int64_t i = 0; i < n; i++) y[i] = nk_to_bf16_1(x[i]);
 }
 
 void nk_bf16_to_f32(const uint16_t *x, float *y, int64_t n) {
-  #pragma omp parallel for simd schedule(static) if (n > NK_BF_PAR_MIN)
+  #pragma omp parallel for simd schedule(static) if (parallel: n > NK_BF_PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     uint32_t u = (uint32_t)x[i] << 16;
     memcpy(&y[i], &u, 4);

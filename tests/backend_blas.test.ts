@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { blasFusedBiasActive, openBlas, useBackend } from "../lib/backend/mod.ts";
+import {
+  blasFusedBiasActive,
+  denseGelu,
+  gelu,
+  nativeKernels,
+  openBlas,
+  useBackend,
+} from "../lib/backend/mod.ts";
 import { createRng } from "../lib/util/random.ts";
 import { assertSameBits, refMatMul } from "./numeric_util.ts";
 import { runDeno } from "./process_util.ts";
@@ -151,9 +158,10 @@ Deno.test("TFJS_GEMM with an unknown library is refused by name", async () => {
 });
 
 Deno.test("matMul over a variable weight: same bits as over a plain tensor, and follows assign()", async () => {
-  // Evaluation's dense layers (fused matMul with a bias) may read a kept [in, out] copy of a
-  // variable's [out, in] weight (oneDNN): it must give the product's bits and must follow the
-  // variable's new data. With OpenBLAS (oneDNN not installed) there is no copy to test.
+  // Evaluation's dense layers (fused matMul with a bias) and training's products with K ≥ 2N
+  // (plain matMul; [16, 3, 200] here) may read a kept [in, out] copy of a variable's [out, in]
+  // weight (oneDNN): it must give the product's bits and must follow the variable's new data.
+  // With OpenBLAS (oneDNN not installed) there is no copy to test.
   const rng = createRng(11);
   const vals = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
   for (const backend of ["wasm", "cpu"] as const) {
@@ -182,6 +190,39 @@ Deno.test("matMul over a variable weight: same bits as over a plain tensor, and 
         w.assign(next);
         next.dispose();
       }
+      assert.equal(tf.memory().numTensors, before, `${backend}: tensors`);
+      tf.dispose([x, w, bias]);
+    }
+  }
+});
+
+Deno.test("denseGelu: the bits of matMul, bias add and gelu, far tail and chunk edges included", async () => {
+  // Evaluation's feed-forward runs GELU(x·Wᵀ + b) as one product and one pass (nk_bias_gelu, in
+  // chunks of 1024 per row); training composes the three ops. Both must agree bit for bit,
+  // including sums below -13 (GELU's far tail, recomputed in double) and rows wider than a chunk.
+  const rng = createRng(5);
+  for (const backend of ["wasm", "cpu"] as const) {
+    await useBackend(backend);
+    if (Deno.env.get("NATIVE_REQUIRED") === "1") assert.ok(nativeKernels(), "native kernels");
+    assert.ok(blasFusedBiasActive(), `${backend}: the project's matMul kernel`);
+    for (const [m, n, k] of [[3, 5, 4], [17, 1024, 8], [9, 2500, 16]]) {
+      const x = tf.tensor2d(Float32Array.from({ length: m * k }, () => rng.normal()), [m, k]);
+      const w = tf.variable(
+        tf.tensor2d(Float32Array.from({ length: n * k }, () => rng.normal()), [n, k]),
+      );
+      // Every third bias pulls its column far into the negative tail, some to -40.
+      const bias = tf.tensor1d(
+        Float32Array.from({ length: n }, (_, j) => j % 3 === 0 ? -14 - (j % 27) : rng.normal()),
+      );
+      const before = tf.memory().numTensors;
+      const [got, want] = tf.tidy(() => [
+        denseGelu(x, w, bias),
+        gelu(tf.add(tf.matMul(x, w, false, true), bias) as tf.Tensor2D),
+      ]);
+      const g = got.dataSync() as Float32Array;
+      assert.ok(g.some((v, i) => v !== 0 && (i % n) % 3 === 0), "far-tail values are not all 0");
+      assertSameBits(g, want.dataSync() as Float32Array, `${backend} [${m}, ${n}, ${k}]`);
+      tf.dispose([got, want]);
       assert.equal(tf.memory().numTensors, before, `${backend}: tensors`);
       tf.dispose([x, w, bias]);
     }

@@ -25,6 +25,7 @@ import {
 } from "./internals.ts";
 import { nativeKernels } from "./native.ts";
 import { bf16VariableCopy, matmulPrecision } from "./bf16.ts";
+import { geluValues } from "./fused_ops.ts";
 import { createRng } from "../util/random.ts";
 
 const CANDIDATES = [
@@ -359,6 +360,15 @@ function geometry(
 /** Rows from which oneDNN's `N·N` and `N·T` products give the same bits (oneDNN 2.6: every
  * shape with m ≥ 16 tried, n 1–768, k 8–3072; below, its small-m kernels sum in another order). */
 const TRANSPOSED_COPY_MIN_ROWS = 16;
+/**
+ * Training products `x · Wᵀ` whose K is at least this many times N read the weight's kept copy
+ * too: the feed-forward output layer (K = intermediate size = 4N). oneDNN's `N·T` is slowest
+ * there (bert-base, 384 × 768 × 3072: 12.2 against 10.2 ms per product `N·N` over the copy, in
+ * the training step's profile), so one transposition per weight update pays for itself within
+ * one micro-batch; on the other dense layers it did not (the copy of every weight at each update
+ * cost more than it saved).
+ */
+const TRAINING_COPY_MIN_K_OVER_N = 2;
 
 let sameBits: boolean | undefined;
 
@@ -371,8 +381,8 @@ function transposeInto(b: Float32Array, t: Float32Array, n: number, k: number): 
 }
 
 /**
- * Whether evaluation's dense layers read kept transposed weight copies here (oneDNN open and
- * its `N·N` products checked to give `N·T`'s bits).
+ * Whether dense layers read kept transposed weight copies here (in evaluation, and in training
+ * the products with K ≥ 2N): oneDNN open and its `N·N` products checked to give `N·T`'s bits.
  *
  * @example
  * ```ts
@@ -415,11 +425,12 @@ let spareCopies: Float32Array[] = [];
  * variable holds any more are dropped whenever a new one is made, so about one copy of the model's
  * dense weights is kept, outside the wasm heap, until then (also after the model is disposed).
  * Null for other tensors and for the same data seen with another shape. oneDNN's `N·N` product
- * over it runs 1.1–1.45× faster than `N·T` over the original on the dense layers' shapes (most where K is large: the feed-forward output) and gives the same
- * bits (tests/backend_blas.test.ts). Used in evaluation only (`_FusedMatMul` with a bias, which
- * the model issues there): training replaces every weight at each update, and making the copies
- * then cost more than they saved (bert-base widths, 2 layers, batch 1 × 384: 319–337 against
- * 302–311 ms per step).
+ * over it runs 1.1–1.45× faster than `N·T` over the original on the dense layers' shapes (most
+ * where K is large: the feed-forward output) and gives the same bits (tests/backend_blas.test.ts).
+ * Used in evaluation (`_FusedMatMul` with a bias, which the model issues there) and, in training,
+ * only for products with K ≥ 2N: training replaces every weight at each update, and copying all
+ * of them then cost more than they saved (bert-base widths, 2 layers, batch 1 × 384: 319–337
+ * against 302–311 ms per step).
  */
 function transposedVariableCopy(
   dataId: object,
@@ -509,8 +520,10 @@ function gemm(
     );
   }
   if (
-    // A dense layer's `x · Wᵀ` over a variable weight: its kept `[k, n]` copy (oneDNN only).
-    constantWeights && g.batch === 1 && !g.items && transposeB && !transposeA && ids &&
+    // A dense layer's `x · Wᵀ` over a variable weight: its kept `[k, n]` copy (oneDNN only), in
+    // evaluation, and in training where K ≥ 2N (see TRAINING_COPY_MIN_K_OVER_N).
+    (constantWeights || k >= TRAINING_COPY_MIN_K_OVER_N * n) && g.batch === 1 && !g.items &&
+    transposeB && !transposeA && ids &&
     info?.name === "oneDNN" && m >= TRANSPOSED_COPY_MIN_ROWS && copiesKeepBits()
   ) {
     const bt = transposedVariableCopy(ids.b, b.subarray(0, sizeB), n, k);
@@ -550,6 +563,57 @@ function addBias(c: Float32Array, n: number, bias: Float32Array): boolean {
   return false;
 }
 
+/** The bias add, then with `gelu` GELU over the result: in one native pass when the kernels are
+ * open (`nk_bias_gelu`: the same bits as the two steps), else the two steps. */
+function addBiasAndGelu(c: Float32Array, n: number, bias: Float32Array, gelu: boolean): boolean {
+  if (gelu && bias.length === n) {
+    const native = nativeKernels();
+    if (native && n > 0) {
+      native.biasGelu(c, bias, c);
+      return true;
+    }
+  }
+  if (!addBias(c, n, bias)) return false;
+  if (gelu) geluValues(c.slice(), c);
+  return true;
+}
+
+/** `_FusedMatMul`'s activation name for {@link denseGelu}: this project's kernel only. */
+const DENSE_GELU_ACTIVATION = "gelu";
+
+/**
+ * GELU(x · Wᵀ + b) in one `_FusedMatMul` (evaluation's feed-forward: the bias add and GELU in
+ * one pass over the product): the same bits as `gelu(tf.add(tf.matMul(x, w, false, true), b))`.
+ * Only where {@link blasFusedBiasActive} holds, and not under a gradient tape (the activation
+ * has no gradient): callers keep the composed ops otherwise.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { blasFusedBiasActive, denseGelu } from "./blas.ts";
+ * if (blasFusedBiasActive()) {
+ *   const y = denseGelu(tf.ones([1, 2]), tf.ones([1, 2]), tf.zeros([1]));
+ *   console.log(y.shape); // [1, 1]
+ * }
+ * ```
+ */
+export function denseGelu(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (!blasFusedBiasActive()) {
+    throw new Error(
+      `denseGelu: the project's matMul kernel is not registered on ${tf.getBackend()}`,
+    );
+  }
+  return tf.engine().runKernel(
+    "_FusedMatMul",
+    { a: x, b: w, bias: b } as unknown as tf.NamedTensorMap,
+    {
+      transposeA: false,
+      transposeB: true,
+      activation: DENSE_GELU_ACTIVATION,
+    } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor2D;
+}
+
 interface MatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
@@ -565,8 +629,10 @@ function makeKernel(
     const { inputs, backend, attrs } = args;
     const { a, b, bias } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const { transposeA, transposeB, activation } = attrs as unknown as MatMulAttrs;
-    const extra = fused &&
-      (inputs.preluActivationWeights || (activation && activation !== "linear"));
+    // "gelu" (this kernel's own, from denseGelu): with a bias only.
+    const gelu = fused && activation === DENSE_GELU_ACTIVATION;
+    const extra = fused && (inputs.preluActivationWeights ||
+      (gelu ? !bias : activation && activation !== "linear"));
     if (a.dtype !== "float32" || b.dtype !== "float32" || extra) return fallback(args);
     const g = geometry(a, b, transposeA, transposeB);
     const size = g.batch * g.m * g.n;
@@ -583,7 +649,7 @@ function makeKernel(
         { a: a.dataId, b: b.dataId },
         fused && bias !== undefined,
       );
-      if (bias && !addBias(out, g.n, cpuFloat32(be, bias))) return fallback(args);
+      if (bias && !addBiasAndGelu(out, g.n, cpuFloat32(be, bias), gelu)) return fallback(args);
       return be.makeTensorInfo(g.outShape, "float32", out);
     }
     const be = backend as unknown as WasmBackendLike;
@@ -606,7 +672,7 @@ function makeKernel(
         { a: a.dataId, b: b.dataId },
         fused && bias !== undefined,
       );
-      if (bias) addBias(outView, g.n, be.typedArrayFromHeap(bias));
+      if (bias) addBiasAndGelu(outView, g.n, be.typedArrayFromHeap(bias), gelu);
     } catch (e) {
       be.disposeData(out.dataId); // a failed product leaves no output behind
       throw e;

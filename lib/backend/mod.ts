@@ -28,6 +28,7 @@ export {
 export {
   blasFusedBiasActive,
   type BlasInfo,
+  denseGelu,
   float32Gemm,
   linkBatchedGemm,
   openBlas,

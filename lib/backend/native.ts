@@ -26,6 +26,9 @@ export interface NativeKernels {
   adamw(ins: Float32Array[], outs: Float32Array[], c: AdamWCoefficients): void;
   gelu(x: Float32Array, y: Float32Array): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** `y` = GELU(`x` + `bias`), the bias repeated on every row of `bias.length` (`y` may be `x`):
+   * the bits of the bias add followed by {@link NativeKernels.gelu}, in one pass. */
+  biasGelu(x: Float32Array, bias: Float32Array, y: Float32Array): void;
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, h: number): void;
   /** `out = a + b` with `b` repeated over `out` (its length divides `a`'s). */
   add(a: Float32Array, b: Float32Array, out: Float32Array): void;
@@ -234,6 +237,8 @@ export async function openNative(): Promise<NativeInfo> {
         ),
       gelu: (x, y) => s.nk_gelu(x, y, BigInt(y.length)),
       geluGrad: (dy, x, dx) => s.nk_gelu_grad(dy, x, dx, BigInt(dx.length)),
+      biasGelu: (x, bias, y) =>
+        s.nk_bias_gelu(x, bias, y, BigInt(y.length / bias.length), BigInt(bias.length)),
       softmaxGrad: (dy, y, dx, h) => s.nk_softmax_grad(dy, y, dx, BigInt(dx.length / h), BigInt(h)),
       add: (a, b, out) => s.nk_add(a, b, out, BigInt(out.length), BigInt(b.length)),
       softmax: (x, y, h) => s.nk_softmax(x, y, BigInt(y.length / h), BigInt(h)),

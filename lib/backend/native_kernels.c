@@ -95,6 +95,35 @@ void nk_gelu(const float *x, float *y, int64_t n) {
   }
 }
 
+/* Evaluation's feed-forward activation after its product: y = GELU(x + b), b repeated on every row
+   of n. The same float add as a separate bias add, then nk_gelu's arithmetic (the far tail in
+   double), in one pass; y may be x. Rows in chunks of NK_BG_CHUNK, whose sums are kept for the
+   far-tail pass. */
+#define NK_BG_CHUNK 1024
+void nk_bias_gelu(const float *x, const float *b, float *y, int64_t rows, int64_t n) {
+  #pragma omp parallel for schedule(static) if (rows * n > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    float v[NK_BG_CHUNK];
+    for (int64_t c = 0; c < n; c += NK_BG_CHUNK) {
+      const int64_t len = n - c < NK_BG_CHUNK ? n - c : NK_BG_CHUNK;
+      const float *xr = x + r * n + c, *br = b + c;
+      float *yr = y + r * n + c;
+      int far = 0;
+      #pragma omp simd reduction(|:far)
+      for (int64_t j = 0; j < len; j++) {
+        const float s = xr[j] + br[j];
+        v[j] = s;
+        yr[j] = s * nk_phi(s);
+        far |= s < NK_FAR_TAIL;
+      }
+      if (!far) continue;
+      for (int64_t j = 0; j < len; j++) {
+        if (v[j] < NK_FAR_TAIL) yr[j] = (float)(v[j] * nk_phi_tail(v[j]));
+      }
+    }
+  }
+}
+
 /* dx = dy * (Phi(x) + x * phi(x)). */
 void nk_gelu_grad(const float *dy, const float *x, float *dx, int64_t n) {
   #pragma omp parallel for schedule(static) if (n > PAR_MIN)

@@ -13,6 +13,7 @@ export const NATIVE_SYMBOLS = {
   nk_adamw: { parameters: [B, B, B, B, B, B, B, I, F, F, F, F, F, F, F, F], result: "void" },
   nk_gelu: { parameters: [B, B, I], result: "void" },
   nk_gelu_grad: { parameters: [B, B, B, I], result: "void" },
+  nk_bias_gelu: { parameters: [B, B, B, I, I], result: "void" },
   nk_softmax_grad: { parameters: [B, B, B, I, I], result: "void" },
   nk_add: { parameters: [B, B, B, I, I], result: "void" },
   nk_softmax: { parameters: [B, B, I, I], result: "void" },

@@ -7,9 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { createRng, deriveSeed } from "../util/random.ts";
 // One forward and one backward kernel each on cpu/wasm once the backend registered them
 // (initBackend/useBackend); tfjs ops otherwise. ~12% off an M-size training step on wasm.
-import { addLayerNorm, gelu, layerNorm } from "../backend/fused_ops.ts";
+import { addLayerNorm, gelu, geluFusedHere, layerNorm } from "../backend/fused_ops.ts";
 import { dropout } from "../backend/fused_dropout.ts";
-import { blasFusedBiasActive } from "../backend/blas.ts";
+import { blasFusedBiasActive, denseGelu } from "../backend/blas.ts";
 import { attention } from "../backend/fused_attention.ts";
 import type { BertConfig } from "./config.ts";
 
@@ -233,6 +233,16 @@ function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fuseBias = false): tf.
   return tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
 }
 
+/** `gelu(linear(x, w, b, fuseBias))`; with `fuseBias` where GELU is the fused kernel's
+ * ({@link geluFusedHere}) the bias add and GELU run as one pass after the product
+ * ({@link denseGelu}, same bits). */
+function linearGelu(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fuseBias = false): tf.Tensor2D {
+  if (fuseBias && geluFusedHere()) {
+    return denseGelu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D);
+  }
+  return gelu(linear(x, w, b, fuseBias));
+}
+
 /** {@link dropout} with the mask seeded by `seed` and a tag naming the place (layer, sublayer),
  * so each place draws its own mask and a recomputation draws the same one; a no-op at rate 0
  * (evaluation passes rate 0). */
@@ -336,8 +346,11 @@ function addAndNorm(
 function encoderLayer(w: LayerWeights, x: tf.Tensor2D, c: LayerContext, l: number): tf.Tensor2D {
   const context = selfAttention(w, x, c, l); // [N*T, H]
   const attn = addAndNorm(w, "attention.output", context, x, c, [l, "attn_out"]); // [N*T, H]
-  const inter = gelu(
-    linear(attn, w("intermediate.dense.weight"), w("intermediate.dense.bias"), c.fuseBias),
+  const inter = linearGelu(
+    attn,
+    w("intermediate.dense.weight"),
+    w("intermediate.dense.bias"),
+    c.fuseBias,
   ); // [N*T, I]
   return addAndNorm(w, "output", inter, attn, c, [l, "ffn"]); // [N*T, H]
 }
@@ -505,7 +518,7 @@ export class BertModel<T extends Task = Task> {
         }
         const p = "cls.predictions.transform";
         const t = layerNorm(
-          gelu(linear(rows, this.p(`${p}.dense.weight`), this.p(`${p}.dense.bias`), fuseBias)),
+          linearGelu(rows, this.p(`${p}.dense.weight`), this.p(`${p}.dense.bias`), fuseBias),
           this.p(`${p}.LayerNorm.weight`),
           this.p(`${p}.LayerNorm.bias`),
           cfg.layer_norm_eps,

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { useBackend } from "../lib/backend/mod.ts";
+import { matmulPrecision, useBackend } from "../lib/backend/mod.ts";
 import {
   CONFIGS,
   createQaTrainer,
@@ -179,7 +179,7 @@ if (import.meta.main) {
   prof.unwrap();
   const kernelTotal = [...prof.byKernel.values()].reduce((a, t) => a + t.ms, 0) / steps;
   console.log(
-    `${values.config} ${values.backend} ${values.eval ? "eval" : "train"}: ${
+    `${values.config} ${values.backend} ${matmulPrecision()} ${values.eval ? "eval" : "train"}: ${
       wall.toFixed(0)
     } ms/step wall, ${kernelTotal.toFixed(0)} ms in kernels; process CPU time per step ${
       user.toFixed(0)

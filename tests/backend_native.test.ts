@@ -219,7 +219,9 @@ Deno.test("native Transpose copies exactly (attention's head split and merge, ot
     const cases: [number[], number[]][] = [
       [[8, 64, 4, 32], [0, 2, 1, 3]],
       [[8, 4, 64, 32], [0, 2, 1, 3]],
-      [[300, 200], [1, 0]],
+      [[300, 200], [1, 0]], // 2-D: by 16 × 16 tiles, ragged at both edges, on both threads
+      [[37, 21], [1, 0]],
+      [[1, 70], [1, 0]],
       [[3, 4, 5], [2, 0, 1]],
       [[2, 3, 4, 5, 6], [4, 3, 2, 1, 0]],
     ];

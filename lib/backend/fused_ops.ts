@@ -152,6 +152,12 @@ export function layerNormGradValues(
 
 // ---- kernels over the backends' memory -------------------------------------------------------
 
+/** Rows of a LayerNorm input: `h` values each (its last dimension), `rows` of them. */
+function rowsOf(x: tf.TensorInfo): { h: number; rows: number } {
+  const h = x.shape[x.shape.length - 1];
+  return { h, rows: tf.util.sizeFromShape(x.shape) / h };
+}
+
 function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
   return {
     ProjectGelu: ({ inputs, backend }) => {
@@ -181,8 +187,7 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
         beta: tf.TensorInfo;
       };
       const eps = (attrs as unknown as { eps: number }).eps;
-      const h = x.shape[x.shape.length - 1];
-      const rows = tf.util.sizeFromShape(x.shape) / h;
+      const { h, rows } = rowsOf(x);
       return withMemory(
         backendName,
         backend,
@@ -198,8 +203,7 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
     ProjectAddLayerNorm: ({ inputs, backend, attrs }) => {
       const { a, b, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
       const eps = (attrs as unknown as { eps: number }).eps;
-      const h = a.shape[a.shape.length - 1];
-      const rows = tf.util.sizeFromShape(a.shape) / h;
+      const { h, rows } = rowsOf(a);
       return withMemory(
         backendName,
         backend,
@@ -225,8 +229,7 @@ function kernels(backendName: "cpu" | "wasm"): Record<string, tf.KernelFunc> {
     },
     ProjectLayerNormGrad: ({ inputs, backend }) => {
       const { dy, x, gamma, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
-      const h = x.shape[x.shape.length - 1];
-      const rows = tf.util.sizeFromShape(x.shape) / h;
+      const { h, rows } = rowsOf(x);
       return withMemory(
         backendName,
         backend,

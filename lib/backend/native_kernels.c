@@ -78,48 +78,45 @@ static inline double nk_phi_tail(double v) { return 0.5 * erfc(-v * 0.7071067811
 
 #define NK_CHUNK 4096
 
+/* Chunks of the GELU loops below; each keeps its arguments in a per-thread buffer for the
+   far-tail pass, so y may be x. */
+#define NK_GELU_CHUNK 1024
+
+/* GELU of len values, y = s * Phi(s) with s = x (b NULL) or x + b (a float add, as a separate
+   bias add), and the far tail recomputed in double. v: len floats of scratch. */
+static inline void nk_gelu_span(const float *x, const float *b, float *v, float *y, int64_t len) {
+  int far = 0;
+  #pragma omp simd reduction(|:far)
+  for (int64_t i = 0; i < len; i++) {
+    const float s = b ? x[i] + b[i] : x[i];
+    v[i] = s;
+    y[i] = s * nk_phi(s);
+    far |= s < NK_FAR_TAIL;
+  }
+  if (!far) return;
+  for (int64_t i = 0; i < len; i++) {
+    if (v[i] < NK_FAR_TAIL) y[i] = (float)(v[i] * nk_phi_tail(v[i]));
+  }
+}
+
 /* Exact GELU: y = x * Phi(x). */
 void nk_gelu(const float *x, float *y, int64_t n) {
   #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-  for (int64_t c = 0; c < n; c += NK_CHUNK) {
-    int64_t e = c + NK_CHUNK < n ? c + NK_CHUNK : n;
-    int far = 0;
-    for (int64_t i = c; i < e; i++) {
-      y[i] = x[i] * nk_phi(x[i]);
-      far |= x[i] < NK_FAR_TAIL;
-    }
-    if (!far) continue;
-    for (int64_t i = c; i < e; i++) {
-      if (x[i] < NK_FAR_TAIL) y[i] = (float)(x[i] * nk_phi_tail(x[i]));
-    }
+  for (int64_t c = 0; c < n; c += NK_GELU_CHUNK) {
+    float v[NK_GELU_CHUNK];
+    nk_gelu_span(x + c, NULL, v, y + c, (c + NK_GELU_CHUNK < n ? c + NK_GELU_CHUNK : n) - c);
   }
 }
 
 /* Evaluation's feed-forward activation after its product: y = GELU(x + b), b repeated on every row
-   of n. The same float add as a separate bias add, then nk_gelu's arithmetic (the far tail in
-   double), in one pass; y may be x. Rows in chunks of NK_BG_CHUNK, whose sums are kept for the
-   far-tail pass. */
-#define NK_BG_CHUNK 1024
+   of n, in one pass (the bits of the bias add, then nk_gelu). */
 void nk_bias_gelu(const float *x, const float *b, float *y, int64_t rows, int64_t n) {
   #pragma omp parallel for schedule(static) if (rows * n > PAR_MIN)
   for (int64_t r = 0; r < rows; r++) {
-    float v[NK_BG_CHUNK];
-    for (int64_t c = 0; c < n; c += NK_BG_CHUNK) {
-      const int64_t len = n - c < NK_BG_CHUNK ? n - c : NK_BG_CHUNK;
-      const float *xr = x + r * n + c, *br = b + c;
-      float *yr = y + r * n + c;
-      int far = 0;
-      #pragma omp simd reduction(|:far)
-      for (int64_t j = 0; j < len; j++) {
-        const float s = xr[j] + br[j];
-        v[j] = s;
-        yr[j] = s * nk_phi(s);
-        far |= s < NK_FAR_TAIL;
-      }
-      if (!far) continue;
-      for (int64_t j = 0; j < len; j++) {
-        if (v[j] < NK_FAR_TAIL) yr[j] = (float)(v[j] * nk_phi_tail(v[j]));
-      }
+    float v[NK_GELU_CHUNK];
+    for (int64_t c = 0; c < n; c += NK_GELU_CHUNK) {
+      const int64_t len = n - c < NK_GELU_CHUNK ? n - c : NK_GELU_CHUNK;
+      nk_gelu_span(x + r * n + c, b + c, v, y + r * n + c, len);
     }
   }
 }

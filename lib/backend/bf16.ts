@@ -25,7 +25,7 @@
  */
 import { cpuFlags } from "./native_build.ts";
 import { nativeKernels } from "./native.ts";
-import { DNNL_CANDIDATES, variableDataIds } from "./internals.ts";
+import { DNNL_CANDIDATES, isVariableData } from "./internals.ts";
 
 /** Precision of matMuls on the cpu and wasm backends. */
 export type MatmulPrecision = "fp32" | "bf16";
@@ -202,7 +202,7 @@ let copies = new WeakMap<object, Uint16Array>();
 export function bf16VariableCopy(dataId: object, values: Float32Array): Uint16Array | null {
   let c = copies.get(dataId);
   if (c) return c;
-  if (!variableDataIds().has(dataId)) return null;
+  if (!isVariableData(dataId)) return null;
   c = new Uint16Array(values.length);
   nativeKernels()!.toBf16(values, c);
   copies.set(dataId, c);

@@ -19,6 +19,7 @@ import {
   type CpuBackendLike,
   cpuFloat32,
   DNNL_CANDIDATES,
+  isVariableData,
   type LibraryInfo,
   variableDataIds,
   type WasmBackendLike,
@@ -441,8 +442,8 @@ function transposedVariableCopy(
   const have = transposedCopies.get(dataId);
   // The same data seen as another [n, k] (a reshape shares its data): no copy for that view.
   if (have) return have.n === n && have.k === k ? have.t : null;
+  if (!isVariableData(dataId)) return null;
   const ids = variableDataIds();
-  if (!ids.has(dataId)) return null;
   const stale: Float32Array[] = [];
   for (const [key, copy] of transposedCopies) {
     if (ids.has(key)) continue;

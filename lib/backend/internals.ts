@@ -90,6 +90,14 @@ export function registerOnCpuAndWasm(
   }
 }
 
+/** Whether `dataId` is a registered variable's current data (a pass over the variables that
+ * stops at the first match, nothing allocated: matMuls ask it of their operands). */
+export function isVariableData(dataId: object): boolean {
+  const vars = tf.engine().state.registeredVariables;
+  for (const name in vars) if (vars[name].dataId === dataId) return true;
+  return false;
+}
+
 /** Data ids of the registered variables' current data (a pass over the variables). */
 export function variableDataIds(): Set<object> {
   const vars = tf.engine().state.registeredVariables;
